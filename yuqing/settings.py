@@ -1,0 +1,523 @@
+"""Settings: shipped defaults in config/, merged with the instance's YAML, then the environment.
+
+The environment is read here and nowhere else. Everything is validated at start: a wrong key,
+a bad type or a reference to an unknown unit/topic/place raises ``ConfigError`` naming the
+file, the key path and the reason, and nothing starts half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "YUQING_"
+# config files and the top-level model field each one fills
+CONFIG_FILES = ("settings", "taxonomy", "jurisdictions", "units", "routing", "sla", "channels",
+                "sources")
+
+
+class ConfigProblem(BaseModel):
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.reason}"
+
+
+class ConfigError(Exception):
+    """One or more problems in the configuration; ``str()`` lists each on its own line."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(f"配置错误 {p}" for p in problems))
+
+
+def shipped_config_dir() -> Path:
+    # Installed wheels carry config/ as yuqing/_config; a source checkout has it beside yuqing/.
+    packaged = resources.files("yuqing").joinpath("_config")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "config"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- settings.yaml -------------------------------------------------------------------------
+
+class WebSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8600, ge=1, le=65535)
+    threads: int = Field(8, ge=1, le=256)
+
+
+class SchedulerSettings(Strict):
+    enabled: bool = True
+    sweep_interval: int = Field(60, ge=5)
+    reindex_interval: int = Field(30, ge=5)
+
+
+class IngestSettings(Strict):
+    batch_size: int = Field(1000, ge=1, le=100_000)
+    max_text_chars: int = Field(100_000, ge=1000)
+
+
+class AppSettings(Strict):
+    database_url: str = ""
+    search_url: str = ""
+    timezone: str = "Asia/Shanghai"
+    secret_key: str = ""
+    web: WebSettings = WebSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    ingest: IngestSettings = IngestSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知的时区 {value!r}") from exc
+        return value
+
+
+# ---- taxonomy.yaml -------------------------------------------------------------------------
+
+UrgentCategory = Literal["policy_misreading", "public_health", "natural_disaster",
+                         "major_livelihood"]
+
+
+class Topic(Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    sensitivity: float = Field(ge=0.0, le=1.0)
+    urgent: UrgentCategory | None = None
+    keywords: list[str] = []
+    departments: dict[Literal["district", "city", "province"], str] = {}
+
+
+class Taxonomy(Strict):
+    topics: list[Topic]
+    urgent_categories: dict[UrgentCategory, str] = {}
+
+    def topic(self, key: str) -> Topic | None:
+        return next((t for t in self.topics if t.key == key), None)
+
+
+# ---- jurisdictions.yaml --------------------------------------------------------------------
+
+PlaceLevel = Literal["province", "city", "district", "township", "village"]
+
+
+class Place(Strict):
+    code: str = Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")
+    name: str
+    level: PlaceLevel
+    aliases: list[str] = []
+    children: list[Place] = []
+
+
+class HomeJurisdiction(Place):
+    parents: list[Place] = []
+
+
+class ForeignPlace(Strict):
+    code: str = Field(pattern=r"^\d{6}(\d{3}(\d{3})?)?$")
+    name: str
+    unit: str
+
+
+class Jurisdictions(Strict):
+    home: HomeJurisdiction
+    upper: ForeignPlace | None = None
+    neighbours: list[ForeignPlace] = []
+
+    def home_places(self) -> list[Place]:
+        """The home jurisdiction and everything below it, depth first."""
+        out: list[Place] = []
+        stack: list[Place] = [self.home]
+        while stack:
+            place = stack.pop()
+            out.append(place)
+            stack.extend(reversed(place.children))
+        return out
+
+    def known_codes(self) -> set[str]:
+        codes = {p.code for p in self.home_places()} | {p.code for p in self.home.parents}
+        if self.upper:
+            codes.add(self.upper.code)
+        codes |= {n.code for n in self.neighbours}
+        return codes
+
+
+# ---- units.yaml ----------------------------------------------------------------------------
+
+class Person(Strict):
+    name: str
+    phone: str = ""
+    email: str = ""
+
+
+class Contacts(Strict):
+    email: str = ""
+    phone: str = ""
+    wecom: str = ""
+    dingtalk: str = ""
+    webhook: str = ""
+
+
+class UnitConfig(Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    short_name: str = ""
+    kind: Literal["publicity", "township", "department", "upper", "neighbour"]
+    jurisdiction: str
+    duties: list[str] = []
+    leader: Person | None = None
+    contacts: Contacts = Contacts()
+
+
+class Units(Strict):
+    units: list[UnitConfig]
+
+    def get(self, code: str) -> UnitConfig | None:
+        return next((u for u in self.units if u.code == code), None)
+
+
+# ---- routing.yaml --------------------------------------------------------------------------
+
+class RoutingOverride(Strict):
+    name: str
+    keywords: list[str] = []
+    sources: list[str] = []
+    lead: str | None = None
+
+
+class Routing(Strict):
+    coordinator: str
+    auto_dispatch: dict[Literal[1, 2, 3, 4], bool] = {1: False, 2: False, 3: True, 4: True}
+    overrides: list[RoutingOverride] = []
+
+
+# ---- sla.yaml ------------------------------------------------------------------------------
+
+class SlaLevel(Strict):
+    calendar: Literal["natural", "working"] = "natural"
+    sign_minutes: int | None = Field(None, ge=1)
+    first_response_hours: float | None = Field(None, gt=0)
+    press_conference_hours: float | None = Field(None, gt=0)
+    answer_hours: float | None = Field(None, gt=0)
+
+
+class WorkingHours(Strict):
+    morning: tuple[time, time] = (time(8, 30), time(12, 0))
+    afternoon: tuple[time, time] = (time(13, 30), time(17, 30))
+
+
+class Sla(Strict):
+    working_hours: WorkingHours = WorkingHours()
+    levels: dict[Literal[1, 2, 3, 4], SlaLevel]
+    return_window_hours: float = Field(2, ge=0)
+    max_extensions: int = Field(2, ge=0)
+    max_extension_hours: float = Field(72, gt=0)
+    remind_at_fraction_left: float = Field(0.25, gt=0, lt=1)
+    overdue_repeat_minutes: int = Field(60, ge=1)
+
+
+# ---- channels.yaml -------------------------------------------------------------------------
+
+class ChannelConfig(Strict):
+    name: str
+    kind: Literal["console", "email", "webhook", "wecom", "dingtalk", "sms"]
+    enabled: bool = False
+    options: dict[str, Any] = {}
+
+
+class Channels(Strict):
+    channels: list[ChannelConfig] = []
+
+
+# ---- sources.yaml --------------------------------------------------------------------------
+
+class SourceConfig(Strict):
+    key: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    name: str
+    kind: Literal["feed", "html", "json_api", "board", "import"]
+    start_urls: list[str] = []
+    path: str = ""  # folder watched by the import kind
+    schedule: str = "30m"
+    authority: Literal["central", "provincial", "local", "verified", "user"] = "local"
+    source_kind: str = ""  # news / social / forum / board / hotline; empty: from kind
+    default_place: str = ""
+    enabled: bool = True
+    # kind-specific settings (selectors, field mappings, paging, politeness); checked by crawlers
+    options: dict[str, Any] = {}
+
+
+class Sources(Strict):
+    sources: list[SourceConfig] = []
+
+
+# ---- all together --------------------------------------------------------------------------
+
+class Settings(Strict):
+    home: Path
+    app: AppSettings
+    taxonomy: Taxonomy
+    jurisdictions: Jurisdictions
+    units: Units
+    routing: Routing
+    sla: Sla
+    channels: Channels
+    sources: Sources
+
+    @property
+    def database_url(self) -> str:
+        return self.app.database_url or f"sqlite:///{self.home / 'yuqing.db'}"
+
+    @property
+    def search_url(self) -> str:
+        return self.app.search_url or f"fts5:///{self.home / 'search.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.app.timezone)
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    "settings": AppSettings, "taxonomy": Taxonomy, "jurisdictions": Jurisdictions,
+    "units": Units, "routing": Routing, "sla": Sla, "channels": Channels, "sources": Sources,
+}
+
+# Chinese wording for the pydantic errors people meet most; others fall back to pydantic's text.
+_REASONS = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的配置项（拼写错误？）",
+    "int_type": "应为整数", "int_parsing": "应为整数",
+    "float_type": "应为数字", "float_parsing": "应为数字",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "string_type": "应为文本", "list_type": "应为列表", "dict_type": "应为映射（键: 值）",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than_equal": "数值过小", "greater_than": "数值过小",
+    "less_than_equal": "数值过大", "less_than": "数值过大",
+    "time_parsing": "应为 HH:MM 格式的时间", "time_type": "应为 HH:MM 格式的时间",
+}
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _reason(err: Mapping[str, Any]) -> str:
+    base = _REASONS.get(err["type"])
+    if err["type"] == "value_error":
+        return str(err.get("ctx", {}).get("error", err["msg"]))
+    if base is None:
+        return str(err["msg"])
+    if err["type"] == "literal_error":
+        return f"{base}：{err.get('ctx', {}).get('expected', '')}"
+    return base
+
+
+def _deep_merge(base: Any, override: Any) -> Any:
+    # dicts merge key by key; lists and scalars from the instance replace the shipped ones
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _deep_merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def _read_yaml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(ConfigProblem(file=str(path), path="", reason=f"无法读取：{exc}"))
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark else ""
+        problems.append(ConfigProblem(file=str(path), path=where, reason=f"YAML 语法错误：{exc}"))
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(ConfigProblem(file=str(path), path="", reason="顶层应为映射（键: 值）"))
+        return None
+    return data
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """YUQING_DATABASE_URL, YUQING_WEB__PORT, YUQING_SECRET_KEY_FILE ... onto settings.yaml."""
+    out: dict[str, Any] = {}
+
+    def put(path: list[str], value: str) -> None:
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+
+    for field_name, field in AppSettings.model_fields.items():
+        env = ENV_PREFIX + field_name.upper()
+        sub = field.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            for sub_name in sub.model_fields:
+                key = f"{env}__{sub_name.upper()}"
+                if key in environ:
+                    put([field_name, sub_name], environ[key])
+            continue
+        if env in environ:
+            put([field_name], environ[env])
+        elif f"{env}_FILE" in environ:  # secrets from files (docker/k8s style)
+            put([field_name], Path(environ[f"{env}_FILE"]).read_text(encoding="utf-8").strip())
+    return out
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None,
+                 environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    chosen = home or environ.get(ENV_PREFIX + "HOME") or "instance"
+    return Path(chosen).expanduser().resolve()
+
+
+def load_settings(home: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """Build validated settings, or raise ConfigError listing every problem found.
+
+    ``overrides`` (per config file name) is for callers such as the demo and tests that
+    supply configuration in code; it is applied after the instance files.
+    """
+    environ = os.environ if environ is None else environ
+    home_path = resolve_home(home, environ)
+    problems: list[ConfigProblem] = []
+    shipped = shipped_config_dir()
+    parsed: dict[str, BaseModel] = {}
+    origin: dict[str, str] = {}
+    for name in CONFIG_FILES:
+        data = _read_yaml(shipped / f"{name}.yaml", problems) or {}
+        origin[name] = str(shipped / f"{name}.yaml")
+        local = home_path / f"{name}.yaml"
+        if local.is_file():
+            extra = _read_yaml(local, problems)
+            if extra is None:
+                continue
+            data = _deep_merge(data, extra)
+            origin[name] = str(local)
+        if overrides and name in overrides:
+            data = _deep_merge(data, dict(overrides[name]))
+        if name == "settings":
+            try:
+                data = _deep_merge(data, _env_overrides(environ))
+            except OSError as exc:
+                problems.append(ConfigProblem(file="环境变量", path="", reason=str(exc)))
+        try:
+            parsed[name] = _MODELS[name].model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                problems.append(ConfigProblem(file=origin[name], path=_key_path(err["loc"]),
+                                              reason=_reason(err)))
+    if problems:
+        raise ConfigError(problems)
+    settings = Settings(home=home_path, app=parsed["settings"], taxonomy=parsed["taxonomy"],
+                        jurisdictions=parsed["jurisdictions"], units=parsed["units"],
+                        routing=parsed["routing"], sla=parsed["sla"],
+                        channels=parsed["channels"], sources=parsed["sources"])
+    problems = cross_check(settings, origin)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
+    """References between files: units, topics, places and source keys must exist."""
+    problems: list[ConfigProblem] = []
+
+    def bad(name: str, path: str, reason: str) -> None:
+        problems.append(ConfigProblem(file=origin[name], path=path, reason=reason))
+
+    unit_codes = [u.code for u in s.units.units]
+    units = set(unit_codes)
+    topics = [t.key for t in s.taxonomy.topics]
+    topic_set = set(topics)
+    places = s.jurisdictions.known_codes()
+
+    for key in sorted({k for k in topics if topics.count(k) > 1}):
+        bad("taxonomy", "topics", f"领域 {key!r} 重复定义")
+    for key in sorted({k for k in unit_codes if unit_codes.count(k) > 1}):
+        bad("units", "units", f"单位代码 {key!r} 重复定义")
+    for i, topic in enumerate(s.taxonomy.topics):
+        for level, unit in topic.departments.items():
+            if unit not in units:
+                bad("taxonomy", f"topics[{i}].departments.{level}", f"未知的单位 {unit!r}")
+    for i, unit in enumerate(s.units.units):
+        if unit.jurisdiction not in places:
+            bad("units", f"units[{i}].jurisdiction", f"未知的辖区代码 {unit.jurisdiction!r}")
+        for j, duty in enumerate(unit.duties):
+            if duty not in topic_set:
+                bad("units", f"units[{i}].duties[{j}]", f"未知的领域 {duty!r}")
+    if s.jurisdictions.upper and s.jurisdictions.upper.unit not in units:
+        bad("jurisdictions", "upper.unit", f"未知的单位 {s.jurisdictions.upper.unit!r}")
+    for i, n in enumerate(s.jurisdictions.neighbours):
+        if n.unit not in units:
+            bad("jurisdictions", f"neighbours[{i}].unit", f"未知的单位 {n.unit!r}")
+    if s.routing.coordinator not in units:
+        bad("routing", "coordinator", f"未知的单位 {s.routing.coordinator!r}")
+    source_keys = [src.key for src in s.sources.sources]
+    for i, rule in enumerate(s.routing.overrides):
+        if rule.lead is not None and rule.lead not in units:
+            bad("routing", f"overrides[{i}].lead", f"未知的单位 {rule.lead!r}")
+        for j, key in enumerate(rule.sources):
+            if key not in source_keys:
+                bad("routing", f"overrides[{i}].sources[{j}]", f"未知的信息源 {key!r}")
+    for key in sorted({k for k in source_keys if source_keys.count(k) > 1}):
+        bad("sources", "sources", f"信息源 {key!r} 重复定义")
+    for i, src in enumerate(s.sources.sources):
+        if src.default_place and src.default_place not in places:
+            bad("sources", f"sources[{i}].default_place", f"未知的辖区代码 {src.default_place!r}")
+        if src.kind == "import" and not src.path:
+            bad("sources", f"sources[{i}].path", "导入类信息源需要 path（监视的文件夹）")
+        if src.kind != "import" and not src.start_urls:
+            bad("sources", f"sources[{i}].start_urls", "需要至少一个起始地址")
+    names = [c.name for c in s.channels.channels]
+    for key in sorted({k for k in names if names.count(k) > 1}):
+        bad("channels", "channels", f"通知渠道 {key!r} 重复定义")
+    return problems
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept in the instance folder."""
+    if settings.app.secret_key:
+        return settings.app.secret_key
+    path = settings.home / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
