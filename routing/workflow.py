@@ -168,18 +168,18 @@ def transition(case: Case, action: Action, actor: Actor, *, now: datetime,
     if not any(Role(actor.role) in r.roles for r in candidates):
         raise NotPermitted(f"您的角色无权{label}")
     state = CaseState(case.state)
-    in_state = [r for r in candidates if state in r.states and Role(actor.role) in r.roles]
-    if not in_state:
+    relation = _relation(case, actor) if actor.role == Role.UNIT else ""
+    mine = [r for r in candidates
+            if Role(actor.role) in r.roles and (not r.unit or r.unit == relation)]
+    if not mine:
+        if not relation:
+            raise NotPermitted("本单位不是该案件的承办单位")
+        raise NotPermitted(f"{'主办' if relation == 'lead' else '协办'}单位不能{label}")
+    rule = next((r for r in mine if state in r.states), None)
+    if rule is None:
         if state == CaseState.CLOSED and action == Action.SIGN:
             raise InvalidTransition("案件已办结，签收无效，也不会重新打开案件")
         raise InvalidTransition(f"案件当前为「{STATE_LABELS[state]}」，不能{label}")
-    relation = _relation(case, actor) if actor.role == Role.UNIT else ""
-    rule = next((r for r in in_state if not r.unit or r.unit == relation), None)
-    if rule is None:
-        if relation and action == Action.REQUEST_EXTENSION:
-            raise NotPermitted("只有主办单位可以申请延期")
-        raise NotPermitted("本单位不是该案件的承办单位" if not relation
-                           else f"协办单位不能{label}")
     _guard(rule, case, actor, now, policy)
     if check_input:
         _check_input(rule, case, note, data or {}, policy)

@@ -55,7 +55,8 @@ def _insert_ignore(session: Session, values: dict[str, Any]) -> int:
                 Notification.idempotency_key == values["idempotency_key"])):
             return 0
         stmt = insert(Notification).values(**values)
-    return session.execute(stmt).rowcount or 0
+    # count by RETURNING: rowcount is unreliable for ON CONFLICT across drivers
+    return len(session.execute(stmt.returning(Notification.id)).all())
 
 
 def change_key(case_id: int | None, change: str, recipient: str) -> str:
