@@ -170,10 +170,11 @@ def _claim(db: Database, channels: Mapping[str, Channel], now: datetime,
                                            Notification.status == row.status,
                                            Notification.attempts == row.attempts)
                 .values(status="sending", attempts=row.attempts + 1,
-                        next_attempt_at=now + LEASE)).rowcount
+                        next_attempt_at=now + LEASE)
+                .execution_options(synchronize_session=False)).rowcount
             if won == 1:
                 session.commit()
-                row.attempts += 1
+                session.refresh(row)
                 return row
     return None
 
