@@ -363,7 +363,7 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     if action in (Action.DISPATCH, Action.REASSIGN):
         _dispatch(session, case, data, now, policy)
         word = "新派发" if action == Action.DISPATCH else "转办"
-        return units(case, "lead", "co", "informed"), f"舆情案件{word}，请及时签收"
+        return units(case, "lead", "co"), f"舆情案件{word}，请及时签收"
     if action == Action.SIGN:
         assert mine is not None
         mine.state, mine.signed_at = "signed", now
@@ -456,4 +456,8 @@ def perform_in(session: Session, case: Case, action: Action, actor: Actor, *, no
     if recipients:
         detail = f"说明：{note}" if note else ""
         notify(session, case, f"action:{row.id}", recipients, headline, now, policy, detail)
+    informed = units(case, "informed")
+    if action in (Action.DISPATCH, Action.REASSIGN) and informed:
+        notify(session, case, f"action:{row.id}:informed", informed,
+               "舆情通报（供参考，无需签收）", now, policy)
     return row

@@ -6,12 +6,13 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 from wf_support import T0, Decision, get_case
 
 from routing.cases import open_or_update_case
 from routing.policy import Policy
-from routing.workflow import Action, Actor, perform
+from routing.workflow import Action, Actor, NotPermitted, perform
 from store import Case, Database, Event, Notification
 
 
@@ -167,3 +168,18 @@ def test_a_case_can_still_be_acted_on_while_posts_arrive(
     perform(db, case_id, Action.DISPATCH, people["monitor"], data={"lead": "jn-dongshan"},
             expected_version=case.version, now=T0 + timedelta(minutes=2), policy=policy)
     assert get_case(db, case_id).state == "dispatched"
+
+
+def test_informed_units_are_told_without_a_duty_to_sign(
+        db: Database, make_event: Callable[..., int], policy: Policy,
+        unit_ids: dict[str, int], people: dict[str, Actor]) -> None:
+    decision = Decision(auto_dispatch=True, informed=["nj-publicity"])
+    change = open_or_update_case(db, make_event(), decision, 3, T0, policy=policy)
+    assert change.case_id is not None
+    informed = f"unit:{unit_ids['nj-publicity']}"
+    [note] = [n for n in _queued(db, change.case_id) if n.recipient == informed]
+    assert "无需签收" in note.subject
+    outsider = Actor(user_id=None, role=people["lead"].role, unit_id=unit_ids["nj-publicity"],
+                     name="市委宣传部")
+    with pytest.raises(NotPermitted):
+        perform(db, change.case_id, Action.SIGN, outsider, now=T0, policy=policy)
