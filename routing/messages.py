@@ -21,9 +21,16 @@ def when(value: datetime | None, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%m月%d日 %H:%M") if value else "—"
 
 
+def one_line(text: str) -> str:
+    """Crawled titles may hold newlines and control characters: they would break mail
+    headers and robot markdown, so each becomes a single space."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def render(session: Session, case: Case, headline: str, tz: tzinfo, detail: str = ""
            ) -> tuple[str, str, dict[str, Any]]:
     """(subject, body, payload) for one change of one case."""
+    title = one_line(case.title) or f"案件 {case.id}"
     severity = SEVERITY_LABELS.get(case.severity or 0, "未定级")
     place = session.get(Jurisdiction, case.place_code) if case.place_code else None
     lead = co = ""
@@ -38,8 +45,8 @@ def render(session: Session, case: Case, headline: str, tz: tzinfo, detail: str 
         elif a.role == AssignmentRole.CO:
             co += ("、" if co else "") + name
     link = f"/cases/{case.id}"
-    subject = f"【{severity}】{headline}：{case.title[:40]}"
-    lines = [headline, f"事件：{case.title}", f"级别：{severity}",
+    subject = f"【{severity}】{headline}：{title[:40]}"
+    lines = [headline, f"事件：{title}", f"级别：{severity}",
              f"地点：{place.name if place else '未识别'}",
              f"主办单位：{lead or '未派发'}" + (f"；协办：{co}" if co else ""),
              f"当前状态：{STATE_TEXT.get(CaseState(case.state), case.state)}"]
@@ -54,7 +61,7 @@ def render(session: Session, case: Case, headline: str, tz: tzinfo, detail: str 
         lines.append(detail)
     lines.append(f"查看：{link}")
     payload = {"link": link, "case_id": case.id, "severity": case.severity,
-               "state": case.state, "title": case.title, "lead": lead_code,
+               "state": case.state, "title": title, "lead": lead_code,
                "place": case.place_code,
                "due_sign_at": case.due_sign_at.isoformat() if case.due_sign_at else None,
                "due_answer_at": case.due_answer_at.isoformat() if case.due_answer_at else None}

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email.policy import default as email_policy
 
 import pytest
@@ -16,6 +16,7 @@ from receivers import HttpReceiver, SmtpSink
 from sqlalchemy import select, update
 from wf_support import T0
 
+from routing.messages import render
 from routing.notify.base import build_channel
 from routing.notify.console import notices_after
 from routing.notify.outbox import deliver_due
@@ -153,3 +154,26 @@ def test_a_refused_mail_address_fails_only_that_message(
                                 .where(Notification.channel == "mail")).all())
     assert states["jn-edu@jiangning.example"] == "failed"
     assert states["jn-dongshan@jiangning.example"] == "sent"
+
+
+def test_a_hostile_title_cannot_break_the_mail_headers(db: Database,
+                                                       make_case: Callable[..., int]) -> None:
+    case_id = make_case("new")
+    with db.session() as s:  # the case was opened with a clean title; rewrite its queued alert
+        s.execute(update(Case).where(Case.id == case_id)
+                  .values(title="标题\r\nBcc: victim@example.org\x00"))
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        subject, body, _ = render(s, case, "测试", UTC)
+        s.execute(update(Notification).where(Notification.case_id == case_id)
+                  .values(subject=subject, body=body))
+    with SmtpSink() as smtp:
+        channels = {"mail": build_channel("mail", "email", {
+            "host": "127.0.0.1", "port": smtp.port, "from_addr": "yuqing@jiangning.example"},
+            db)}
+        assert deliver_due(db, channels, NOW) == 1
+    [envelope] = smtp.messages
+    assert envelope.rcpt_tos == ["jn-publicity@jiangning.example"]
+    msg = email.message_from_bytes(envelope.content, policy=email_policy)
+    assert msg["Bcc"] is None and "Bcc: victim@example.org" in msg["Subject"]
