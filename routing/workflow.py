@@ -371,6 +371,8 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     if action == Action.RETURN:
         assert mine is not None
         mine.active, mine.state = False, "returned"
+        if rule.id == "RETURN-2":
+            return [monitors(case), *units(case, "lead")], "协办单位退回协办，请知悉"
         return [monitors(case)], "承办单位退回案件，请重新研判"
     if action == Action.REQUEST_EXTENSION:
         case.extension_request = {"hours": float(data["hours"]), "reason": note,
@@ -392,9 +394,10 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     if action == Action.RESPOND:
         assert mine is not None
         mine.state, mine.responded_at = "responded", now
-        if rule.to == S.RESPONDED:
-            case.responded_at = now
-            case.extension_request = {}
+        if rule.to != S.RESPONDED:
+            return [monitors(case), *units(case, "lead")], "协办单位已报送处置情况"
+        case.responded_at = now
+        case.extension_request = {}
         return [monitors(case)], "承办单位已回应，请审核办结"
     if action == Action.CLOSE:
         case.closed_at = now
