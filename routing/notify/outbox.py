@@ -4,7 +4,8 @@
 recipient) with an idempotency key, so a retried change never queues twice. Those rows have
 channel ``"*"``: ``deliver_due`` expands each into one row per enabled channel (key plus
 channel and address) and sends them. Every attempt is a Delivery row; a send is claimed with
-compare-and-set on (status, attempts) so two processes never send the same row; transient
+compare-and-set on (status, attempts) so two processes never send the same row;
+statuses: pending → sending → sent / failed (and "expanded" for the "*" rows); transient
 failures back off exponentially; a permanent channel fault disables the channel and says so.
 """
 
@@ -109,12 +110,15 @@ def _expand(db: Database, channels: Mapping[str, Channel], now: datetime, limit:
             assert parent is not None
             target = parse_recipient(parent.recipient)
             unit = session.get(Unit, target[1]) if target else None
+            # one message per (case, change, channel, address): two units sharing one robot
+            # group or one mailbox get it once
+            change = parent.idempotency_key.removesuffix(":" + parent.recipient)
             for name, channel in channels.items():
                 address = channel.address(target[0], unit) if target else None
                 if not address:
                     continue
                 _insert_ignore(session, {
-                    "idempotency_key": _key(parent.idempotency_key, name, address),
+                    "idempotency_key": _key(change, name, address),
                     "case_id": parent.case_id, "channel": name, "recipient": address,
                     "subject": parent.subject, "body": parent.body, "payload": parent.payload,
                     "status": "pending", "attempts": 0, "next_attempt_at": now,

@@ -81,7 +81,7 @@ class HttpReceiver:
 class SmtpSink:
     """aiosmtpd on 127.0.0.1 keeping each message; refuses RCPT for ``refuse``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[Any] = []
@@ -101,7 +101,7 @@ class SmtpSink:
                 sink.messages.append(envelope)
                 return "250 OK"
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpSink:

@@ -7,13 +7,16 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
-from receivers import HttpReceiver, free_port
+import pytest
+from receivers import HttpReceiver, SmtpSink, free_port
 from sqlalchemy import func, select, update
 from wf_support import T0
 
 from routing.notify.base import build_channel
 from routing.notify.console import notices_after
 from routing.notify.outbox import deliver_due, disabled_channels, enable_channel, enqueue
+from routing.policy import Policy
+from routing.workflow import Action, Actor, perform
 from store import ChannelState, Database, Delivery, Notification
 
 NOW = T0 + timedelta(hours=1)
@@ -130,3 +133,45 @@ def test_a_sender_that_died_mid_send_is_retried_after_its_lease(
         receiver.stop()
     # at-least-once in that crash window: the same Idempotency-Key lets the receiver drop it
     assert list(_keys(receiver).values()) == [2]
+
+
+@pytest.mark.parametrize("kind", ["webhook", "wecom", "dingtalk", "sms", "email"])
+def test_every_channel_recovers_from_an_outage_without_duplicates(
+        db: Database, make_case: Callable[..., int], people: dict[str, Actor],
+        policy: Policy, kind: str) -> None:
+    case_id = make_case("acknowledged")
+    # a supervision reaches the lead unit's leader too (the only mobile number for SMS)
+    perform(db, case_id, Action.SUPERVISE, people["leader"], note="尽快回应", now=NOW,
+            policy=policy)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    options: dict[str, object] = {
+        "webhook": {"url": url}, "wecom": {"url": url}, "dingtalk": {"url": url, "secret": "k"},
+        "sms": {"url": url, "body": '{"to": "{phone}", "text": "{text}"}'},
+        "email": {"host": "127.0.0.1", "port": port, "from_addr": "yuqing@jiangning.example"},
+    }[kind]
+    options = {**options, "retries": 0, "timeout": 5}
+    channels = {"ch": build_channel("ch", kind, options, db)}
+    assert deliver_due(db, channels, NOW) == 0  # the receiver is down
+    with db.session() as s:
+        queued = s.scalar(select(func.count(Notification.id))
+                          .where(Notification.channel == "ch"))
+    assert queued and queued > 0
+    later = NOW + timedelta(minutes=5)
+    if kind == "email":
+        with SmtpSink(port) as smtp:
+            assert deliver_due(db, channels, later) == queued
+            assert deliver_due(db, channels, later + timedelta(hours=1)) == 0
+        bodies = [m.content for m in smtp.messages]
+    else:
+        receiver = HttpReceiver(port).start()
+        try:
+            assert deliver_due(db, channels, later) == queued
+            assert deliver_due(db, channels, later + timedelta(hours=1)) == 0
+        finally:
+            receiver.stop()
+        bodies = [r.body for r in receiver.requests]
+    assert len(bodies) == queued == len(set(bodies))
+    with db.session() as s:
+        assert set(s.scalars(select(Notification.status)
+                             .where(Notification.channel == "ch"))) == {"sent"}
