@@ -344,6 +344,7 @@ def _dispatch(session: Session, case: Case, data: dict[str, Any], now: datetime,
     assign(session, case, data["lead"], list(data.get("co", [])),
            [c for c in informed if c != data["lead"] and c not in data.get("co", [])], now)
     case.dispatched_at = now
+    case.extension_request = {}  # a request belongs to the unit that made it
     case.due_sign_at = sla.sign_deadline(case.severity, now, policy)
     if case.due_answer_at is None:
         dl = sla.answer_deadlines(case.severity, case.created_at, policy)
