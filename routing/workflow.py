@@ -8,6 +8,7 @@ WORKFLOW_API.md; the web console codes against it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -309,9 +310,11 @@ def notify(session: Session, case: Case, change: str, recipients: list[str], hea
                    subject=subject, body=body, payload=payload, now=now, not_before=not_before)
 
 
-def _resolve_units(session: Session, codes: list[str]) -> list[Unit]:
+def _resolve_units(session: Session, codes: list[str], strict: bool = True) -> list[Unit]:
     found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     missing = [c for c in codes if c not in found or not found[c].active]
+    if not strict:  # units only informed: one that left the configuration is skipped
+        return [found[c] for c in codes if c not in missing]
     if missing:
         raise BadRequest(f"未知或已停用的单位：{'、'.join(missing)}")
     return [found[c] for c in codes]
@@ -323,7 +326,8 @@ def assign(session: Session, case: Case, lead: str, co: list[str], informed: lis
     wanted: dict[int, str] = {}
     for role, codes in ((AssignmentRole.INFORMED, informed), (AssignmentRole.CO, co),
                         (AssignmentRole.LEAD, [lead])):
-        for unit in _resolve_units(session, [c for c in codes if c]):
+        strict = role != AssignmentRole.INFORMED
+        for unit in _resolve_units(session, [c for c in codes if c], strict):
             wanted[unit.id] = role
     existing = {a.unit_id: a for a in case.assignments}
     for unit_id, a in existing.items():
@@ -434,6 +438,10 @@ def perform(db: Database, case_id: int, action: Action, actor: Actor, *, note: s
         raise BadRequest(f"未知的操作 {action!r}") from exc
     data = dict(data or {})
     note = (note or "").strip()
+    try:  # the audit row stores data as JSON: refuse what cannot be stored
+        json.dumps(data)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("提交的数据格式不正确") from exc
     with db.session() as session:
         case = session.get(Case, case_id)
         if case is None:

@@ -17,6 +17,7 @@ from routing.workflow import (
     Actor,
     BadRequest,
     InvalidTransition,
+    NotFound,
     NotPermitted,
     WorkflowError,
     perform,
@@ -197,3 +198,17 @@ def test_actions_queue_notifications_in_the_same_transaction(
     assert "退回" in note.subject and "不在本街道辖区" in note.body
     assert f"/cases/{case_id}" in note.body and "III级 较大（黄）" in note.body
     assert "东山街道" in note.body  # the place
+
+
+def test_unknown_cases_and_unstorable_data_are_refused_clearly(
+        db: Database, make_case: Callable[..., int], people: dict[str, Actor],
+        policy: Policy) -> None:
+    with pytest.raises(NotFound, match="案件不存在"):
+        perform(db, 999_999, Action.SIGN, people["lead"], now=LATER, policy=policy)
+    case_id = make_case("acknowledged")
+    with pytest.raises(BadRequest, match="格式不正确"):
+        perform(db, case_id, Action.RESPOND, people["lead"],
+                data={"text": "已处理", "link": object()}, now=LATER, policy=policy)
+    with pytest.raises(BadRequest, match="未知的操作"):
+        perform(db, case_id, "approve_everything", people["monitor"],  # type: ignore[arg-type]
+                now=LATER, policy=policy)
