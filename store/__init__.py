@@ -27,7 +27,6 @@ from store.models import (
 
 __all__ = [
     "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
-    "Database",
-    "Delivery", "Event", "Feedback", "Jurisdiction", "Notice", "Notification", "Post", "PostPlace", "Role",
-    "Source", "SourceRun", "Unit", "User", "utcnow",
+    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "Notice", "Notification", "Post",
+    "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "utcnow",
 ]
