@@ -161,7 +161,7 @@ def test_a_hostile_title_cannot_break_the_mail_headers(db: Database,
     case_id = make_case("new")
     with db.session() as s:  # the case was opened with a clean title; rewrite its queued alert
         s.execute(update(Case).where(Case.id == case_id)
-                  .values(title="标题\r\nBcc: victim@example.org\x00"))
+                  .values(title="标题\r\nBcc: victim@example.org\x07"))
     with db.session() as s:
         case = s.get(Case, case_id)
         assert case is not None
