@@ -94,3 +94,8 @@ def join_title(title: str, text: str) -> str:
     if not text:
         return title
     return f"{title}\n{text}"
+
+
+def analysis_text(title: str | None, text: str | None, max_chars: int = MAX_CHARS) -> str:
+    """What the models read: normalized title and body (training uses the same function)."""
+    return normalize(join_title(title or "", text or ""), max_chars)
