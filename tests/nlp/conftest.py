@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlp.analyze import Analyzer
+from nlp.analyzer import Analyzer
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME_WORDS = ["江宁区", "南京市", "东山街道", "秣陵街道", "汤山街道", "禄口街道", "百家湖",

@@ -17,7 +17,7 @@ from typing import Any
 import click
 import yaml
 
-from nlp.analyze import Analyzer, to_audit_dict
+from nlp.analyzer import Analyzer, to_audit_dict
 from nlp.models import TrainingError
 from nlp.posts import PostError, post_from_dict
 from nlp.registry import KINDS, ModelStore
