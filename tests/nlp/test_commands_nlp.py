@@ -165,8 +165,8 @@ def test_with_feedback_adds_the_monitors_corrections(fresh_settings, tmp_path):
                         install=False)
     assert "区信访局" in with_fb.model.labels
     assert any("纠错记录第 6 行" in s for s in with_fb.skipped)
-    only_fb = pytest.raises(TrainingError, run_train, fresh_settings, "topic", None, "text",
-                            "label", with_feedback=True)
+    with pytest.raises(TrainingError) as only_fb:
+        run_train(fresh_settings, "topic", None, "text", "label", with_feedback=True)
     assert "至少需要 2 个类别" in str(only_fb.value)
 
 
