@@ -10,8 +10,8 @@ native wheel is missing. The global ``jieba.dt`` is never used.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +19,10 @@ from typing import Any
 
 _BACKENDS: dict[str, Any] = {}
 _BACKENDS_LOCK = threading.Lock()
-_CACHE_SIZE = 4096  # one batch tokenized by several models hits this instead of re-cutting
+# Content words of recent texts, per dictionary: the analyzer and the tokenizers unpickled
+# inside each model share it, so a batch is cut once, not once per model.
+_CACHES: dict[str, dict[str, list[str]]] = {}
+_CACHE_SIZE = 4096
 
 
 @lru_cache(maxsize=1)
@@ -37,11 +40,13 @@ def _read_lines(name: str) -> list[str]:
     return [w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")]
 
 
+_WORDISH = re.compile(r"[^\W_]")
+
+
+@lru_cache(maxsize=200_000)
 def _is_content(token: str) -> bool:
     # punctuation, symbols and whitespace carry no topic; digits alone neither
-    if not token.strip():
-        return False
-    return any(unicodedata.category(ch)[0] in "LN" for ch in token) and not token.isdigit()
+    return _WORDISH.search(token) is not None and not token.isdigit()
 
 
 class Tokenizer:
@@ -54,18 +59,24 @@ class Tokenizer:
         self.words: tuple[str, ...] = tuple(dict.fromkeys(words))
         stops = shipped_stopwords() if stopwords is None else frozenset(stopwords)
         self.stopwords: frozenset[str] = frozenset(stops)
+        stop_text = "\n".join(sorted(self.stopwords))
         self._key = hashlib.sha1("\n".join(self.words).encode("utf-8")).hexdigest()
-        self._cache: dict[str, list[str]] = {}
+        self._cache_key = self._key + hashlib.sha1(stop_text.encode("utf-8")).hexdigest()
 
     # --- pickling: word lists travel, the native segmenter and cache do not ---
     def __getstate__(self) -> dict[str, Any]:
-        return {"words": self.words, "stopwords": sorted(self.stopwords), "key": self._key}
+        return {"words": self.words, "stopwords": sorted(self.stopwords), "key": self._key,
+                "cache_key": self._cache_key}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.words = tuple(state["words"])
         self.stopwords = frozenset(state["stopwords"])
         self._key = state["key"]
-        self._cache = {}
+        self._cache_key = state["cache_key"]
+
+    @property
+    def _cache(self) -> dict[str, list[str]]:
+        return _CACHES.setdefault(self._cache_key, {})
 
     def __repr__(self) -> str:  # stable repr keeps sklearn's get_params/clone happy
         return f"Tokenizer(<{len(self.words)} words>)"
@@ -91,14 +102,15 @@ class Tokenizer:
         """Content words: what models, keywords and events read."""
         if not text:
             return []
-        hit = self._cache.get(text)
+        cache = self._cache
+        hit = cache.get(text)
         if hit is not None:
             return hit
         stops = self.stopwords
         out = [t for t in self.cut(text) if t not in stops and _is_content(t)]
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[text] = out
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[text] = out
         return out
 
     __call__ = words_of

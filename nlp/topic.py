@@ -109,3 +109,30 @@ class TopicClassifier:
     @staticmethod
     def _public(label: str) -> str | None:
         return None if label in NONE_LABELS else label
+
+
+def cross_validate_hybrid(texts: Sequence[str], labels: Sequence[str], tokenizer: Any,
+                          topics: Sequence[Mapping[str, Any]], folds: int = 5,
+                          seed: int = 13) -> dict[str, float]:
+    """Macro-F1 of the bare model and of model + keyword rules, on the same folds."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from nlp.models import TrainSettings, train
+
+    texts, labels = list(texts), list(labels)
+    bare_pred: list[str] = [""] * len(texts)
+    hybrid_pred: list[str] = [""] * len(texts)
+    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_idx, test_idx in skf.split(texts, labels):
+        model = train("topic", [texts[i] for i in train_idx], [labels[i] for i in train_idx],
+                      tokenizer, TrainSettings(seed=seed), evaluate=False)
+        clf = TopicClassifier(model, topics)
+        held = [texts[i] for i in test_idx]
+        probs = model.predict_proba(held)
+        for i, text, row in zip(test_idx, held, probs, strict=True):
+            bare_pred[i] = model.labels[int(np.argmax(row))]
+            blended, _ = clf.blend(text, row)
+            hybrid_pred[i] = model.labels[int(np.argmax(blended))]
+    return {"model_macro_f1": float(f1_score(labels, bare_pred, average="macro")),
+            "hybrid_macro_f1": float(f1_score(labels, hybrid_pred, average="macro"))}
