@@ -8,13 +8,9 @@ Public API: build an ``Analyzer`` from plain config data, then ``analyzer.analyz
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from nlp.analyzer import Analyzer, to_audit_dict
-from nlp.models import TextModel, TrainingError
-from nlp.normalize import analysis_text, normalize
-from nlp.posts import PostError, post_from_dict
-from nlp.severity import EventStats, SeverityConfigError
-from nlp.tokenize import Tokenizer
 from nlp.types import (
     Analysis,
     EventAssigner,
@@ -27,6 +23,35 @@ from nlp.types import (
     SeverityResult,
     TopicResult,
 )
+
+if TYPE_CHECKING:
+    from nlp.analyzer import Analyzer, to_audit_dict
+    from nlp.models import TextModel, TrainingError
+    from nlp.normalize import analysis_text
+    from nlp.posts import PostError, post_from_dict
+    from nlp.severity import EventStats, SeverityConfigError
+    from nlp.tokenize import Tokenizer
+
+# Heavy parts (scikit-learn, numpy) load on first use: ``routing`` imports ``nlp.types``
+# and must not pay for them. (``nlp.normalize`` is the module; its function has the same name.)
+_LAZY = {
+    "Analyzer": "nlp.analyzer", "to_audit_dict": "nlp.analyzer",
+    "TextModel": "nlp.models", "TrainingError": "nlp.models",
+    "analysis_text": "nlp.normalize",
+    "PostError": "nlp.posts", "post_from_dict": "nlp.posts",
+    "EventStats": "nlp.severity", "SeverityConfigError": "nlp.severity",
+    "Tokenizer": "nlp.tokenize",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nlp' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 _default: Analyzer | None = None
 
@@ -72,7 +97,6 @@ __all__ = [
     "analysis_text",
     "analyze",
     "analyze_batch",
-    "normalize",
     "post_from_dict",
     "to_audit_dict",
     "use",

@@ -181,3 +181,19 @@ def describe(model: TextModel, skipped: list[str], path: Path | None) -> str:
     if path is not None:
         lines.append(f"已安装到：{path}")
     return "\n".join(lines)
+
+
+def append_feedback(feedback_dir: Path | str, kind: str, text: str, label: str,
+                    title: str = "") -> Path:
+    """Keep one monitor correction for the next ``yuqing train KIND --with-feedback``."""
+    if kind not in KINDS:
+        raise TrainingError(f"未知的模型类型 {kind!r}：可选 {'、'.join(KINDS)}")
+    if canonical_label(kind, label) is None:
+        raise TrainingError(f"无法识别的标签 {label!r}")
+    path = Path(feedback_dir) / f"{kind}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"text": text, "title": title, "label": label}, ensure_ascii=False)
+    # one write of one line in append mode: concurrent writers never interleave mid-line
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    return path

@@ -139,3 +139,15 @@ def test_the_package_level_api_uses_the_installed_analyzer(analyzer):
         assert got[0].topic.label == "land_demolition"
     finally:
         nlp.use(None)
+
+
+def test_importing_the_contract_loads_no_model_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, nlp, nlp.types; "
+            "print(any(m.split('.')[0] in ('sklearn', 'rjieba', 'opencc', 'jieba') "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    assert out.stdout.strip() == "False"

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from nlp.models import TrainingError
 from nlp.registry import seed_rows
+from nlp.training import append_feedback
 from yuqing.commands.nlp import analyze_command, run_analyze, run_train, train_command
 from yuqing.settings import load_settings
 
@@ -153,12 +154,12 @@ def test_train_sentiment_from_xlsx_with_chinese_labels(fresh_settings, tmp_path)
 def test_with_feedback_adds_the_monitors_corrections(fresh_settings, tmp_path):
     src = write_csv(tmp_path / "h.csv", department_rows())
     fb_dir = fresh_settings.home / "feedback"
-    fb_dir.mkdir(parents=True)
-    corrections = [{"text": t, "label": "区信访局"} for t in (
-        "多名群众到区政府门口上访，要求解决历史遗留问题", "信访件转来转去没人处理，已经第三次上访",
-        "信访事项答复超期，群众再次到信访局反映", "集体上访人员在区政府门口聚集",
-        "网上信访平台提交的诉求一个月没有回复")]
-    write_jsonl(fb_dir / "topic.jsonl", [*corrections, "{broken"])
+    for text in ("多名群众到区政府门口上访，要求解决历史遗留问题",
+                 "信访件转来转去没人处理，已经第三次上访", "信访事项答复超期，群众再次到信访局反映",
+                 "集体上访人员在区政府门口聚集", "网上信访平台提交的诉求一个月没有回复"):
+        append_feedback(fb_dir, "topic", text, "区信访局")
+    with (fb_dir / "topic.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write("{broken\n")
     without = run_train(fresh_settings, "topic", src, "内容", "承办部门", install=False)
     assert "区信访局" not in without.model.labels
     with_fb = run_train(fresh_settings, "topic", src, "内容", "承办部门", with_feedback=True,
