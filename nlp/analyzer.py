@@ -2,9 +2,11 @@
 → severity (+ keywords). Configuration arrives as plain data; models load lazily on first use.
 
 Event statistics for severity (velocity, spread): if the event assigner has a method
-``event_stats(event_id) -> EventStats | Mapping[str, number]`` (keys ``posts``, ``sources``,
-``posts_per_hour``) it is called after ``assign``; callers may also pass ``event_stats``
-to ``analyze``/``analyze_batch`` (keyed by post id in the batch form), which wins.
+``event_stats(event_id)`` or ``stats(event_id)`` returning EventStats, a mapping or an object
+with ``posts``/``post_count``, ``sources``/``distinct_sources``, ``posts_per_hour`` (and
+optionally ``posts_last_hour``), it is called after ``assign``; callers may also pass
+``event_stats`` to ``analyze``/``analyze_batch`` (keyed by post id in the batch form), which
+wins.
 """
 
 from __future__ import annotations
@@ -185,7 +187,8 @@ class Analyzer:
             return None
 
     def _stats_of(self, event: EventRef) -> EventStats | None:
-        getter = getattr(self.event_assigner, "event_stats", None)
+        getter = (getattr(self.event_assigner, "event_stats", None)
+                  or getattr(self.event_assigner, "stats", None))
         if getter is None:
             return None
         try:

@@ -6,7 +6,8 @@ a post with no sign of concern (not negative, no risk terms, no rumour) is never
 routine government news and praise stay quiet.
 
 Event statistics (velocity, spread) come from the event assigner when it exposes
-``event_stats(event_id) -> EventStats | Mapping`` (optional method), or are passed in.
+``event_stats(event_id)`` or ``stats(event_id)`` (optional methods; see ``stats_from`` for the
+accepted shapes), or are passed in.
 """
 
 from __future__ import annotations
@@ -240,10 +241,24 @@ class SeverityScorer:
 
 
 def stats_from(value: Any) -> EventStats | None:
-    """Accept EventStats or a mapping with posts/sources/posts_per_hour."""
+    """EventStats from our own type, a mapping or any object with matching attributes.
+
+    Accepted names: ``posts``/``post_count``, ``sources``/``distinct_sources``,
+    ``posts_per_hour`` and, when present, ``posts_last_hour`` (the recent rate wins when it
+    is higher: a burst matters more than the average since the first post).
+    """
     if value is None or isinstance(value, EventStats):
         return value
     if isinstance(value, Mapping):
-        return EventStats(posts=int(value.get("posts", 1)), sources=int(value.get("sources", 1)),
-                          posts_per_hour=float(value.get("posts_per_hour", 0.0)))
-    raise TypeError(f"event stats of unexpected type {type(value).__name__}")
+        def get(*names: str) -> Any:
+            return next((value[n] for n in names if value.get(n) is not None), None)
+    else:
+        def get(*names: str) -> Any:
+            return next((getattr(value, n) for n in names
+                         if getattr(value, n, None) is not None), None)
+    posts, sources = get("posts", "post_count"), get("sources", "distinct_sources")
+    rate, recent = get("posts_per_hour"), get("posts_last_hour")
+    if posts is None and sources is None and rate is None:
+        raise TypeError(f"event stats of unexpected type {type(value).__name__}")
+    return EventStats(posts=int(posts or 1), sources=int(sources or 1),
+                      posts_per_hour=max(float(rate or 0.0), float(recent or 0.0)))

@@ -126,3 +126,23 @@ def test_deaths_are_read_in_several_phrasings():
     assert reported_deaths("已有十二名工人遇难") == 12
     assert reported_deaths("死亡2人，受伤5人") == 2
     assert reported_deaths("无人员伤亡") == 0
+
+
+def test_event_stats_are_read_from_mappings_and_foreign_objects():
+    from dataclasses import dataclass
+
+    from nlp.severity import stats_from
+
+    @dataclass
+    class Foreign:  # the shape nlp.events' EventIndex.stats returns
+        post_count: int
+        distinct_sources: int
+        posts_last_hour: int
+        peak_posts_per_hour: int
+        posts_per_hour: float
+
+    assert stats_from({"posts": 3, "sources": 2, "posts_per_hour": 1.5}) == EventStats(3, 2, 1.5)
+    assert stats_from(Foreign(40, 5, 30, 30, 4.0)) == EventStats(40, 5, 30.0)
+    assert stats_from(None) is None
+    with pytest.raises(TypeError):
+        stats_from(object())
