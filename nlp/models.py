@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -76,7 +78,8 @@ class TextModel:
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        # a private temp name: two processes building the same default model never clobber
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         joblib.dump({"format": FORMAT, "kind": self.kind, "pipeline": self.pipeline,
                      "labels": self.labels, "version": self.version,
                      "settings": self.settings, "metrics": self.metrics, "meta": self.meta},
