@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
             "持刀", "砍人", "殴打", "打伤", "斗殴", "血泊", "行凶", "暴力执法", "强拆", "打架"]},
     },
     "death_floors": {30: 1, 10: 2, 3: 3, 1: 4},
+    "people_involved": {10: 6, 30: 12, 100: 18},
     "rumour": 10,
     "rumour_terms": ["网传", "谣言", "传言", "疯传", "是真的吗", "真的假的", "求证", "有人说",
                      "听说", "群里在传", "不实信息"],
@@ -62,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "learned": 25,
     "positive_dampener": -20,
     "routine_dampener": -15,
+    "fiction_dampener": -20,
+    "fiction_terms": ["电影", "电视剧", "影视", "游戏", "小说", "综艺", "演练", "演习", "模拟"],
     "routine_terms": ["召开", "会议", "调研", "部署", "签约", "表彰", "慰问", "座谈", "学习",
                       "举行", "举办", "开幕", "发布会", "检查", "推进会"],
 }
@@ -79,9 +82,15 @@ SEVERITY_ALIASES = {
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 _NUM = r"(\d+|[零一二两三四五六七八九十百]+)"
-_DEATH_RE = [re.compile(_NUM + r"\s*(?:人|名[^，。,]{0,4}?)(?:死亡|身亡|遇难|丧生|罹难)"),
-             re.compile(r"(?:死亡|身亡|遇难|丧生|罹难)\s*" + _NUM + r"\s*[人名]"),
-             re.compile(r"(?:致|造成)\s*" + _NUM + r"\s*[人名]\s*(?:死亡|身亡|遇难)")]
+_DIED = r"(?:死亡|身亡|遇难|丧生|罹难|溺亡|遇害|丧命|不幸去世)"
+_DEATH_RE = [re.compile(_NUM + r"\s*(?:人|名[^，。,；;]{0,8}?)" + _DIED),
+             re.compile(_DIED + r"\s*" + _NUM + r"\s*[人名]"),
+             re.compile(r"(?:致|造成)\s*" + _NUM + r"\s*[人名]\s*" + _DIED)]
+# People involved: "30多名学生", "上百名业主", "数十户村民"; vague quantities count as
+# their lower bound.
+_PEOPLE_RE = re.compile(r"(\d+|[一二两三四五六七八九十百千]+|上百|上千|数十|数百|几十|几百)\s*"
+                        r"(?:多|余)?\s*(?:个人|名|位|户|人)")
+_VAGUE = {"上百": 100, "上千": 1000, "数十": 20, "几十": 20, "数百": 200, "几百": 200}
 
 
 class SeverityConfigError(ValueError):
@@ -107,6 +116,7 @@ def config_from(data: Mapping[str, Any] | None) -> dict[str, Any]:
             cfg[key] = value
     cfg["thresholds"] = {int(k): float(v) for k, v in cfg["thresholds"].items()}
     cfg["death_floors"] = {int(k): int(v) for k, v in cfg["death_floors"].items()}
+    cfg["people_involved"] = {int(k): float(v) for k, v in cfg["people_involved"].items()}
     if sorted(cfg["thresholds"]) != [1, 2, 3, 4]:
         raise SeverityConfigError("severity.thresholds：必须给出 1、2、3、4 四个等级的分数线")
     t = cfg["thresholds"]
@@ -129,6 +139,14 @@ def parse_count(token: str) -> int:
             total += (current or 1) * 100
             current = 0
     return total + current
+
+
+def people_involved(text: str) -> int:
+    counts = []
+    for m in _PEOPLE_RE.finditer(text):
+        token = m.group(1)
+        counts.append(_VAGUE.get(token) or parse_count(token))
+    return max(counts, default=0)
 
 
 def reported_deaths(text: str) -> int:
@@ -179,6 +197,12 @@ class SeverityScorer:
             capped = min(raw, cfg["risk_terms_cap"])
             add("risk_terms", capped, f"风险词：{detail}" + ("（已封顶）" if raw > capped else ""))
 
+        people = people_involved(text)
+        step = max((n for n in cfg["people_involved"] if people >= n), default=None)
+        if step is not None and (risk_found or sentiment.label == "negative"):
+            add("people_involved", cfg["people_involved"][step],
+                f"涉及人数较多：约 {people} 人（户）")
+
         negativity = max(0.0, -sentiment.score) if sentiment.label == "negative" else 0.0
         add("negative_sentiment", cfg["negative_sentiment"] * negativity,
             f"情感负面（得分 {sentiment.score:.2f}）")
@@ -217,6 +241,11 @@ class SeverityScorer:
         if routine and sentiment.label != "negative" and not risk_found:
             add("routine_dampener", cfg["routine_dampener"],
                 f"例行政务动态（{'、'.join(routine[:3])}），降低预警分")
+
+        fiction = [w for w in cfg["fiction_terms"] if w in text]
+        if fiction and risk_found:
+            add("fiction_dampener", cfg["fiction_dampener"],
+                f"疑似影视、游戏或演练内容（{'、'.join(fiction[:3])}），降低预警分")
 
         score = max(0.0, sum(f.contribution for f in factors))
         deaths = reported_deaths(text)

@@ -146,3 +146,27 @@ def test_event_stats_are_read_from_mappings_and_foreign_objects():
     assert stats_from(None) is None
     with pytest.raises(TypeError):
         stats_from(object())
+
+
+def test_people_involved_are_counted_and_raise_the_level(analyzer):
+    from nlp.severity import people_involved
+
+    assert people_involved("上百名业主聚集在区政府门口") == 100
+    assert people_involved("30多名学生送医") == 30
+    assert people_involved("包工头欠我们三十多个人的工资") == 30
+    assert people_involved("小区停水三个月") == 0
+    sev = level_of(analyzer, "上百名业主聚集在区政府门口拉横幅，抗议楼盘烂尾")
+    assert "people_involved" in names(sev)
+    assert sev.level is not None and sev.level <= 3
+
+
+def test_risk_words_in_films_and_drills_are_damped(analyzer):
+    sev = level_of(analyzer, "电影里的爆炸场面太震撼了，强烈推荐")
+    assert "fiction_dampener" in names(sev)
+    assert sev.level is None or sev.level == 4
+    drill = level_of(analyzer, "东山街道开展燃气泄漏应急演练，模拟起火后疏散居民")
+    assert "fiction_dampener" in names(drill)
+
+
+def test_deaths_with_words_between_count_and_verb():
+    assert reported_deaths("暴雨中一名老人被困车内溺亡") == 1
