@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,14 @@ def cross_validate(texts: list[str], labels: list[str], tokenizer: Tokenizer,
     }
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def format_report(metrics: dict[str, Any]) -> str:
     """The cross-validated report as a plain-text table (Chinese headings)."""
     lines = [f"样本数：{metrics.get('examples')}"]
@@ -192,14 +201,15 @@ def format_report(metrics: dict[str, Any]) -> str:
         return "\n".join(lines)
     lines.append(f"交叉验证：{metrics['cv_folds']} 折；准确率 {metrics['accuracy']:.3f}；"
                  f"宏平均 F1 {metrics['macro_f1']:.3f}")
-    width = max(len(c) for c in metrics["report"]) + 2
-    lines.append(f"{'类别':<{width}}{'精确率':>8}{'召回率':>8}{'F1':>8}{'样本':>6}")
+    width = max(_width(c) for c in [*metrics["report"], "类别"]) + 2
+    lines.append(_pad("类别", width) + _pad("精确率", 8) + _pad("召回率", 8) + _pad("F1", 8)
+                 + "样本")
     for cls, row in metrics["report"].items():
-        lines.append(f"{cls:<{width}}{row['precision']:>10.3f}{row['recall']:>10.3f}"
-                     f"{row['f1-score']:>10.3f}{int(row['support']):>8}")
+        lines.append(_pad(cls, width) + f"{row['precision']:<8.3f}{row['recall']:<8.3f}"
+                     f"{row['f1-score']:<8.3f}{int(row['support'])}")
     conf = metrics["confusion"]
-    lines.append("混淆矩阵（行 = 真实，列 = 预测）：")
-    lines.append(" " * width + " ".join(f"{i:>4}" for i in range(len(conf["labels"]))))
+    lines.append("混淆矩阵（行 = 真实，列 = 预测，列号对应行号）：")
+    lines.append(" " * (width + 4) + "".join(f"{i:>5}" for i in range(len(conf["labels"]))))
     for i, (cls, row) in enumerate(zip(conf["labels"], conf["matrix"], strict=True)):
-        lines.append(f"{cls:<{width - 4}}{i:>3} " + " ".join(f"{v:>4}" for v in row))
+        lines.append(_pad(cls, width) + f"{i:>3} " + "".join(f"{v:>5}" for v in row))
     return "\n".join(lines)

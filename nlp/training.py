@@ -101,7 +101,9 @@ def read_examples(path: Path | str, kind: str, text_col: str, label_col: str,
     checked = False
     for n, row in enumerate(_rows(path), 2 if path.suffix.lower() != ".jsonl" else 1):
         if not checked:
-            wanted = [c for c in (text_col, label_col, title_col) if c]
+            # JSONL rows may omit an empty title; tables always have the header
+            optional = title_col if path.suffix.lower() == ".jsonl" else None
+            wanted = [c for c in (text_col, label_col, title_col) if c and c != optional]
             missing = [c for c in wanted if c not in row]
             if missing:
                 raise TrainingError(f"{path.name} 缺少列：{'、'.join(missing)}；"

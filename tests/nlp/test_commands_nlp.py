@@ -185,3 +185,13 @@ def test_a_trained_severity_model_becomes_an_explained_factor(fresh_settings, tm
     learned = [f for f in row["severity"]["factors"] if f["name"] == "learned"]
     assert learned and "历史研判模型" in learned[0]["reason"]
     assert row["model_versions"]["severity"] == outcome.model.version
+
+
+def test_jsonl_training_rows_may_omit_the_title(fresh_settings, tmp_path):
+    rows = [{"text": r["内容"], "dept": r["承办部门"]} for r in department_rows()]
+    rows[0]["headline"] = "有标题的一行"
+    src = write_jsonl(tmp_path / "t.jsonl", rows)
+    outcome = run_train(fresh_settings, "topic", src, "text", "dept", title_col="headline",
+                        install=False)
+    assert outcome.model.metrics["examples"] == len(rows)
+    assert "区教育局" in outcome.report and "混淆矩阵" in outcome.report
