@@ -12,6 +12,7 @@ wins.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import threading
@@ -140,7 +141,7 @@ class Analyzer:
             event = self._event(post, texts[i], tokens[i], places)
             stats = stats_from(event_stats.get(post.id)) if post.id in event_stats else None
             if stats is None and event is not None:
-                stats = self._stats_of(event)
+                stats = self._stats_of(event, post)
             severity = self.scorer.score(post, texts[i], topics[i], sentiments[i], stats,
                                          learned[i])
             results.append(Analysis(
@@ -186,16 +187,27 @@ class Analyzer:
             log.exception("事件归并失败：帖子 %s", post.id)
             return None
 
-    def _stats_of(self, event: EventRef) -> EventStats | None:
+    def _stats_of(self, event: EventRef, post: PostInput) -> EventStats | None:
         getter = (getattr(self.event_assigner, "event_stats", None)
                   or getattr(self.event_assigner, "stats", None))
         if getter is None:
             return None
         try:
+            # rates as of the post's own time when the assigner can say so: an audit run over
+            # last month's posts must not measure velocity against today
+            if post.published_at is not None and _takes_now(getter):
+                return stats_from(getter(event.id, now=post.published_at))
             return stats_from(getter(event.id))
         except Exception:
             log.exception("事件统计失败：事件 %s", event.id)
             return None
+
+
+def _takes_now(fn: Any) -> bool:
+    try:
+        return "now" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def topic_alternatives(result: TopicResult) -> list[dict[str, Any]]:

@@ -34,7 +34,8 @@ class SameStreetEvents:
         self.seen.setdefault(key, []).append(post)
         return EventRef(id=f"e-{key}", is_new=is_new)
 
-    def event_stats(self, event_id: str) -> EventStats:
+    def event_stats(self, event_id: str, now=None) -> EventStats:
+        self.asked_at = now
         posts = self.seen[event_id.removeprefix("e-")]
         return EventStats(posts=len(posts), sources=len({p.source for p in posts}),
                           posts_per_hour=len(posts) * 10.0)
@@ -94,6 +95,7 @@ def test_places_and_events_flow_into_severity(analyzer):
     last = {f.name: f for f in results[-1].severity.factors}
     assert "spread" not in first and "spread" in last and "velocity" in last
     assert results[-1].severity.score > results[0].severity.score
+    assert events.asked_at == t0  # rates as of the post's time, not the wall clock
 
 
 def test_explicit_event_stats_win_over_the_assigner(analyzer):
