@@ -222,7 +222,7 @@ class SeverityScorer:
                 f"粉丝 {post.followers}")
 
         if event is not None:
-            if event.posts_per_hour > 0:
+            if event.posts > 1 and event.posts_per_hour > 0:  # one post is not a trend
                 add("velocity", cfg["velocity"] * min(1.0, event.posts_per_hour
                                                        / cfg["velocity_full"]),
                     f"事件热度：每小时 {event.posts_per_hour:.1f} 条")
