@@ -100,9 +100,9 @@ class Analyzer:
         return self._severity_model or None
 
     def reload(self) -> None:
-        """Forget loaded models (after ``yuqing train`` installed a new one)."""
+        """Forget loaded models; the next analysis loads what is installed now."""
         with self._lock:
-            self.store._loaded.clear()
+            self.store.forget()
             self._topic = self._sentiment = None
             self._severity_model = False
 
@@ -129,6 +129,9 @@ class Analyzer:
 
     def _chunk(self, posts: Sequence[PostInput], event_stats: Mapping[str, Any]
                ) -> list[Analysis]:
+        if self.store.changed():  # a model installed by `yuqing train` applies without restart
+            log.info("检测到新安装的模型，重新加载")
+            self.reload()
         texts = [analysis_text(p.title, p.text) for p in posts]
         tokens = [self.tokenizer.words_of(t) for t in texts]
         topics = self.topic_classifier.predict_batch(texts)

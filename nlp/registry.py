@@ -41,6 +41,7 @@ class ModelStore:
         self.cache_dir = Path(cache_dir) if cache_dir else self.models_dir
         self.tokenizer = tokenizer
         self._loaded: dict[str, TextModel | None] = {}
+        self._stamps: dict[str, tuple[int, int] | None] = {}  # installed file at load time
         self._lock = threading.Lock()
 
     def installed_path(self, kind: str) -> Path | None:
@@ -52,14 +53,33 @@ class ModelStore:
             return self._loaded[kind]
         with self._lock:
             if kind not in self._loaded:
+                self._stamps[kind] = self._stamp(kind)
                 self._loaded[kind] = self._load(kind)
         return self._loaded[kind]
+
+    def _stamp(self, kind: str) -> tuple[int, int] | None:
+        path = self.installed_path(kind)
+        try:
+            st = path.stat() if path is not None else None
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size) if st is not None else None
+
+    def changed(self) -> bool:
+        """Whether ``yuqing train`` installed (or someone removed) a model since loading."""
+        return any(self._stamp(kind) != stamp for kind, stamp in list(self._stamps.items()))
+
+    def forget(self) -> None:
+        with self._lock:
+            self._loaded.clear()
+            self._stamps.clear()
 
     def install(self, model: TextModel) -> Path:
         if self.models_dir is None:
             raise ValueError("未配置模型目录，无法安装模型")
         path = model.save(self.models_dir / f"{model.kind}.joblib")
         self._loaded.pop(model.kind, None)
+        self._stamps.pop(model.kind, None)
         return path
 
     def _load(self, kind: str) -> TextModel | None:

@@ -195,3 +195,18 @@ def test_jsonl_training_rows_may_omit_the_title(fresh_settings, tmp_path):
                         install=False)
     assert outcome.model.metrics["examples"] == len(rows)
     assert "区教育局" in outcome.report and "混淆矩阵" in outcome.report
+
+
+def test_a_running_analyzer_picks_up_a_newly_installed_model(fresh_settings, tmp_path):
+    from nlp.posts import post_from_dict
+    from yuqing.commands.nlp import build_analyzer
+
+    analyzer = build_analyzer(fresh_settings)
+    post = post_from_dict({"id": "1", "text": "学校招生划片不合理，孩子要跨区上学"})
+    before = analyzer.analyze(post)
+    assert before.topic.label == "education"
+    src = write_csv(tmp_path / "h.csv", department_rows())
+    outcome = run_train(fresh_settings, "topic", src, "内容", "承办部门")
+    after = analyzer.analyze(post)
+    assert after.topic.label == "区教育局"
+    assert after.model_versions["topic"] == outcome.model.version
