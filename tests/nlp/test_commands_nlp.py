@@ -210,3 +210,19 @@ def test_a_running_analyzer_picks_up_a_newly_installed_model(fresh_settings, tmp
     after = analyzer.analyze(post)
     assert after.topic.label == "区教育局"
     assert after.model_versions["topic"] == outcome.model.version
+
+
+def test_the_instance_can_override_severity_weights_and_typos_are_refused(tmp_path):
+    from nlp.severity import SeverityConfigError
+    from yuqing.commands.nlp import severity_data
+
+    home = tmp_path / "inst"
+    home.mkdir()
+    (home / "severity.yaml").write_text("severity:\n  rumour: 30\n  authority: {central: 15}\n",
+                                        encoding="utf-8")
+    data = severity_data(load_settings(home=home, environ={}))
+    assert data["rumour"] == 30
+    assert data["authority"]["central"] == 15 and data["authority"]["provincial"] == 7
+    (home / "severity.yaml").write_text("severity:\n  rumor: 30\n", encoding="utf-8")
+    with pytest.raises(SeverityConfigError, match="rumor"):
+        severity_data(load_settings(home=home, environ={}))
