@@ -151,11 +151,14 @@ def train(kind: str, texts: Sequence[str], labels: Sequence[str], tokenizer: Tok
     counts = check_examples(texts, labels)
     n_min = min(counts.values())
     metrics: dict[str, Any] = {"examples": len(texts), "per_class": dict(sorted(counts.items()))}
-    if evaluate:
-        metrics |= cross_validate(texts, labels, tokenizer, settings, n_min)
-    started = time.perf_counter()
-    pipeline = build_pipeline(tokenizer, settings, n_min)
-    pipeline.fit(texts, labels)
+    try:
+        if evaluate:
+            metrics |= cross_validate(texts, labels, tokenizer, settings, n_min)
+        started = time.perf_counter()
+        pipeline = build_pipeline(tokenizer, settings, n_min)
+        pipeline.fit(texts, labels)
+    except ValueError as exc:  # e.g. an empty vocabulary: texts with no words at all
+        raise TrainingError(f"无法用这些样本训练模型：{exc}") from exc
     metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
     model_labels = [str(c) for c in pipeline.classes_]
     return TextModel(kind=kind, pipeline=pipeline, labels=model_labels,

@@ -226,3 +226,11 @@ def test_the_instance_can_override_severity_weights_and_typos_are_refused(tmp_pa
     (home / "severity.yaml").write_text("severity:\n  rumor: 30\n", encoding="utf-8")
     with pytest.raises(SeverityConfigError, match="rumor"):
         severity_data(load_settings(home=home, environ={}))
+
+
+def test_texts_without_any_words_fail_as_a_training_error(fresh_settings, tmp_path):
+    rows = [{"text": "！！！" if i % 2 else "。。。", "label": "a" if i % 2 else "b"}
+            for i in range(12)]
+    src = write_jsonl(tmp_path / "empty.jsonl", rows)
+    with pytest.raises(TrainingError, match="无法用这些样本训练模型"):
+        run_train(fresh_settings, "topic", src, "text", "label")
