@@ -43,7 +43,9 @@ from nlp.types import (
 
 log = logging.getLogger(__name__)
 
-BATCH = 256  # one sklearn call per chunk: the fixed per-call cost is paid once per chunk
+BATCH = 256
+_LEARNED_NAMES = {"I": LEVEL_NAMES[1], "II": LEVEL_NAMES[2], "III": LEVEL_NAMES[3],
+                  "IV": LEVEL_NAMES[4], "none": "不预警"}  # one sklearn call per chunk: the fixed per-call cost is paid once per chunk
 
 
 class Analyzer:
@@ -164,8 +166,7 @@ class Analyzer:
         for row in probs:
             best = int(np.argmax(row))
             label = model.labels[best]
-            name = LEVEL_NAMES.get(("I", "II", "III", "IV").index(label) + 1, label) \
-                if label in ("I", "II", "III", "IV") else "不预警"
+            name = _LEARNED_NAMES.get(label, label)
             out.append((float(row @ values),
                         f"历史研判模型（{model.version}）：类似案例多判为 {name}（{row[best]:.2f}）"))
         return out
