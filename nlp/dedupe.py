@@ -106,16 +106,18 @@ class NearDuplicateIndex:
 
     def query(self, text: str, exclude: str = "") -> list[DupMatch]:
         """Every indexed post this text repeats, best first."""
-        return self._query(exact_hash(text), shingles(text, self.k), exclude)
+        sh = shingles(text, self.k)
+        return self._query(exact_hash(text), sh, self._minhash(sh) if sh else None, exclude)
 
-    def _query(self, h: str, sh: set[int], exclude: str) -> list[DupMatch]:
+    def _query(self, h: str, sh: set[int], mh: MinHash | None,
+               exclude: str) -> list[DupMatch]:
         out: list[DupMatch] = []
         if h and h in self._by_hash and self._by_hash[h] != exclude:
             out.append(DupMatch(self._by_hash[h], "exact", 1.0, 1.0))
-        if not sh:
+        if not sh or mh is None:
             return out
         seen = {m.key for m in out}
-        for key in self._lsh.query(self._minhash(sh)):
+        for key in self._lsh.query(mh):
             if key in seen or key == exclude:
                 continue
             other = self._sets[key]
@@ -136,13 +138,14 @@ class NearDuplicateIndex:
             return [m for m in self.query(text, exclude=key)]
         h = exact_hash(text)
         sh = shingles(text, self.k)
-        found = self._query(h, sh, key)
+        mh = self._minhash(sh) if sh else None
+        found = self._query(h, sh, mh, key)
         self._hash_of[key] = h
         if h and h not in self._by_hash:
             self._by_hash[h] = key  # the first post with this content is the original
-        if sh:
+        if sh and mh is not None:
             self._sets[key] = frozenset(sh)
-            self._lsh.insert(key, self._minhash(sh), check_duplication=False)
+            self._lsh.insert(key, mh, check_duplication=False)
         return found
 
     def remove(self, key: str) -> None:

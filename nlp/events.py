@@ -293,26 +293,28 @@ class EventIndex:
             ev = self._events[eid]
             if at - ev.last_at > self.window or ev.first_at - at > self.window:
                 continue
-            shared_terms = [t for t in vec if t in ev.centroid]
-            score = sum(vec[t] * ev.centroid[t] for t in shared_terms)
-            why = [f"与事件 {eid} 的共同词：{'、'.join(sorted(shared_terms, key=lambda t: -vec[t])[:5])}"]
+            centroid = ev.centroid
+            score = sum(w * centroid[t] for t, w in vec.items() if t in centroid)
+            if score + 0.1 <= max(best_score, 0.0):
+                continue  # cannot win even with the place bonus
+            why: list[str] = []
             if mine and ev.places:
-                theirs = set(ev.places)
                 fine_mine = {c for c in mine if len(c) > 6}
-                fine_theirs = {c for c in theirs if len(c) > 6}
+                fine_theirs = {c for c in ev.places if len(c) > 6}
                 if not {c[:6] for c in mine} & ev.districts:
                     # Different districts: another incident, whatever the words say.
-                    why.append("地点分属不同区县，不合并")
                     continue
                 if fine_mine & fine_theirs:
                     score += 0.1
                     why.append("地点相同（同一乡镇/街道）")
                 elif fine_mine and fine_theirs:
                     # Same kind of incident in another street is another incident.
-                    why.append("同区县但不同乡镇/街道，不合并")
                     continue
             if score > best_score:
                 best, best_score, best_why = ev, score, why
+        if best is not None:
+            shared = sorted((t for t in vec if t in best.centroid), key=lambda t: -vec[t])[:5]
+            best_why = [f"与事件 {best.id} 的共同词：{'、'.join(shared) or '无'}", *best_why]
         return best, best_score, best_why
 
 

@@ -99,6 +99,8 @@ class Gazetteer:
         self.home_code = ""
         if home:
             self._merge_home(home)
+        self._chains: dict[str, tuple[Division, ...]] = {}
+        self._ancestors: dict[str, frozenset[str]] = {}
         self._children: dict[str, list[str]] = {}
         for d in self.by_code.values():
             self._children.setdefault(d.parent, []).append(d.code)
@@ -148,8 +150,14 @@ class Gazetteer:
     def get(self, code: str) -> Division | None:
         return self.by_code.get(code)
 
-    def chain(self, code: str) -> list[Division]:
-        """The division and its ancestors, province first."""
+    def chain(self, code: str) -> tuple[Division, ...]:
+        """The division and its ancestors, province first (memoized: the data is fixed)."""
+        cached = self._chains.get(code)
+        if cached is None:
+            cached = self._chains[code] = self._walk(code)
+        return cached
+
+    def _walk(self, code: str) -> tuple[Division, ...]:
         out: list[Division] = []
         seen: set[str] = set()
         cur = self.by_code.get(code)
@@ -157,10 +165,13 @@ class Gazetteer:
             out.append(cur)
             seen.add(cur.code)
             cur = self.by_code.get(cur.parent) if cur.parent else None
-        return out[::-1]
+        return tuple(out[::-1])
 
-    def ancestors(self, code: str) -> set[str]:
-        return {d.code for d in self.chain(code)}
+    def ancestors(self, code: str) -> frozenset[str]:
+        cached = self._ancestors.get(code)
+        if cached is None:
+            cached = self._ancestors[code] = frozenset(d.code for d in self.chain(code))
+        return cached
 
     def full_name(self, code: str) -> str:
         return "".join(d.name for d in self.chain(code))

@@ -95,18 +95,20 @@ class GazetteerPlaceFinder:
     def find(self, text: str, default_place: str = "") -> list[PlaceMatch]:
         gaz = self.gazetteer
         mentions = self._mentions(text or "")
-        mentions = self._filter_shorts(mentions, text or "")
         picks: dict[str, tuple[_Pick, _Mention]] = {}
         surfaces: dict[str, list[str]] = {}
         first_pos: dict[str, int] = {}
-        resolved: dict[int, str] = {}
-        # Two passes: names decided in the first pass become context for the second.
-        for _ in range(2):
-            for i, m in enumerate(mentions):
-                pick = self._resolve(i, m, mentions, resolved, default_place)
-                resolved[i] = pick.code
+        # Unambiguous names first; an ambiguous name decided by context becomes context for
+        # the ambiguous names after it, and the first ones are decided again at the end.
+        resolved = {i: m.candidates[0][0] for i, m in enumerate(mentions)
+                    if len(m.candidates) == 1}
+        ambiguous = [i for i, m in enumerate(mentions) if len(m.candidates) > 1]
+        decided: dict[int, _Pick] = {}
+        for i in ambiguous + ambiguous[:-1]:
+            decided[i] = self._resolve(i, mentions[i], mentions, resolved, default_place)
+            resolved[i] = decided[i].code
         for i, m in enumerate(mentions):
-            pick = self._resolve(i, m, mentions, resolved, default_place)
+            pick = decided.get(i) or self._resolve(i, m, mentions, resolved, default_place)
             first_pos.setdefault(pick.code, m.start)
             seen = surfaces.setdefault(pick.code, [])
             if m.text not in seen:
@@ -284,7 +286,7 @@ def _dedupe(cands: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     return tuple(best.items())
 
 
-def _city_of(chain: list[Division]) -> str:
+def _city_of(chain: tuple[Division, ...]) -> str:
     for d in chain:
         if d.level == "city":
             return d.code
