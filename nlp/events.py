@@ -36,10 +36,18 @@ _STOPWORD_TEXT = """
 目前 今天 昨天 明天 今年 去年 相关 情况 问题 记者 网友 表示 转发 评论 微博 视频 图片 链接 全文
 进行 工作 一些 有关 通过 发现 出现 发生 其中 以及 并且 而且 或者 然后 不是 就是 还有 这些 那些
 真的 一下 希望 请问 谢谢 回复 原文 来源 消息 报道 据悉 日前 近日 此前 之后 以来 为了 关于 没人
+回应 通报 情况 说明 一事 引发 关注 高度重视 第一时间 责任人 处理结果 工作日 工作日内 有关部门
+相关部门 部门 核实 调查 处理 协调 解决 专班 工作专班 成立 安排 专人 上门 立即 尽快 公布 约谈
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _TERM = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+")
+LEAD_BOOST = 2.0
+# Words rarer than this in jieba's IDF table (or absent from it) are names: 翠屏山, a
+# company, a person. Sharing one is strong evidence of the same incident; look-alike
+# incidents (the same kind of trouble in another compound) differ exactly there.
+SPECIFIC_IDF = 11.0
+SPECIFIC_BONUS = 0.08
 
 
 @lru_cache(maxsize=1)
@@ -69,10 +77,23 @@ def content_terms(tokens: list[str], places: list[PlaceMatch] | None = None) -> 
     return out
 
 
-def tfidf(terms: list[str]) -> dict[str, float]:
+def tfidf(terms: list[str], lead: str = "") -> dict[str, float]:
+    """TF-IDF weights with jieba's IDF; terms of the lead (title, first sentence) count triple.
+
+    The lead says what happened and where (倒金字塔); the rest of a long post adds detail
+    that differs from copy to copy and would drown the matter in averages.
+    """
     table, median = idf_table()
     counts = Counter(terms)
-    return {t: (1 + math.log(c)) * table.get(t, median) for t, c in counts.items()}
+    return {t: (1 + math.log(c)) * table.get(t, median) * (LEAD_BOOST if t in lead else 1.0)
+            for t, c in counts.items()}
+
+
+def lead_of(title: str, text: str) -> str:
+    """The title and the first real sentence (reposts open with short cries: 转发：太气人了！)."""
+    sentences = [x.strip() for x in _SENTENCE.findall(text or "") if x.strip()]
+    first = next((x for x in sentences if len(x) >= 15), sentences[0] if sentences else "")
+    return f"{title} {first}"
 
 
 @dataclass(slots=True)
@@ -119,7 +140,10 @@ class _Event:
     terms: Counter = field(default_factory=Counter)
     centroid: dict[str, float] = field(default_factory=dict)
     places: Counter = field(default_factory=Counter)
-    districts: set[str] = field(default_factory=set)
+    # Where the event happens: the local places of its first post that named any. Fixed, so a
+    # wrongly joined post cannot widen the event and pull in more (no snowball).
+    anchor: frozenset[str] = frozenset()
+    lead_names: frozenset[str] = frozenset()  # specific words in the first post's lead
 
 
 class EventIndex:
@@ -130,7 +154,7 @@ class EventIndex:
     as UTC. Thread-safe: one lock around every change.
     """
 
-    def __init__(self, window_hours: float = 72.0, join_threshold: float = 0.3,
+    def __init__(self, window_hours: float = 72.0, join_threshold: float = 0.5,
                  id_factory: Callable[[], str] | None = None,
                  dedupe: NearDuplicateIndex | None = None,
                  clock: Callable[[], datetime] | None = None, centroid_terms: int = 80) -> None:
@@ -149,36 +173,33 @@ class EventIndex:
     # -- EventAssigner ---------------------------------------------------------------
     def assign(self, post: PostInput, normalized_text: str, tokens: list[str],
                places: list[PlaceMatch]) -> EventRef:
-        at = _utc(post.published_at or self._clock())
-        text = "\n".join(x for x in (post.title, normalized_text or post.text) if x)
+        body = normalized_text or post.text
+        facts = _facts(post.id, _utc(post.published_at or self._clock()), post.source,
+                       post.url, post.title, body, tokens, places)
         with self._lock:
             if post.id in self._event_of:
                 ev = self._events[self._event_of[post.id]]
                 return EventRef(ev.id, False, None, 1.0, [f"帖子 {post.id} 已在事件 {ev.id} 中"])
-            dups = [d for d in self.dedupe.add(post.id, text) if d.key in self._event_of]
-            terms = content_terms(tokens, places)
-            vec = _unit(tfidf(terms))
+            dups = [d for d in self.dedupe.add(post.id, facts.full_text)
+                    if d.key in self._event_of]
             if dups:
                 dup = dups[0]
                 ev = self._events[self._event_of[dup.key]]
-                self._add(ev, post.id, at, post.source, post.url, text, post.title, terms, vec,
-                          places)
+                self._add(ev, facts)
                 return EventRef(ev.id, False, dup.key, dup.score,
                                 [dup.reason(), f"并入其所在事件 {ev.id}（并单）"])
-            best, score, why = self._best_event(vec, places, at)
+            best, score, why = self._best_event(facts)
             if best is not None and score >= self.join_threshold:
-                self._add(best, post.id, at, post.source, post.url, text, post.title, terms,
-                          vec, places)
-                return EventRef(best.id, False, None, round(score, 3),
-                                [*why, f"相似度 {score:.2f} ≥ {self.join_threshold}，并入事件 {best.id}"])
-            ev = self._open(self._new_id(), at)
-            self._add(ev, post.id, at, post.source, post.url, text, post.title, terms, vec,
-                      places)
+                self._add(best, facts)
+                return EventRef(best.id, False, None, round(score, 3), [
+                    *why, f"相似度 {score:.2f} ≥ {self.join_threshold}，并入事件 {best.id}"])
+            ev = self._open(self._new_id(), facts.at)
+            self._add(ev, facts)
             hours = self.window.total_seconds() / 3600
             reason = f"{hours:g} 小时内无相似事件，新建事件 {ev.id}"
             if best is not None:
                 reason = (f"最相似的事件 {best.id} 相似度仅 {score:.2f}（{'；'.join(why)}），"
-                          f"新建事件 {ev.id}")
+                          f"低于 {self.join_threshold}，新建事件 {ev.id}")
             return EventRef(ev.id, True, None, round(max(score, 0.0), 3), [reason])
 
     # -- rebuild after restart -------------------------------------------------------
@@ -186,15 +207,13 @@ class EventIndex:
                   places: list[PlaceMatch], at: datetime, source: str = "", url: str = "",
                   title: str = "") -> None:
         """Put back a stored post with the event it belongs to (no clustering decision)."""
-        at = _utc(at)
+        facts = _facts(post_id, _utc(at), source, url, title, text, tokens, places)
         with self._lock:
             if post_id in self._event_of:
                 return
-            self.dedupe.add(post_id, "\n".join(x for x in (title, text) if x))
-            ev = self._events.get(event_id) or self._open(event_id, at)
-            terms = content_terms(tokens, places)
-            self._add(ev, post_id, at, source, url, text, title, terms, _unit(tfidf(terms)),
-                      places)
+            self.dedupe.add(post_id, facts.full_text)
+            ev = self._events.get(event_id) or self._open(event_id, facts.at)
+            self._add(ev, facts)
 
     def prune(self, before: datetime) -> int:
         """Forget events quiet since ``before`` (their posts leave the duplicate index too)."""
@@ -253,69 +272,118 @@ class EventIndex:
         self._events[ev.id] = ev
         return ev
 
-    def _add(self, ev: _Event, post_id: str, at: datetime, source: str, url: str, text: str,
-             title: str, terms: list[str], vec: dict[str, float],
-             places: list[PlaceMatch]) -> None:
-        if not ev.posts or at < ev.first_at or (at == ev.first_at and not ev.first_post):
-            ev.first_at, ev.first_post, ev.first_source = at, post_id, source
-            ev.first_url, ev.first_text, ev.first_title = url, text, title
-        ev.last_at = max(ev.last_at, at)
-        ev.posts.append(post_id)
-        ev.times.append(at)
-        ev.sources[source or "未知来源"] += 1
-        ev.hourly[_hour(at)] += 1
-        ev.terms.update(terms)
+    def _add(self, ev: _Event, f: _Facts) -> None:
+        if not ev.posts or f.at < ev.first_at:
+            ev.first_at, ev.first_post, ev.first_source = f.at, f.post_id, f.source
+            ev.first_url, ev.first_text, ev.first_title = f.url, f.text, f.title
+        ev.last_at = max(ev.last_at, f.at)
+        ev.posts.append(f.post_id)
+        ev.times.append(f.at)
+        ev.sources[f.source or "未知来源"] += 1
+        ev.hourly[_hour(f.at)] += 1
+        ev.terms.update(f.terms)
         for term in list(ev.centroid):
             self._by_term.get(term, set()).discard(ev.id)
         n = len(ev.posts)
         merged = {t: w * (n - 1) / n for t, w in ev.centroid.items()}
-        for t, w in vec.items():
+        for t, w in f.vec.items():
             merged[t] = merged.get(t, 0.0) + w / n
         top = sorted(merged.items(), key=lambda kv: -kv[1])[: self.centroid_terms]
         ev.centroid = _unit(dict(top))
         for term in ev.centroid:
             self._by_term.setdefault(term, set()).add(ev.id)
-        for p in places:
-            if p.confidence >= 0.6 and p.level in ("township", "village", "district"):
-                ev.places[p.code] += 1
-                ev.districts.add(p.code[:6])
-        self._event_of[post_id] = ev.id
+        ev.places.update(f.local)
+        if not ev.anchor and f.local:
+            ev.anchor = frozenset(f.local)
+        if not ev.lead_names:
+            ev.lead_names = f.names
+        self._event_of[f.post_id] = ev.id
 
-    def _best_event(self, vec: dict[str, float], places: list[PlaceMatch],
-                    at: datetime) -> tuple[_Event | None, float, list[str]]:
+    def _best_event(self, f: _Facts) -> tuple[_Event | None, float, list[str]]:
         candidates: set[str] = set()
-        for term, _ in sorted(vec.items(), key=lambda kv: -kv[1])[:12]:
+        for term, _ in sorted(f.vec.items(), key=lambda kv: -kv[1])[:12]:
             candidates |= self._by_term.get(term, set())
-        mine = {p.code for p in places if p.confidence >= 0.6
-                and p.level in ("township", "village", "district")}
         best, best_score, best_why = None, -1.0, []
         for eid in candidates:
             ev = self._events[eid]
-            if at - ev.last_at > self.window or ev.first_at - at > self.window:
+            if f.at - ev.last_at > self.window or ev.first_at - f.at > self.window:
                 continue
+            why = self._place_rule(f.local, ev.anchor)
+            if why is None:
+                continue  # another district, or another street: another incident
             centroid = ev.centroid
-            score = sum(w * centroid[t] for t, w in vec.items() if t in centroid)
-            if score + 0.1 <= max(best_score, 0.0):
-                continue  # cannot win even with the place bonus
-            why: list[str] = []
-            if mine and ev.places:
-                fine_mine = {c for c in mine if len(c) > 6}
-                fine_theirs = {c for c in ev.places if len(c) > 6}
-                if not {c[:6] for c in mine} & ev.districts:
-                    # Different districts: another incident, whatever the words say.
-                    continue
-                if fine_mine & fine_theirs:
-                    score += 0.1
-                    why.append("地点相同（同一乡镇/街道）")
-                elif fine_mine and fine_theirs:
-                    # Same kind of incident in another street is another incident.
-                    continue
+            score = sum(w * centroid[t] for t, w in f.vec.items() if t in centroid)
+            if why:
+                score += 0.1
+            shared_names = f.names & ev.lead_names
+            if shared_names:
+                score += SPECIFIC_BONUS
+                why.append(f"开头提到同一专名：{'、'.join(sorted(shared_names)[:3])}")
+            elif f.names and ev.lead_names:
+                # Both leads name something specific (a compound, a firm) and not the same.
+                score -= SPECIFIC_BONUS
+                why.append("开头所提专名不同")
             if score > best_score:
                 best, best_score, best_why = ev, score, why
         if best is not None:
-            shared = sorted((t for t in vec if t in best.centroid), key=lambda t: -vec[t])[:5]
-            best_why = [f"与事件 {best.id} 的共同词：{'、'.join(shared) or '无'}", *best_why]
+            shared = sorted((t for t in f.vec if t in best.centroid), key=lambda t: -f.vec[t])
+            best_why = [f"与事件 {best.id} 的共同词：{'、'.join(shared[:5]) or '无'}", *best_why]
         return best, best_score, best_why
+
+    @staticmethod
+    def _place_rule(mine: frozenset[str], anchor: frozenset[str]) -> list[str] | None:
+        """None: places exclude the event; ["..."]: same street (bonus); []: no evidence."""
+        if not mine or not anchor:
+            return []
+        if not {c[:6] for c in mine} & {c[:6] for c in anchor}:
+            return None
+        fine_mine = {c for c in mine if len(c) > 6}
+        fine_theirs = {c for c in anchor if len(c) > 6}
+        if fine_mine & fine_theirs:
+            return ["地点相同（同一乡镇/街道）"]
+        if fine_mine and fine_theirs:
+            return None
+        return []
+
+
+@dataclass(slots=True, frozen=True)
+class _Facts:
+    """What clustering needs from one post, computed once outside the lock."""
+
+    post_id: str
+    at: datetime
+    source: str
+    url: str
+    title: str
+    text: str
+    terms: list[str]
+    vec: dict[str, float]
+    local: frozenset[str]
+    names: frozenset[str]
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join(x for x in (self.title, self.text) if x)
+
+
+def _facts(post_id: str, at: datetime, source: str, url: str, title: str, text: str,
+           tokens: list[str], places: list[PlaceMatch]) -> _Facts:
+    terms = content_terms(tokens, places)
+    lead = lead_of(title, text)
+    names = frozenset(t for t in terms if t in lead and _specific(t))
+    return _Facts(post_id, at, source, url, title, text, terms, _unit(tfidf(terms, lead)),
+                  frozenset(_local(places)), names)
+
+
+def _specific(term: str) -> bool:
+    table, _median = idf_table()
+    idf = table.get(term)
+    return idf is None or idf >= SPECIFIC_IDF
+
+
+def _local(places: list[PlaceMatch]) -> set[str]:
+    """District, township and village codes: where an incident happens, not just the city."""
+    return {p.code for p in places if p.level in ("district", "township", "village")}
 
 
 def _unit(vec: dict[str, float]) -> dict[str, float]:

@@ -94,6 +94,7 @@ class Gazetteer:
     def __init__(self, divisions: list[Division], home: dict[str, Any] | None = None) -> None:
         self.by_code: dict[str, Division] = {}
         self.replaced: dict[str, str] = {}  # national code -> configured code, same place
+        self.collisions: list[tuple[str, str, str]] = []  # code, national name, config name
         for d in divisions:
             self.by_code[d.code] = Division(d.code, d.parent, d.level, d.name, list(d.aliases))
         self.home_code = ""
@@ -123,6 +124,12 @@ class Gazetteer:
         self._merge_node(home, parent or self.by_code.get(code, Division(code, "", "", "")).parent)
 
     def _merge_node(self, node: dict[str, Any], parent: str) -> None:
+        """Put one configured node (and its subtree) over the national list.
+
+        The configuration is authoritative inside the home jurisdiction, because units and
+        routing rules are keyed by its codes: a national entry with the same name under the same
+        parent, or with the same code under another name, gives way (and is reported).
+        """
         code = _code(node, "home")
         name = str(node.get("name") or "").strip()
         level = str(node.get("level") or "township")
@@ -130,16 +137,15 @@ class Gazetteer:
             raise ValueError(f"属地配置项 {code} 缺少名称或层级无效: {node!r}")
         aliases = [str(a).strip() for a in node.get("aliases") or [] if str(a).strip()]
         existing = self.by_code.get(code)
-        if existing is not None:
+        if existing is not None and existing.name == name and not existing.from_config:
             existing.aliases = sorted(set(existing.aliases) | set(aliases))
             existing.from_config = True
-            if name != existing.name:
-                existing.aliases.append(name)
         else:
-            # Same name under the same parent but another code: the configured code wins,
-            # because units and routing rules are keyed by it.
-            for other in [d for d in self.by_code.values()
-                          if d.parent == parent and d.name == name and d.code != code]:
+            if existing is not None and not existing.from_config:
+                self.collisions.append((code, existing.name, name))
+                del self.by_code[code]
+            for other in [d for d in self.by_code.values() if d.parent == parent
+                          and d.name == name and d.code != code and not d.from_config]:
                 self.replaced[other.code] = code
                 del self.by_code[other.code]
             self.by_code[code] = Division(code, parent, level, name, aliases, True)
@@ -188,6 +194,8 @@ class Gazetteer:
         for old, new in sorted(self.replaced.items()):
             d = self.by_code[new]
             out.append(f"{d.name}: 配置代码 {new} 与全国区划代码 {old} 不一致（已按配置使用 {new}）")
+        for code, national, configured in self.collisions:
+            out.append(f"代码 {code} 在全国区划中是{national}，配置中却是{configured}（已按配置）")
         return out
 
 

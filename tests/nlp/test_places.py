@@ -54,8 +54,8 @@ def test_it_resolves_a_full_address_to_every_level_most_specific_first(finder):
     assert all(m.reasons for m in found)
 
 
-def test_a_street_named_like_its_district_is_the_street(finder):
-    found = finder.find("江宁街道老街改造工程迟迟不完工")
+def test_a_street_named_like_its_district_is_the_street(national):
+    found = national.find("江宁街道老街改造工程迟迟不完工")
     assert codes(found) == ["320115008"]
     assert found[0].level == "township"
     assert any("不是同名的江宁区" in r for r in found[0].reasons)
@@ -164,6 +164,11 @@ def test_configured_codes_win_and_discrepancies_are_reported(finder):
     assert codes(finder.find("秣陵街道")) == ["320115002"]
     notes = gaz.home_discrepancies()
     assert any("秣陵街道" in n and "320115011" in n for n in notes)
+    # Config 320115008 is 湖熟街道; nationally that code is 江宁街道. Each name keeps one code.
+    assert [m.name for m in finder.find("湖熟街道")] == ["江苏省南京市江宁区湖熟街道"]
+    assert codes(finder.find("江宁街道")) == ["320115006"]
+    names = [d.name for d in gaz.by_code.values() if d.parent == "320115"]
+    assert sorted(names) == sorted(set(names)) and len(names) == 10
 
 
 def test_a_bad_home_code_is_refused_with_the_reason():
