@@ -66,14 +66,18 @@ def idf_table() -> tuple[dict[str, float], float]:
 def content_terms(tokens: list[str], places: list[PlaceMatch] | None = None) -> list[str]:
     """Tokens that carry the matter: no stop words, single characters, numbers or place words."""
     place_words = {part for p in places or [] for part in p.text.split("、") if part}
+    joined = "|".join(place_words)
+    contains_place = re.compile("|".join(map(re.escape, place_words))) if place_words else None
+    keep: dict[str, bool] = {}
     out = []
     for tok in tokens:
-        tok = tok.strip()
-        if len(tok) < 2 or tok in _STOPWORDS or not _TERM.match(tok):
-            continue
-        if any(tok in w or w in tok for w in place_words):
-            continue
-        out.append(tok)
+        ok = keep.get(tok)
+        if ok is None:
+            ok = keep[tok] = (len(tok) >= 2 and tok not in _STOPWORDS and bool(_TERM.match(tok))
+                              and tok not in joined
+                              and not (contains_place and contains_place.search(tok)))
+        if ok:
+            out.append(tok)
     return out
 
 
@@ -301,14 +305,14 @@ class EventIndex:
 
     def _best_event(self, f: _Facts) -> tuple[_Event | None, float, list[str]]:
         candidates: set[str] = set()
-        for term, _ in sorted(f.vec.items(), key=lambda kv: -kv[1])[:12]:
+        for term, _ in sorted(f.vec.items(), key=lambda kv: -kv[1])[:8]:
             candidates |= self._by_term.get(term, set())
         best, best_score, best_why = None, -1.0, []
         for eid in candidates:
             ev = self._events[eid]
             if f.at - ev.last_at > self.window or ev.first_at - f.at > self.window:
                 continue
-            why = self._place_rule(f.local, ev.anchor)
+            why = self._place_rule(f.local, ev.anchor) if f.local and ev.anchor else []
             if why is None:
                 continue  # another district, or another street: another incident
             centroid = ev.centroid
@@ -335,13 +339,11 @@ class EventIndex:
         """None: places exclude the event; ["..."]: same street (bonus); []: no evidence."""
         if not mine or not anchor:
             return []
-        if not {c[:6] for c in mine} & {c[:6] for c in anchor}:
-            return None
-        fine_mine = {c for c in mine if len(c) > 6}
-        fine_theirs = {c for c in anchor if len(c) > 6}
-        if fine_mine & fine_theirs:
+        if mine & anchor and any(len(c) > 6 for c in mine & anchor):
             return ["地点相同（同一乡镇/街道）"]
-        if fine_mine and fine_theirs:
+        if not {c[:6] for c in mine}.intersection(c[:6] for c in anchor):
+            return None
+        if any(len(c) > 6 for c in mine) and any(len(c) > 6 for c in anchor):
             return None
         return []
 

@@ -17,6 +17,7 @@ Every result carries Chinese reasons. Matches are ordered most specific first, t
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ class GazetteerPlaceFinder:
         self._home = home
         self._gaz = gazetteer
         self._auto: Any = None
+        self._build_lock = threading.Lock()
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -69,6 +71,12 @@ class GazetteerPlaceFinder:
     def _automaton(self) -> Any:
         if self._auto is not None:
             return self._auto
+        with self._build_lock:
+            if self._auto is None:
+                self._auto = self._build()
+        return self._auto
+
+    def _build(self) -> Any:
         gaz = self.gazetteer
         keys: dict[str, list[tuple[str, str]]] = {}
 
@@ -88,7 +96,6 @@ class GazetteerPlaceFinder:
         for surface, cands in keys.items():
             auto.add_word(surface, (surface, _dedupe(cands)))
         auto.make_automaton()
-        self._auto = auto
         return auto
 
     # -- public API ------------------------------------------------------------------
