@@ -177,9 +177,9 @@ class EventIndex:
     # -- EventAssigner ---------------------------------------------------------------
     def assign(self, post: PostInput, normalized_text: str, tokens: list[str],
                places: list[PlaceMatch]) -> EventRef:
-        body = normalized_text or post.text
+        body = normalized_text or post.text or ""
         facts = _facts(post.id, _utc(post.published_at or self._clock()), post.source,
-                       post.url, post.title, body, tokens, places)
+                       post.url, post.title or "", body, tokens or [], places or [])
         with self._lock:
             if post.id in self._event_of:
                 ev = self._events[self._event_of[post.id]]

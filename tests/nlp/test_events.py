@@ -177,3 +177,21 @@ def test_content_terms_drop_stop_words_numbers_and_place_words(finder):
     terms = content_terms(rjieba.cut(text), finder.find(text))
     assert "电梯" in terms and "故障" in terms
     assert not {"的", "了", "2026", "东山街道", "江宁区"} & set(terms)
+
+
+def test_posts_without_a_time_use_the_clock_and_naive_times_are_utc(finder):
+    now = datetime(2026, 11, 22, 9, 30)
+    index = EventIndex(clock=lambda: now)
+    ref = index.assign(PostInput(id="p1", text=LIFT), LIFT, rjieba.cut(LIFT), finder.find(LIFT))
+    s = index.summary(ref.id)
+    assert s.first_at == now.replace(tzinfo=UTC)
+    assert s.hourly == [("2026-11-22T09:00+00:00", 1)]
+
+
+def test_an_empty_post_opens_its_own_event_without_crashing():
+    index = EventIndex()
+    ref = index.assign(PostInput(id="p1", text=""), "", [], [])
+    assert ref.is_new
+    assert index.summary(ref.id).summary == ""
+    other = index.assign(PostInput(id="p2", text=""), "", [], [])
+    assert other.id != ref.id
