@@ -113,7 +113,11 @@ class GazetteerPlaceFinder:
         decided: dict[int, _Pick] = {}
         for i in ambiguous + ambiguous[:-1]:
             decided[i] = self._resolve(i, mentions[i], mentions, resolved, default_place)
-            resolved[i] = decided[i].code
+            # Only a name decided by the text itself is context for the others; a guess is not.
+            if decided[i].confidence >= 0.75:
+                resolved[i] = decided[i].code
+            else:
+                resolved.pop(i, None)
         for i, m in enumerate(mentions):
             pick = decided.get(i) or self._resolve(i, m, mentions, resolved, default_place)
             first_pos.setdefault(pick.code, m.start)

@@ -174,3 +174,20 @@ def test_configured_codes_win_and_discrepancies_are_reported(finder):
 def test_a_bad_home_code_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="代码无效"):
         GazetteerPlaceFinder({"code": "32011x", "name": "江宁区", "level": "district"}).find("x")
+
+
+def test_district_short_forms_need_their_city_right_before(national):
+    assert codes(national.find("南京江宁一小区停电")) == ["320115", "320100"]
+    # 通州 alone is a word for two districts (北京, 南通) and none of them is named.
+    assert national.find("通州一小区停电") == []
+    assert "110112" in codes(national.find("北京通州一小区停电"))
+
+
+def test_county_level_cities_are_found_by_their_short_name(national):
+    assert codes(national.find("江阴一工厂发生火灾")) == ["320281"]
+
+
+def test_a_guess_is_not_context_for_another_name(national):
+    found = national.find("朝阳区和鼓楼区同时停水")
+    assert len(found) == 2
+    assert all(m.confidence <= 0.5 for m in found)
