@@ -94,7 +94,18 @@ class GazetteerPlaceFinder:
                 add(short, d.code, "alias" if d.code == gaz.home_code else "short")
         auto = ahocorasick.Automaton()
         for surface, cands in keys.items():
-            auto.add_word(surface, (surface, _dedupe(cands)))
+            # Split once here what the scan would otherwise decide per hit: names that stand
+            # alone, and short forms of districts/townships that need their ancestor before them.
+            alone, after_parent = [], []
+            for code, kind in _dedupe(cands):
+                div = gaz.by_code[code]
+                # County-level cities are called by their short names (昆山, 江阴, 义乌).
+                if kind != "short" or div.level in ("province", "city") or (
+                        div.level == "district" and div.name.endswith("市")):
+                    alone.append((code, kind))
+                else:
+                    after_parent.append((code, gaz.ancestors(code)))
+            auto.add_word(surface, (surface, tuple(alone), tuple(after_parent)))
         auto.make_automaton()
         return auto
 
@@ -139,10 +150,9 @@ class GazetteerPlaceFinder:
         """Every valid mention, then the longest non-overlapping ones (so 江宁街道 wins)."""
         auto = self._automaton()
         raw = []
-        for end, (surface, cands) in auto.iter(text):
-            start = end - len(surface) + 1
-            raw.append(_Mention(start, end + 1, surface, list(cands)))
-        raw.sort(key=lambda m: (m.start, -len(m.text)))
+        for end, value in auto.iter(text):
+            raw.append((end - len(value[0]) + 1, end + 1, value))
+        raw.sort(key=lambda r: (r[0], r[0] - r[1]))
         valid = self._filter_shorts(raw, text)
         chosen: list[_Mention] = []
         taken = [False] * (len(text) + 1)
@@ -153,37 +163,26 @@ class GazetteerPlaceFinder:
                     taken[k] = True
         return sorted(chosen, key=lambda m: m.start)
 
-    def _filter_shorts(self, mentions: list[_Mention], text: str) -> list[_Mention]:
+    @staticmethod
+    def _filter_shorts(raw: list[tuple[int, int, Any]], text: str) -> list[_Mention]:
         """Keep short forms only where they cannot be an ordinary word."""
-        gaz = self.gazetteer
         kept: list[_Mention] = []
         ends: dict[int, list[_Mention]] = {}
-        for m in mentions:
-            cands = []
-            for code, kind in m.candidates:
-                if kind != "short":
-                    cands.append((code, kind))
-                    continue
-                if text[m.end:m.end + 1] in _ROAD_AFTER or text[m.end:m.end + 2] in _ROAD_AFTER:
-                    continue
-                div = gaz.by_code[code]
-                # County-level cities are called by their short names (昆山, 江阴, 义乌).
-                if div.level in ("province", "city") or (
-                        div.level == "district" and div.name.endswith("市")):
-                    cands.append((code, kind))
-                    continue
+        for start, end, (surface, alone, after_parent) in raw:
+            road = text[end:end + 1] in _ROAD_AFTER or text[end:end + 2] in _ROAD_AFTER
+            cands = [(c, k) for c, k in alone if not (road and k == "short")]
+            before = ends.get(start)
+            if after_parent and before and not road:
                 # District and township short forms only right after their own ancestor.
-                ancestors = gaz.ancestors(code)
-                if any(c in ancestors for prev in ends.get(m.start, [])
-                       for c, _ in prev.candidates):
-                    cands.append((code, kind))
+                prev_codes = {c for prev in before for c, _ in prev.candidates}
+                cands += [(c, "short") for c, anc in after_parent if prev_codes & anc]
             # A full name or alias beats a bare short form of something else.
             if any(k != "short" for _, k in cands):
                 cands = [(c, k) for c, k in cands if k != "short"]
             if cands:
-                valid = _Mention(m.start, m.end, m.text, cands)
+                valid = _Mention(start, end, surface, cands)
                 kept.append(valid)
-                ends.setdefault(m.end, []).append(valid)
+                ends.setdefault(end, []).append(valid)
         return kept
 
     def _resolve(self, i: int, m: _Mention, mentions: list[_Mention],
