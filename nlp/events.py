@@ -22,10 +22,11 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from nlp.dedupe import NearDuplicateIndex
 from nlp.types import EventRef, PlaceMatch, PostInput
@@ -115,6 +116,12 @@ class EventSummary:
     summary: str  # one line
     places: list[str]  # place codes, most mentioned first
 
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["first_at"] = self.first_at.isoformat()
+        out["last_at"] = self.last_at.isoformat()
+        return out
+
 
 @dataclass(slots=True)
 class EventStats:
@@ -125,6 +132,9 @@ class EventStats:
     posts_last_hour: int
     peak_posts_per_hour: int
     posts_per_hour: float  # average over the hours since the first post (at least one)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(slots=True)
@@ -238,13 +248,19 @@ class EventIndex:
         return self._event_of.get(post_id)
 
     def event_ids(self) -> list[str]:
-        return list(self._events)
+        with self._lock:
+            return list(self._events)
 
     def summary(self, event_id: str, keywords: int = 8) -> EventSummary:
-        ev = self._get(event_id)
+        """What a monitor sees about an event; keywords ranked by jieba TF-IDF. KeyError if unknown."""
         table, median = idf_table()
-        ranked = sorted(ev.terms.items(), key=lambda kv: -kv[1] * table.get(kv[0], median))
-        top = [t for t, _ in ranked[:keywords]]
+        with self._lock:
+            ev = self._get(event_id)
+            ranked = sorted(ev.terms.items(), key=lambda kv: -kv[1] * table.get(kv[0], median))
+            top = [t for t, _ in ranked[:keywords]]
+            return self._summary(ev, top)
+
+    def _summary(self, ev: _Event, top: list[str]) -> EventSummary:
         return EventSummary(
             id=ev.id, first_post_id=ev.first_post, first_source=ev.first_source,
             first_url=ev.first_url, first_at=ev.first_at, last_at=ev.last_at,
@@ -254,9 +270,18 @@ class EventIndex:
             places=[c for c, _ in ev.places.most_common()])
 
     def stats(self, event_id: str, now: datetime | None = None) -> EventStats:
-        """Spread of an event for severity: counts, distinct sources and posting rate."""
-        ev = self._get(event_id)
+        """Spread of an event for severity: counts, distinct sources and posting rate.
+
+        ``posts_last_hour`` counts posts in (now - 1 h, now]; ``posts_per_hour`` is the mean
+        since the first post (over at least one hour). KeyError if the event is unknown.
+        """
         now = _utc(now or self._clock())
+        with self._lock:
+            ev = self._get(event_id)
+            return self._stats(ev, now)
+
+    @staticmethod
+    def _stats(ev: _Event, now: datetime) -> EventStats:
         hours = max(1.0, (now - ev.first_at).total_seconds() / 3600)
         return EventStats(
             post_count=len(ev.posts), distinct_sources=len(ev.sources),

@@ -195,3 +195,13 @@ def test_an_empty_post_opens_its_own_event_without_crashing():
     assert index.summary(ref.id).summary == ""
     other = index.assign(PostInput(id="p2", text=""), "", [], [])
     assert other.id != ref.id
+
+
+def test_summary_and_stats_serialize_to_json(feed):
+    import json
+
+    ref = feed.post("p1", LIFT)
+    data = json.loads(json.dumps({"summary": feed.index.summary(ref.id).to_dict(),
+                                  "stats": feed.index.stats(ref.id, now=T0).to_dict()}))
+    assert data["summary"]["first_at"] == "2026-11-22T08:00:00+00:00"
+    assert data["stats"]["post_count"] == 1
