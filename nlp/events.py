@@ -44,10 +44,11 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _TERM = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+")
 LEAD_BOOST = 2.0
-# Words rarer than this in jieba's IDF table (or absent from it) are names: 翠屏山, a
-# company, a person. Sharing one is strong evidence of the same incident; look-alike
-# incidents (the same kind of trouble in another compound) differ exactly there.
-SPECIFIC_IDF = 11.0
+# Names (a compound 翠屏山, a firm, a person): words jieba's dictionary tags as proper nouns,
+# or words it does not know at all (new words its HMM found, such as most compound names).
+# Sharing one is strong evidence of the same incident; look-alike incidents (the same kind of
+# trouble in another compound) differ exactly there.
+PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 SPECIFIC_BONUS = 0.08
 
 
@@ -404,8 +405,19 @@ def _facts(post_id: str, at: datetime, source: str, url: str, title: str, text: 
 
 def _specific(term: str) -> bool:
     table, _median = idf_table()
-    idf = table.get(term)
-    return idf is None or idf >= SPECIFIC_IDF
+    return term not in table or term in proper_nouns()
+
+
+@lru_cache(maxsize=1)
+def proper_nouns() -> frozenset[str]:
+    """Words tagged as proper nouns in jieba's shipped dictionary; read once per process."""
+    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    out = set()
+    for line in text.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[2] in PROPER_TAGS:
+            out.add(parts[0])
+    return frozenset(out)
 
 
 def _local(places: list[PlaceMatch]) -> set[str]:

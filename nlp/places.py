@@ -28,7 +28,9 @@ from nlp.types import PlaceMatch
 
 LEVEL_CN = {"province": "省级", "city": "市级", "district": "县级", "township": "乡级",
             "village": "村级"}
-_ROAD_AFTER = ("路", "街", "巷", "弄", "桥", "大道")
+# A short form followed by these names a road or a compound (桂林小区 is in 南京), not a place.
+_ROAD_AFTER = ("路", "街", "巷", "弄", "桥", "大道", "小区", "社区", "花园", "新村", "公寓", "大厦",
+               "广场", "公园", "苑")
 
 
 @dataclass(slots=True)
