@@ -205,3 +205,11 @@ def test_summary_and_stats_serialize_to_json(feed):
                                   "stats": feed.index.stats(ref.id, now=T0).to_dict()}))
     assert data["summary"]["first_at"] == "2026-11-22T08:00:00+00:00"
     assert data["stats"]["post_count"] == 1
+
+
+def test_the_same_trouble_in_two_compounds_of_one_street_stays_apart(feed):
+    first = feed.post("p1", LIFT)
+    other = feed.post("p7", "江宁区东山街道金鹰天地小区电梯故障，一名业主被困电梯二十分钟，"
+                            "维保人员赶到后将其救出。", minutes=120)
+    assert other.is_new and other.id != first.id
+    assert any("专名不同" in r for r in other.reasons)

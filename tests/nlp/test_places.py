@@ -191,3 +191,7 @@ def test_a_guess_is_not_context_for_another_name(national):
     found = national.find("朝阳区和鼓楼区同时停水")
     assert len(found) == 2
     assert all(m.confidence <= 0.5 for m in found)
+
+
+def test_a_city_short_name_before_a_compound_word_names_the_compound(national):
+    assert national.find("桂林小区停水三天") == []
