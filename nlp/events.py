@@ -4,10 +4,15 @@
 
 1. exact or near duplicate (``nlp.dedupe``) of a known post: it joins that post's event, however
    old, as long as the event is still held (the same matter reported again is merged, 并单);
-2. otherwise it joins the most similar event active within ``window_hours``: cosine of TF-IDF
-   term vectors (jieba's IDF table, place words removed so that sharing a street is not
-   enough), adjusted by places: same street/township helps, different districts never join;
+2. otherwise it joins the most similar event active within ``window_hours`` if the score
+   reaches ``join_threshold``: cosine of TF-IDF term vectors (jieba's IDF table; the lead
+   counts double; place words removed so that sharing a street is not enough), +0.1 for the
+   same street/township, +/-0.08 when the leads name the same / different compounds or firms;
+   another district or another street (both named) never joins;
 3. otherwise it opens a new event whose id comes from ``id_factory``.
+
+Measured on the generated set of ``bench/bench_places_events.py`` (look-alike incidents from
+the same templates in the same streets): pairwise precision about 0.8, recall about 0.87.
 
 After a restart the index is rebuilt from stored posts with ``add_known``. ``summary`` gives
 what a monitor sees (溯源 first source, counts, sources, hourly trend, keywords, one line) and
