@@ -61,11 +61,16 @@ SPECIFIC_BONUS = 0.08
 def idf_table() -> tuple[dict[str, float], float]:
     """jieba's shipped IDF table and its median (for unknown words); read once per process."""
     text = resources.files("jieba").joinpath("analyse/idf.txt").read_text(encoding="utf-8")
-    table: dict[str, float] = {}
-    for line in text.splitlines():
-        word, _, value = line.partition(" ")
-        if value:
-            table[word] = float(value)
+    parts = text.split()
+    if len(parts) % 2 == 0:
+        # "word idf" per line: pairing the split is twice as fast as parsing line by line.
+        table = dict(zip(parts[0::2], map(float, parts[1::2]), strict=True))
+    else:
+        table = {}
+        for line in text.splitlines():
+            word, _, value = line.partition(" ")
+            if value:
+                table[word] = float(value)
     values = sorted(table.values())
     return table, values[len(values) // 2]
 
