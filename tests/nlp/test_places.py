@@ -68,7 +68,7 @@ def test_the_district_itself_is_found_from_its_full_and_home_short_name(finder):
 
 def test_a_post_naming_two_streets_returns_both(finder):
     found = finder.find("东山街道和秣陵街道交界处的垃圾站臭气熏天")
-    assert set(codes(found)) == {"320115001", "320115002"}
+    assert set(codes(found)) == {"320115001", "320115011"}
     east = by_code(found, "320115001")
     # 东山街道 exists in 18 places; the other street decides it.
     assert any("同名" in r for r in east.reasons)
@@ -116,8 +116,8 @@ def test_a_township_is_found_without_its_city(national):
 
 
 def test_home_short_forms_and_aliases_resolve_to_home_streets(finder):
-    assert codes(finder.find("禄口机场出租车拒载")) == ["320115005"]
-    assert codes(finder.find("九龙湖边有人钓鱼")) == ["320115002"]
+    assert codes(finder.find("禄口机场出租车拒载")) == ["320115004"]
+    assert codes(finder.find("九龙湖边有人钓鱼")) == ["320115011"]
 
 
 def test_a_city_short_name_before_a_road_is_a_road(national):
@@ -158,17 +158,23 @@ def test_configured_villages_nest_under_their_street():
     assert found[0].name == "江苏省南京市江宁区东山街道示例社区"
 
 
-def test_configured_codes_win_and_discrepancies_are_reported(finder):
+def test_the_shipped_config_agrees_with_the_national_list(finder):
     gaz = finder.gazetteer
-    # The shipped config numbers 秣陵街道 320115002; the national list says 320115011.
-    assert codes(finder.find("秣陵街道")) == ["320115002"]
-    notes = gaz.home_discrepancies()
-    assert any("秣陵街道" in n and "320115011" in n for n in notes)
-    # Config 320115008 is 湖熟街道; nationally that code is 江宁街道. Each name keeps one code.
+    assert gaz.home_discrepancies() == []
+    assert codes(finder.find("秣陵街道")) == ["320115011"]
     assert [m.name for m in finder.find("湖熟街道")] == ["江苏省南京市江宁区湖熟街道"]
-    assert codes(finder.find("江宁街道")) == ["320115006"]
+    assert codes(finder.find("江宁街道")) == ["320115008"]
     names = [d.name for d in gaz.by_code.values() if d.parent == "320115"]
     assert sorted(names) == sorted(set(names)) and len(names) == 10
+
+
+def test_configured_codes_win_and_discrepancies_are_reported():
+    home = {"code": "320115", "name": "江宁区", "level": "district",
+            "children": [{"code": "320115002", "name": "秣陵街道", "level": "township"}]}
+    finder = GazetteerPlaceFinder(home)
+    assert codes(finder.find("秣陵街道")) == ["320115002"]  # config wins inside the home
+    notes = finder.gazetteer.home_discrepancies()
+    assert any("秣陵街道" in n and "320115011" in n for n in notes)
 
 
 def test_a_bad_home_code_is_refused_with_the_reason():
