@@ -69,7 +69,12 @@ def test_analyze_writes_one_line_per_input_in_order(settings, tmp_path):
         assert set(row["topic"]) >= {"label", "prob", "alternatives"}
         assert set(row["sentiment"]) >= {"label", "score"}
         assert set(row["severity"]) >= {"level", "score", "factors"}
-        assert row["places"] == [] and row["event"] is None
+        assert isinstance(row["event"], str)
+        for place in row["places"]:
+            assert set(place) == {"name", "code", "level", "confidence", "text"}
+    assert lines[0]["places"][0]["name"].endswith("汤山街道")
+    assert any(p["name"].endswith("东山街道") for p in lines[2]["places"])
+    assert lines[0]["event"] != lines[4]["event"]  # unrelated posts, separate events
     assert lines[0]["severity"]["level"] in (1, 2, 3)
     assert lines[2]["topic"]["label"] in ("land_demolition", "policy")  # a demolition rumour
     assert lines[2]["severity"]["level"] is not None
@@ -77,6 +82,14 @@ def test_analyze_writes_one_line_per_input_in_order(settings, tmp_path):
     # the audit run never creates the instance database or search index
     assert not (settings.home / "yuqing.db").exists()
     assert not (settings.home / "search.db").exists()
+
+
+def test_analyze_can_leave_places_and_events_empty(settings, tmp_path):
+    src = write_jsonl(tmp_path / "p.jsonl", [{"id": "1", "text": "东山街道某小区停水三天没人管"}])
+    out = tmp_path / "o.jsonl"
+    run_analyze(settings, src, out, places=False, event_assigner_factory=None)
+    row = json.loads(out.read_text(encoding="utf-8"))
+    assert row["places"] == [] and row["event"] is None
 
 
 def test_analyze_command_prints_a_json_summary_last(settings, tmp_path):

@@ -72,6 +72,20 @@ def home_words(settings: Settings) -> list[str]:
     return words
 
 
+def place_finder_for(settings: Settings) -> PlaceFinder:
+    """The gazetteer place finder with the configured home jurisdiction."""
+    from nlp.places import GazetteerPlaceFinder
+
+    return GazetteerPlaceFinder(settings.jurisdictions.home.model_dump())
+
+
+def new_event_index() -> EventAssigner:
+    """A fresh in-memory event index: event ids are clusters within one run."""
+    from nlp.events import EventIndex
+
+    return EventIndex()
+
+
 def build_analyzer(settings: Settings, place_finder: PlaceFinder | None = None,
                    event_assigner: EventAssigner | None = None) -> Analyzer:
     return Analyzer(
@@ -118,16 +132,19 @@ def _read_posts(path: Path) -> Iterator[tuple[int, PostInput | None, str, str]]:
 
 def run_analyze(settings: Settings, input_path: Path | str, output_path: Path | str,
                 place_finder: PlaceFinder | None = None,
-                event_assigner_factory: Callable[[], EventAssigner] | None = None,
-                analyzer: Analyzer | None = None) -> AnalyzeSummary:
+                event_assigner_factory: Callable[[], EventAssigner] | None = new_event_index,
+                analyzer: Analyzer | None = None, places: bool = True) -> AnalyzeSummary:
     """Analyze every JSONL post into one output line each, in input order; no database.
 
     A bad line yields ``{"id", "line", "error"}`` in its place so lines stay aligned.
-    ``event_assigner_factory`` gives a fresh assigner, so event ids are clusters within the run.
+    Places come from the gazetteer (``places=False`` leaves them empty); events from a fresh
+    in-memory index, so event ids are clusters within the run (factory ``None``: no events).
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
         raise click.ClickException(f"找不到输入文件：{input_path}")
+    if place_finder is None and places:
+        place_finder = place_finder_for(settings)
     analyzer = analyzer or build_analyzer(
         settings, place_finder, event_assigner_factory() if event_assigner_factory else None)
     summary = AnalyzeSummary(output=str(output_path))
