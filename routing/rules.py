@@ -299,10 +299,9 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
               (f"信息源「{facts.source}」" if rule.sources else "")
         lead = cfg.unit(rule.lead)
         if lead is None:
-            return Decision(rule=R0, triage=True, informed=informed,
-                            reason=f"命中覆盖规则「{rule.name}」（{why}），须人工研判",
-                            explanation=f"命中覆盖规则「{rule.name}」（{why}），"
-                                        f"不自动确定承办单位{also}")
+            reason = f"命中覆盖规则「{rule.name}」（{why}），须人工研判"
+            return Decision(rule=R0, triage=True, informed=informed, reason=reason,
+                            explanation=f"{reason}，不自动确定承办单位{also}")
         co = [u for u in (cfg.unit(c) for c in rule.co) if u] + streets
         co_text = f"，{_names(co)}配合" if co else ""
         return Decision(rule=R0, lead=UnitRef.of(lead), co=_refs(co, lead), informed=informed,
@@ -310,16 +309,15 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
                                     f"{co_text}{also}")
 
     depts = _departments(facts, text, cfg)
-    topic_name = cfg.topics[facts.topic].name if facts.topic in cfg.topics else None
 
     if len(depts) >= 2:
         lead = depts[0][0]
         others = [u for u, _, _ in depts[1:]]
         why = "；".join(f"{u.label}：{w}" for u, w, _ in depts)
-        place = f"（地点：{in_streets}）" if in_streets else ""
+        place = f"在{in_streets}" if in_streets else ""
         return Decision(rule=R3, lead=UnitRef.of(lead), co=_refs([*others, *streets], lead),
                         informed=informed,
-                        explanation=f"涉及多个部门{place}（{why}），按领域牵头顺序由{lead.label}牵头，"
+                        explanation=f"{place}涉及多个部门（{why}），按领域牵头顺序由{lead.label}牵头，"
                                     f"{_names(others)}按职责配合"
                                     + (f"，{_names(streets)}在辖区内配合" if streets else "")
                                     + also)
@@ -340,7 +338,9 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
         know = f"，{dept_why}知悉并指导" if dept else ""
         return Decision(rule=R1_PLACE, lead=UnitRef.of(street),
                         informed=_refs([*([dept] if dept else []), *outside_units]),
-                        explanation=f"仅涉及{street.label}（地点：{in_streets}），"
+                        explanation=f"仅涉及{street.label}"
+                                    + (f"（地点：{in_streets}）" if in_streets != street.label
+                                       else "") + "，"
                                     f"按属地管理由{street.label}牵头处置{know}{also}")
     if where.district and dept is not None:
         return Decision(rule=R1_DEPT, lead=UnitRef.of(dept), informed=informed,
@@ -353,6 +353,6 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
     else:
         reason = "未识别到涉及地点，信息源也无默认属地，无法确定属地"
     if dept is not None and not where.district:
-        reason += f"（{topic_name or '该领域'}的主管部门为{dept.label}，供研判参考）"
+        reason += f"（{depts[0][1]}为{dept.label}，供研判参考）"
     return Decision(rule=R9, triage=True, reason=reason, informed=informed,
                     explanation=reason + also)
