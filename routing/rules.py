@@ -129,12 +129,27 @@ class _Where:
         return bool(self.streets or self.district)
 
 
+def _place_label(p: PlaceMatch, cfg: RoutingConfig) -> str:
+    """The name people use: 东山街道 rather than 江苏省南京市江宁区东山街道."""
+    known = cfg.places.get(p.code) or cfg.parents.get(p.code)
+    if known:
+        return known.name
+    for foreign in (*cfg.neighbours, *((cfg.upper,) if cfg.upper else ())):
+        if foreign.code == p.code:
+            return foreign.name
+    chain = "".join(x.name for x in cfg.parents.values())
+    for prefix in (chain + cfg.home.name, chain):
+        if prefix and p.name.startswith(prefix) and len(p.name) > len(prefix):
+            return p.name[len(prefix):]
+    return p.name
+
+
 def _locate(places: Sequence[PlaceMatch], cfg: RoutingConfig) -> _Where:
     where = _Where()
     usable = []
     for p in places:
         if p.confidence < cfg.min_place_confidence:
-            where.ignored.append(f"{p.name}（置信度{p.confidence:.2f}）")
+            where.ignored.append(f"{_place_label(p, cfg)}（置信度{p.confidence:.2f}）")
         elif p.code:
             usable.append(p)
     stems = [_stem(p.code) for p in usable]
@@ -142,20 +157,21 @@ def _locate(places: Sequence[PlaceMatch], cfg: RoutingConfig) -> _Where:
     for p, stem in zip(usable, stems, strict=True):
         if any(o != stem and o.startswith(stem) for o in stems):
             continue  # a broader place already made precise by another (江宁区 + 东山街道)
+        label = _place_label(p, cfg)
         if stem.startswith(home_stem):
             unit = _street_of(stem, cfg)
             if unit is None:
-                where.district.append(p.name)
+                where.district.append(label)
             else:
-                where.streets.setdefault(unit.code, (unit, []))[1].append(p.name)
+                where.streets.setdefault(unit.code, (unit, []))[1].append(label)
         elif home_stem.startswith(stem):
-            where.vague.append(p.name)
+            where.vague.append(label)
             continue
         else:
             foreign = _foreign_of(stem, cfg)
             unit = cfg.unit(foreign.unit) if foreign else None
             key = unit.code if unit else ""
-            where.outside.setdefault(key, (unit, []))[1].append(p.name)
+            where.outside.setdefault(key, (unit, []))[1].append(label)
         where.first_code = where.first_code or p.code
     return where
 

@@ -220,3 +220,14 @@ def test_source_default_place_from_config(settings: Settings):
     d = decide(Facts(text="路灯不亮", topic="urban_planning", severity=4, source="moling-board"),
                cfg, start=START)
     assert d.lead.code == "jn-moling" and "信息源默认属地秣陵街道" in d.explanation
+
+
+def test_explanations_use_the_short_names_people_know(cfg: RoutingConfig):
+    full = [PlaceMatch("江苏省南京市江宁区汤山街道", "320115010", "township", 0.9, "汤山"),
+            PlaceMatch("江苏省南京市江宁区湖熟街道龙都社区", "320115012003", "village", 0.9, "龙都"),
+            PlaceMatch("江苏省南京市雨花台区", "320114", "district", 0.9, "雨花台")]
+    d = decide(Facts(text="汤山 龙都 雨花台", topic="environment", severity=3, places=full), cfg,
+               START)
+    assert "涉及多个街道（汤山街道、湖熟街道龙都社区）" in d.explanation
+    assert "另涉及辖区外雨花台区" in d.explanation
+    assert "江苏省" not in d.explanation
