@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -72,8 +72,10 @@ class SlaConfig:
     extra: dict[str, Any] = field(default_factory=dict)  # return window, reminders ...
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], tz: str = "Asia/Shanghai") -> SlaConfig:
+    def from_mapping(cls, data: Mapping[str, Any], tz: Zone = "Asia/Shanghai") -> SlaConfig:
         """From plain data shaped like config/sla.yaml (e.g. ``settings.sla.model_dump()``)."""
+        if not isinstance(tz, str):
+            tz = str(tz)  # ZoneInfo prints its key, datetime.UTC prints "UTC"
         wh = data.get("working_hours") or {}
         intervals = tuple((_time(a), _time(b)) for a, b in
                           (wh.get("morning", DEFAULT_WORKING_HOURS[0]),
@@ -108,13 +110,33 @@ def is_working_day(day: date) -> bool:
         return day.weekday() < 5
 
 
-def localize(moment: datetime, tz: str = "Asia/Shanghai") -> datetime:
+Zone = str | tzinfo
+# working hours as (start, end) pairs, or any object with .morning and .afternoon pairs
+# (the settings model), or None for the defaults
+HoursSpec = Sequence[tuple[time, time]] | Any
+
+
+def zone_of(tz: Zone) -> tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def intervals_of(working_hours: HoursSpec) -> tuple[tuple[time, time], ...]:
+    if working_hours is None:
+        return DEFAULT_WORKING_HOURS
+    if hasattr(working_hours, "morning"):
+        pairs = (working_hours.morning, working_hours.afternoon)
+    else:
+        pairs = tuple(working_hours)
+    return tuple((_time(a), _time(b)) for a, b in pairs)
+
+
+def localize(moment: datetime, tz: Zone = "Asia/Shanghai") -> datetime:
     """An aware datetime in ``tz``; a naive one is read as local time in ``tz``."""
-    zone = ZoneInfo(tz)
+    zone = zone_of(tz)
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
-def _segments(day: date, working_hours: Sequence[tuple[time, time]], zone: ZoneInfo
+def _segments(day: date, working_hours: Sequence[tuple[time, time]], zone: tzinfo
               ) -> list[tuple[datetime, datetime]]:
     if not is_working_day(day):
         return []
@@ -123,8 +145,8 @@ def _segments(day: date, working_hours: Sequence[tuple[time, time]], zone: ZoneI
 
 
 def add_duration(start: datetime, hours: float, calendar: Calendar = "natural",
-                 working_hours: Sequence[tuple[time, time]] = DEFAULT_WORKING_HOURS,
-                 tz: str = "Asia/Shanghai") -> datetime:
+                 working_hours: HoursSpec = DEFAULT_WORKING_HOURS,
+                 tz: Zone = "Asia/Shanghai") -> datetime:
     """The moment ``hours`` of the given calendar after ``start`` (aware, in ``tz``).
 
     In working time the clock only runs inside the working hours of working days: a case
@@ -134,14 +156,15 @@ def add_duration(start: datetime, hours: float, calendar: Calendar = "natural",
     if hours < 0:
         raise SlaError(f"时限不能为负数：{hours}")
     begin = localize(start, tz)
+    zone = zone_of(tz)
     if calendar == "natural":
         # arithmetic in UTC, so a zone with daylight saving would still count real hours
-        return (begin.astimezone(UTC) + timedelta(hours=hours)).astimezone(ZoneInfo(tz))
+        return (begin.astimezone(UTC) + timedelta(hours=hours)).astimezone(zone)
     if calendar != "working":
         raise SlaError(f"未知的计时方式 {calendar!r}（应为 natural 或 working）")
+    working_hours = intervals_of(working_hours)
     if not any(a < b for a, b in working_hours):
         raise SlaError("工作时间为空，无法按工作时间计时")
-    zone = ZoneInfo(tz)
     left = timedelta(hours=hours)
     day = begin.date()
     for _ in range(_MAX_DAYS):
@@ -157,10 +180,11 @@ def add_duration(start: datetime, hours: float, calendar: Calendar = "natural",
 
 
 def working_hours_between(start: datetime, end: datetime,
-                          working_hours: Sequence[tuple[time, time]] = DEFAULT_WORKING_HOURS,
-                          tz: str = "Asia/Shanghai") -> float:
+                          working_hours: HoursSpec = DEFAULT_WORKING_HOURS,
+                          tz: Zone = "Asia/Shanghai") -> float:
     """Working hours elapsed from ``start`` to ``end`` (0 when end is not after start)."""
-    zone = ZoneInfo(tz)
+    zone = zone_of(tz)
+    working_hours = intervals_of(working_hours)
     lo_all, hi_all = localize(start, tz), localize(end, tz)
     total = timedelta()
     day = lo_all.date()
@@ -174,8 +198,8 @@ def working_hours_between(start: datetime, end: datetime,
 
 
 def elapsed_hours(start: datetime, end: datetime, calendar: Calendar = "natural",
-                  working_hours: Sequence[tuple[time, time]] = DEFAULT_WORKING_HOURS,
-                  tz: str = "Asia/Shanghai") -> float:
+                  working_hours: HoursSpec = DEFAULT_WORKING_HOURS,
+                  tz: Zone = "Asia/Shanghai") -> float:
     if calendar == "working":
         return working_hours_between(start, end, working_hours, tz)
     return max(0.0, (localize(end, tz) - localize(start, tz)).total_seconds() / 3600)

@@ -166,3 +166,13 @@ def test_plain_mapping_config_is_accepted_without_settings():
                                                     "afternoon": ["14:00", "18:00"]},
                                   "levels": {"4": {"calendar": "working", "answer_hours": 7}}})
     assert deadlines(4, at(2026, 10, 9, 15, 0), cfg)["answer"] == at(2026, 10, 10, 15, 0)
+
+
+def test_settings_objects_are_accepted_as_they_are(settings: Settings):
+    # the workflow holds settings.sla and settings.tz: no conversion needed at the call
+    due = add_duration(at(2026, 9, 30, 16, 0), 7.5, "working", settings.sla.working_hours,
+                       settings.tz)
+    assert due == at(2026, 10, 8, 16, 0)
+    cfg = SlaConfig.from_mapping(settings.sla.model_dump(), tz=settings.tz)
+    assert cfg.tz == "Asia/Shanghai" and deadlines(4, at(2026, 9, 30, 16, 0), cfg)["sign"] == due
+    assert add_duration(at(2026, 9, 30, 16, 0), 1, "working", None) == at(2026, 9, 30, 17, 0)
