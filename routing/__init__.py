@@ -2,7 +2,7 @@
 notifier channels join here)."""
 
 from routing.config import RoutingConfig, UnitInfo
-from routing.rules import Decision, Facts, UnitRef, decide
+from routing.rules import CaseDecision, Decision, Facts, UnitRef, decide
 from routing.sla import (
     STEPS,
     ExtensionRefused,
@@ -18,6 +18,7 @@ from routing.sla import (
 
 __all__ = [
     "STEPS",
+    "CaseDecision",
     "Decision",
     "ExtensionRefused",
     "Facts",

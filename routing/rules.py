@@ -60,6 +60,23 @@ class UnitRef:
         return {"name": self.name, "code": self.code}
 
 
+@dataclass(frozen=True, slots=True)
+class CaseDecision:
+    lead: str | None
+    co: list[str]
+    coordinator: str | None
+    informed: list[str]
+    auto_dispatch: bool
+    urgent: bool
+    rule: str
+    explanation: str
+    deadlines: dict[str, datetime | None]
+    place: str | None
+    outside: bool
+    triage: bool
+    reason: str
+
+
 @dataclass(slots=True)
 class Decision:
     rule: str
@@ -79,6 +96,17 @@ class Decision:
     topic: str | None = None
     place_code: str | None = None
     deadlines: dict[str, datetime | None] = field(default_factory=dict)
+
+    def for_case(self) -> CaseDecision:
+        """The decision as a case stores it: unit codes only (routing.cases' DecisionLike)."""
+        dl = dict(self.deadlines)
+        dl["press"] = dl.get("press_conference")  # the workflow's short name for the same limit
+        return CaseDecision(
+            lead=self.lead.code if self.lead else None, co=[u.code for u in self.co],
+            coordinator=self.coordinator.code if self.coordinator else None,
+            informed=[u.code for u in self.informed], auto_dispatch=self.auto_dispatch,
+            urgent=self.urgent, rule=self.rule, explanation=self.explanation, deadlines=dl,
+            place=self.place_code, outside=self.outside, triage=self.triage, reason=self.reason)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: unit refs as {name, code}, deadlines as ISO 8601 with offset."""

@@ -231,3 +231,13 @@ def test_explanations_use_the_short_names_people_know(cfg: RoutingConfig):
     assert "涉及多个街道（汤山街道、湖熟街道龙都社区）" in d.explanation
     assert "另涉及辖区外雨花台区" in d.explanation
     assert "江苏省" not in d.explanation
+
+
+def test_the_case_form_carries_unit_codes_and_every_deadline(cfg: RoutingConfig):
+    d = decide(Facts(text="东山街道食堂", topic="food_drug", severity=2,
+                     places=[place("东山街道")]), cfg, start=START).for_case()
+    assert (d.lead, d.co, d.coordinator, d.informed) == ("jn-dongshan", [], "jn-publicity",
+                                                         ["jn-market"])
+    assert d.deadlines["press"] == d.deadlines["press_conference"] == \
+        datetime(2026, 11, 3, 9, 0, tzinfo=SH)
+    assert d.place == "320115001" and d.rule == "R1-单一属地" and not d.auto_dispatch
