@@ -47,6 +47,30 @@ class Facts:
                    default_place=post.default_place if post else "")
 
 
+    @classmethod
+    def combine(cls, many: Sequence[Facts], max_chars: int = 20_000) -> Facts:
+        """One event's facts from its posts: the gravest severity, the most common topic,
+        every place (each code once, at its best confidence), the texts joined."""
+        if not many:
+            return cls()
+        levels = [f.severity for f in many if f.severity is not None]
+        topics = [f.topic for f in many if f.topic]
+        topic = max(topics, key=topics.count) if topics else None  # ties: the earliest
+        places: dict[str, PlaceMatch] = {}
+        for f in many:
+            for p in f.places:
+                if p.code not in places or p.confidence > places[p.code].confidence:
+                    places[p.code] = p
+        first = many[0]
+        return cls(text="\n".join(f.text for f in many)[:max_chars], topic=topic,
+                   topic_alternatives=next((f.topic_alternatives for f in many
+                                            if f.topic == topic), ()),
+                   severity=min(levels) if levels else None,
+                   urgent=next((f.urgent for f in many if f.urgent), None),
+                   places=list(places.values()), source=first.source,
+                   default_place=next((f.default_place for f in many if f.default_place), ""))
+
+
 @dataclass(frozen=True, slots=True)
 class UnitRef:
     code: str

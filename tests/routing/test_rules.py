@@ -241,3 +241,18 @@ def test_the_case_form_carries_unit_codes_and_every_deadline(cfg: RoutingConfig)
     assert d.deadlines["press"] == d.deadlines["press_conference"] == \
         datetime(2026, 11, 3, 9, 0, tzinfo=SH)
     assert d.place == "320115001" and d.rule == "R1-单一属地" and not d.auto_dispatch
+
+
+def test_an_events_posts_combine_into_one_decision(cfg: RoutingConfig):
+    first = Facts(text="汤山一工厂排污", topic="environment", severity=4,
+                  places=[place("汤山街道", confidence=0.6)], source="weibo")
+    follow = Facts(text="湖熟河道也黑臭了", topic="environment", severity=3,
+                   places=[place("湖熟街道"), place("汤山街道", confidence=0.95)])
+    noise = Facts(text="转发", topic=None, severity=None)
+    facts = Facts.combine([first, follow, noise])
+    assert facts.severity == 3 and facts.topic == "environment" and facts.source == "weibo"
+    assert {p.code: p.confidence for p in facts.places} == {"320115010": 0.95,
+                                                             "320115012": 0.9}
+    d = decide(facts, cfg, START)
+    assert (d.rule, d.lead.code) == ("R2-多属地", "jn-eco")
+    assert Facts.combine([]).severity is None
