@@ -174,11 +174,21 @@ class _Where:
     outside: dict[str, tuple[UnitInfo | None, list[str]]] = field(default_factory=dict)
     vague: list[str] = field(default_factory=list)  # only a level above home (南京市)
     ignored: list[str] = field(default_factory=list)  # below the confidence threshold
-    first_code: str | None = None
+    home_code: str | None = None  # the first home place: the case's place
+    other_code: str | None = None
 
     @property
     def home(self) -> bool:
         return bool(self.streets or self.district)
+
+    @property
+    def first_code(self) -> str | None:
+        return self.home_code or self.other_code
+
+
+def _add(names: list[str], label: str) -> None:
+    if label not in names:
+        names.append(label)
 
 
 def _place_label(p: PlaceMatch, cfg: RoutingConfig) -> str:
@@ -213,18 +223,18 @@ def _locate(places: Sequence[PlaceMatch], cfg: RoutingConfig) -> _Where:
         if stem.startswith(home_stem):
             unit = _street_of(stem, cfg)
             if unit is None:
-                where.district.append(label)
+                _add(where.district, label)
             else:
-                where.streets.setdefault(unit.code, (unit, []))[1].append(label)
+                _add(where.streets.setdefault(unit.code, (unit, []))[1], label)
+            where.home_code = where.home_code or p.code
         elif home_stem.startswith(stem):
-            where.vague.append(label)
-            continue
+            _add(where.vague, label)
         else:
             foreign = _foreign_of(stem, cfg)
             unit = cfg.unit(foreign.unit) if foreign else None
             key = unit.code if unit else ""
-            where.outside.setdefault(key, (unit, []))[1].append(label)
-        where.first_code = where.first_code or p.code
+            _add(where.outside.setdefault(key, (unit, []))[1], label)
+            where.other_code = where.other_code or p.code
     return where
 
 
@@ -266,7 +276,8 @@ def _departments(facts: Facts, text: str, cfg: RoutingConfig) -> list[tuple[Unit
         add(cfg.department_for(facts.topic), f"领域「{topic_name(facts.topic)}」的主管部门",
             order.get(facts.topic, worst - 1))
     for key, prob in facts.topic_alternatives:
-        if key != facts.topic and prob >= cfg.secondary_topic_min_prob:
+        if key != facts.topic and isinstance(prob, int | float) \
+                and prob >= cfg.secondary_topic_min_prob:
             add(cfg.department_for(key), f"兼涉领域「{topic_name(key)}」（{prob:.0%}）的主管部门",
                 order.get(key, worst))
     for unit in cfg.units.values():
@@ -310,7 +321,7 @@ def decide(facts: Facts, cfg: RoutingConfig, start: datetime | None = None) -> D
             notes.append(f"正文未识别到地点，采用信息源默认属地{label}")
 
     d = _rules(facts, text, where, cfg)
-    d.alert = facts.severity is not None
+    d.alert = facts.severity in SEVERITY_NAMES
     d.severity = facts.severity
     d.topic = facts.topic
     d.urgent_category = category

@@ -256,3 +256,16 @@ def test_an_events_posts_combine_into_one_decision(cfg: RoutingConfig):
     d = decide(facts, cfg, START)
     assert (d.rule, d.lead.code) == ("R2-多属地", "jn-eco")
     assert Facts.combine([]).severity is None
+
+
+def test_the_case_place_is_the_home_one_even_when_a_neighbour_comes_first(cfg: RoutingConfig):
+    d = decide(Facts(text="当涂县与东山街道", topic="environment", severity=3,
+                     places=[place("当涂县"), place("东山街道"), place("东山街道")]), cfg, START)
+    assert d.place_code == "320115001" and d.lead.code == "jn-dongshan"
+    assert d.explanation.count("东山街道牵头") == 1
+
+
+def test_an_unknown_severity_is_not_an_alert(cfg: RoutingConfig):
+    d = decide(Facts(text="东山街道", topic="housing", severity=7, places=[place("东山街道")],
+                     topic_alternatives=[("market", None)]), cfg, START)  # type: ignore[list-item]
+    assert d.alert is False and d.auto_dispatch is False
