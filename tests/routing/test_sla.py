@@ -100,10 +100,20 @@ def test_severity_two_has_a_press_conference_and_three_has_none(sla: SlaConfig):
     assert three["answer"] == at(2026, 11, 4, 9, 0)
 
 
-def test_severity_four_signs_within_one_working_day_across_the_holiday(sla: SlaConfig):
+def test_severity_four_runs_in_working_days_across_the_holiday(sla: SlaConfig):
     due = deadlines(4, at(2026, 9, 30, 16, 0), sla)
-    assert due["sign"] == at(2026, 10, 8, 16, 0)  # working time: sign_calendar working
-    assert due["answer"] == at(2026, 10, 2, 16, 0)  # natural 48 h
+    assert due["sign"] == at(2026, 10, 8, 16, 0)  # one working day
+    # two working days: 1.5 h on Sept 30, 7.5 h on Oct 8, 6 h on Oct 9
+    assert due["answer"] == at(2026, 10, 9, 16, 0)
+    assert due["sign"] < due["answer"]
+
+
+def test_a_separate_sign_calendar_applies_to_signing_only(sla: SlaConfig):
+    cfg = SlaConfig.from_mapping({"levels": {3: {"calendar": "natural", "sign_calendar": "working",
+                                                 "sign_minutes": 60, "answer_hours": 48}}})
+    due = deadlines(3, at(2026, 9, 30, 17, 0), cfg)
+    assert due["sign"] == at(2026, 10, 8, 9, 0)
+    assert due["answer"] == at(2026, 10, 2, 17, 0)
 
 
 def test_urgent_topics_tighten_limits_and_add_a_first_response(sla: SlaConfig):

@@ -200,12 +200,19 @@ def _route_one(post: PostInput, analysis: Analysis | str, cfg: RoutingConfig,
 
 
 def default_analyzer(settings: Settings) -> BatchAnalyzer:
-    """The analyzer of `yuqing route` when the app context supplies none (wired at merge)."""
+    """The analyzer of `yuqing route` when the app context supplies none.
+
+    The nlp analyzer with the gazetteer place finder (routing needs places to decide), both
+    built from settings; once per command run.
+    """
     try:
+        from nlp.places import GazetteerPlaceFinder  # type: ignore[import-not-found]
+
         from yuqing.commands.nlp import build_analyzer  # type: ignore[import-not-found]
     except ImportError as exc:
-        raise click.ClickException("分析模块（nlp）尚未安装，无法运行 route") from exc
-    return build_analyzer(settings)  # type: ignore[no-any-return]
+        raise click.ClickException(f"分析模块（nlp）尚未安装，无法运行 route：{exc}") from exc
+    finder = GazetteerPlaceFinder(home=settings.jurisdictions.home.model_dump())
+    return build_analyzer(settings, place_finder=finder)  # type: ignore[no-any-return]
 
 
 def _parse_start(value: str | None, timezone: str) -> datetime | None:
