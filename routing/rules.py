@@ -374,8 +374,9 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
         hit = [k for k in rule.keywords if k and k in text]
         if (rule.keywords and not hit) or (rule.sources and facts.source not in rule.sources):
             continue
-        why = (f"关键词「{'、'.join(hit)}」" if hit else "") + \
-              (f"信息源「{facts.source}」" if rule.sources else "")
+        why = "，".join(part for part in (f"关键词「{'、'.join(hit)}」" if hit else "",
+                                         f"信息源「{facts.source}」" if rule.sources else "")
+                       if part)
         lead = cfg.unit(rule.lead)
         if lead is None:
             reason = f"命中覆盖规则「{rule.name}」（{why}），须人工研判"

@@ -269,3 +269,35 @@ def test_an_unknown_severity_is_not_an_alert(cfg: RoutingConfig):
     d = decide(Facts(text="东山街道", topic="housing", severity=7, places=[place("东山街道")],
                      topic_alternatives=[("market", None)]), cfg, START)  # type: ignore[list-item]
     assert d.alert is False and d.auto_dispatch is False
+
+
+def test_a_named_water_bureau_co_handles_a_flood_the_emergency_bureau_leads(cfg: RoutingConfig):
+    d = decide(Facts(text="麒麟街道暴雨内涝，区水务局泵站没开", topic="disaster", severity=3,
+                     places=[PlaceMatch("麒麟街道", "320115006", "township", 0.9, "麒麟")]),
+               cfg, START)
+    assert (d.rule, d.lead.code) == ("R3-多部门", "jn-emergency")
+    assert [u.code for u in d.co] == ["jn-water", "jn-qilin"]
+
+
+def test_source_overrides_match_the_source_and_both_criteria_must_hold(settings: Settings):
+    from yuqing.settings import load_settings
+
+    src = {"sources": [{"key": "hotline", "name": "12345热线", "kind": "import",
+                        "path": "/tmp/none"}]}
+    rules = {"overrides": [
+        {"name": "热线营商投诉", "sources": ["hotline"], "keywords": ["营商环境"],
+         "lead": "jn-govservice"},
+        {"name": "热线工单", "sources": ["hotline"], "lead": "jn-govservice", "co": ["jn-cac"]}]}
+    cfg = routing_config_from_settings(load_settings(settings.home, environ={},
+                                                     overrides={"sources": src,
+                                                                "routing": rules}))
+    both = decide(Facts(text="东山街道营商环境差", topic="gov_service", severity=4,
+                        places=[place("东山街道")], source="hotline"), cfg, START)
+    assert "热线营商投诉" in both.explanation and "信息源「hotline」" in both.explanation
+    only_source = decide(Facts(text="东山街道路灯坏了", topic="urban_planning", severity=4,
+                               places=[place("东山街道")], source="hotline"), cfg, START)
+    assert "「热线工单」" in only_source.explanation
+    assert [u.code for u in only_source.co] == ["jn-cac", "jn-dongshan"]
+    other = decide(Facts(text="东山街道营商环境差", topic="gov_service", severity=4,
+                         places=[place("东山街道")], source="weibo"), cfg, START)
+    assert other.rule == "R1-单一属地"
