@@ -253,8 +253,10 @@ def _foreign_of(stem: str, cfg: RoutingConfig) -> ForeignInfo | None:
     return cfg.upper  # elsewhere in the city, or further away: the level above relays it
 
 
-def _departments(facts: Facts, text: str, cfg: RoutingConfig) -> list[tuple[UnitInfo, str, int]]:
-    """Concerned departments with why, ranked by lead_order (lower leads)."""
+def _departments(facts: Facts, text: str, cfg: RoutingConfig
+                 ) -> tuple[list[tuple[UnitInfo, str, int]], list[UnitInfo]]:
+    """Concerned departments with why, ranked by lead_order (lower leads), and those named
+    with the home's own name (江宁区教育局: the post is about us even without a place)."""
     order = {k: i for i, k in enumerate(cfg.lead_order)}
     worst = len(order) + 1
     found: dict[str, tuple[UnitInfo, str, int]] = {}
@@ -280,11 +282,17 @@ def _departments(facts: Facts, text: str, cfg: RoutingConfig) -> list[tuple[Unit
                 and prob >= cfg.secondary_topic_min_prob:
             add(cfg.department_for(key), f"兼涉领域「{topic_name(key)}」（{prob:.0%}）的主管部门",
                 order.get(key, worst))
+    home = cfg.home.name.rstrip("区县市") or cfg.home.name  # 江宁区 -> 江宁
+    named: list[UnitInfo] = []
     for unit in cfg.units.values():
-        if unit.kind == "department" and any(n in text for n in unit.names()):
+        said = [n for n in unit.names() if n in text] if unit.kind == "department" else []
+        if said:
             ranks = [order[d] for d in unit.duties if d in order]
             add(unit, "正文点名", min(ranks, default=worst))
-    return sorted(found.values(), key=lambda item: item[2])  # stable: ties keep their order
+            if any(home in n for n in said):
+                named.append(unit)
+    # stable sort: ties keep their order (the post's topic first, then alternatives, mentions)
+    return sorted(found.values(), key=lambda item: item[2]), named
 
 
 def _refs(units: Sequence[UnitInfo], exclude: UnitInfo | None = None) -> list[UnitRef]:
@@ -388,9 +396,10 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
                         explanation=f"命中覆盖规则「{rule.name}」（{why}），由{lead.label}牵头"
                                     f"{co_text}{also}")
 
-    depts = _departments(facts, text, cfg)
+    depts, named = _departments(facts, text, cfg)
+    ours = where.home or bool(named)  # a place at home, or a home department named
 
-    if len(depts) >= 2:
+    if len(depts) >= 2 and ours:
         lead = depts[0][0]
         others = [u for u, _, _ in depts[1:]]
         why = "；".join(f"{u.label}：{w}" for u, w, _ in depts)
@@ -422,17 +431,20 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
                                     + (f"（地点：{in_streets}）" if in_streets != street.label
                                        else "") + "，"
                                     f"按属地管理由{street.label}牵头处置{know}{also}")
-    if where.district and dept is not None:
+    if (where.district or named) and dept is not None:
+        scope = (f"涉及{'、'.join(where.district)}全区范围" if where.district
+                 else f"正文点名本区单位{_names(named)}")
         return Decision(rule=R1_DEPT, lead=UnitRef.of(dept), informed=informed,
-                        explanation=f"涉及{'、'.join(where.district)}全区范围，未具体到街道，"
-                                    f"由{dept_why}牵头{also}")
+                        explanation=f"{scope}，未具体到街道，由{dept_why}牵头{also}")
     if where.district:
         reason = f"仅识别到区级地点（{'、'.join(where.district)}），且未能确定领域主管部门"
     elif where.vague:
         reason = f"仅识别到上级区划（{'、'.join(where.vague)}），无法判断是否属本辖区"
     else:
         reason = "未识别到涉及地点，信息源也无默认属地，无法确定属地"
-    if dept is not None and not where.district:
+    if len(depts) >= 2:
+        reason += f"（可能涉及{_names([u for u, _, _ in depts])}，供研判参考）"
+    elif dept is not None and not where.district:
         reason += f"（{depts[0][1]}为{dept.label}，供研判参考）"
     return Decision(rule=R9, triage=True, reason=reason, informed=informed,
                     explanation=reason + also)
