@@ -319,14 +319,16 @@ def decide(facts: Facts, cfg: RoutingConfig, start: datetime | None = None) -> D
     where = _locate(facts.places, cfg)
     if where.ignored:
         notes.append(f"已忽略低置信度地点：{'、'.join(where.ignored)}")
-    if not (where.home or where.outside or where.vague):
-        default = facts.default_place or cfg.source_places.get(facts.source, "")
-        if default:
-            name = (cfg.places.get(default) or cfg.parents.get(default))
-            label = name.name if name else default
-            where = _locate([PlaceMatch(name=label, code=default, level="", confidence=1.0,
-                                        text="")], cfg)
-            notes.append(f"正文未识别到地点，采用信息源默认属地{label}")
+    default = facts.default_place or cfg.source_places.get(facts.source, "")
+    if facts.places and default and all(not p.text and p.code == default for p in facts.places):
+        # the place finder already fell back on the source's default place
+        notes.append(f"正文未识别到地点，采用信息源默认属地{_place_label(facts.places[0], cfg)}")
+    elif not (where.home or where.outside or where.vague) and default:
+        name = (cfg.places.get(default) or cfg.parents.get(default))
+        label = name.name if name else default
+        where = _locate([PlaceMatch(name=label, code=default, level="", confidence=1.0,
+                                    text="")], cfg)
+        notes.append(f"正文未识别到地点，采用信息源默认属地{label}")
 
     d = _rules(facts, text, where, cfg)
     d.alert = facts.severity in SEVERITY_NAMES
