@@ -1,0 +1,60 @@
+from datetime import datetime, timedelta
+
+from crawlers.dates import SHANGHAI
+from tests.crawlers.conftest import CRAWL_TIME
+
+WEIBO_FIELDS = {"id": "mid", "text": "text", "author": "user.screen_name",
+                "followers": "user.followers_count", "time": "created_at",
+                "reposts": "reposts_count", "comments": "comments_count",
+                "likes": "attitudes_count", "place": "region",
+                "url_template": "https://weibo.example/detail/{id}"}
+
+
+def weibo(site, **paging):
+    return {"key": "weibo-jn", "name": "微博搜索 江宁", "kind": "json_api", "authority": "user",
+            "start_urls": [site.url("/api/weibo")],
+            "options": {"items": "data.statuses", "fields": WEIBO_FIELDS,
+                        "paging": {"type": "cursor", "param": "cursor",
+                                   "cursor_path": "data.next_cursor", **paging}}}
+
+
+def test_cursor_paging_collects_every_post_with_mapped_fields(site, crawl):
+    result = crawl(weibo(site))
+    assert result.errors == [] and result.pages == 3  # 10 posts, 4 per page
+    assert result.new == 10
+    items = {i["external_id"]: i for i in crawl.items("weibo-jn")}
+    first = items["5000"]
+    assert first["text"] == "江宁秣陵街道这边又停水了 #0"
+    assert first["author"] == "网友0" and first["author_followers"] == 12000  # "1.2万"
+    assert first["url"] == "https://weibo.example/detail/5000"
+    assert first["place"] == "江苏 南京" and first["source_kind"] == "social"
+    assert datetime.fromisoformat(first["published_at"]) == datetime(2019, 5, 21, 10, tzinfo=SHANGHAI)
+    second = items["4999"]
+    assert (second["reposts"], second["comments"], second["likes"]) == (1, 2, 3)
+    assert datetime.fromisoformat(second["published_at"]) == CRAWL_TIME - timedelta(minutes=2)
+
+
+def test_a_second_api_crawl_stops_on_the_first_page_it_already_holds(site, crawl):
+    crawl(weibo(site))
+    site.state.posts.insert(0, {"mid": "5001", "text": "新帖：江宁又停电了", "created_at": "刚刚",
+                                "user": {"screen_name": "新网友", "followers_count": 1}})
+    again = crawl(weibo(site))
+    assert (again.new, again.duplicate, again.pages) == (1, 0, 1)
+    assert again.stopped_early
+    assert len(crawl.items("weibo-jn")) == 11
+
+
+def test_page_budget_caps_paging(site, crawl):
+    config = weibo(site)
+    config["options"]["max_pages"] = 2
+    result = crawl(config)
+    assert result.pages == 2 and result.new == 8
+
+
+def test_a_bad_json_page_is_recorded(site, crawl):
+    config = weibo(site)
+    config["start_urls"] = [site.url("/news/a/nodate.html")]
+    result = crawl(config)
+    assert result.items == 0
+    assert result.errors[0]["url"] == site.url("/news/a/nodate.html")
+    assert result.errors[0]["reason"].startswith("不是有效的 JSON")
