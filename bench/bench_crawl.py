@@ -20,10 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawlers.runner import crawl_in_child  # noqa: E402
-from crawlers.runtime import CrawlHooks  # noqa: E402
-from crawlers.sources import SourceSpec  # noqa: E402
-from tests.crawlers.fixture_site import FixtureSite  # noqa: E402
+from crawlers.runner import crawl_in_child
+from crawlers.runtime import CrawlHooks
+from crawlers.sources import SourceSpec
+from tests.crawlers.fixture_site import FixtureSite
 
 CONCURRENCY = 8
 
@@ -41,7 +41,7 @@ def _bare_child(start_url: str, conn: Any) -> None:
 
     class BareSpider(scrapy.Spider):
         name = "bare"
-        start_urls = [start_url]
+        start_urls = (start_url,)
 
         def parse(self, response: Any) -> Any:
             yield from response.follow_all(css="a.art", callback=self.parse_article)
