@@ -58,3 +58,14 @@ def test_a_bad_json_page_is_recorded(site, crawl):
     assert result.items == 0
     assert result.errors[0]["url"] == site.url("/news/a/nodate.html")
     assert result.errors[0]["reason"].startswith("不是有效的 JSON")
+
+
+def test_an_exception_while_parsing_a_page_is_recorded_and_the_run_goes_on(site, crawl):
+    config = weibo(site)
+    config["options"]["fields"] = {**WEIBO_FIELDS, "url_template": "https://weibo.example/{nope}"}
+    config["start_urls"] = [site.url("/api/weibo"), site.url("/rss.xml")]
+    result = crawl(config)
+    reasons = {e["url"]: e["reason"] for e in result.errors}
+    assert reasons[site.url("/api/weibo")].startswith("解析失败：KeyError")
+    assert reasons[site.url("/rss.xml")].startswith("不是有效的 JSON")
+    assert result.pages == 2
