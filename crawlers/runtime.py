@@ -63,6 +63,11 @@ class CrawlResult:
             self.errors.append({"url": url, "reason": reason})
 
     def add_counts(self, counts: Any) -> None:
+        """Add a sink's answer: a mapping or an object with new/updated/duplicate/rejected,
+        and optionally ``errors`` ([{url, reason}]) for items the store refused."""
+        errors = counts.get("errors") if isinstance(counts, Mapping) else None
+        for err in errors or ():
+            self.record_error(str(err.get("url", "")), str(err.get("reason", "")))
         for name in ("new", "updated", "duplicate", "rejected"):
             value = counts.get(name, 0) if isinstance(counts, Mapping) else getattr(counts, name, 0)
             if isinstance(value, list | tuple | set):  # IngestReport.rejected is a list of reasons

@@ -48,11 +48,15 @@ class HtmlSpider(SourceSpider):
             yield req
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        sel = self.selector(response)
         list_opts = dict(self.spec.option("list", default={}) or {})
+        by_pattern = response.meta.get("by_pattern", False)
+        if by_pattern and response.status == 404:  # ran past the last numbered page
+            return
+        sel = self.selector(response)
         links = self.select_links(sel, list_opts.get("links"), response.url)
         if not links:
-            self.record_error(response.url, "列表页没有找到文章链接（选择器失效？）")
+            if not by_pattern:  # a numbered page past the end is often an empty list
+                self.record_error(response.url, "列表页没有找到文章链接（选择器失效？）")
             return
         ids = [self.external_id(u) for u in links]
         known = self.known(ids, links)
@@ -65,7 +69,11 @@ class HtmlSpider(SourceSpider):
         nxt = ListPaging(self, list_opts).next_url(sel, response)
         if nxt and nxt != canonical_url(response.url):
             page = int(response.meta.get("page", list_opts.get("first_page", 1))) + 1
-            req = self.list_request(nxt, self.parse_list, page=page)
+            pattern = not list_opts.get("next") and bool(list_opts.get("page_pattern"))
+            meta: dict[str, Any] = {"page": page, "by_pattern": pattern}
+            if pattern:
+                meta["handle_httpstatus_list"] = [404]
+            req = self.list_request(nxt, self.parse_list, **meta)
             if req is not None:
                 yield req
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from tests.crawlers.fixture_site import Article, FixtureSite
 
 GBK_HTML = "text/html"  # no charset in the header: the page's <meta> says gb2312
+LYING_HTML = "text/html; charset=utf-8"  # header claims UTF-8, bytes are GBK (common in the wild)
 
 
 @dataclass
@@ -51,7 +52,7 @@ def route(site: FixtureSite, path: str, query: dict[str, str]) -> Page | None:
         if name in SPECIAL:
             return Page(SPECIAL[name].encode("gbk"), GBK_HTML)
         match = [a for a in state.articles if str(a.id) == name]
-        return Page(article_page(match[0]).encode("gbk"), GBK_HTML) if match else None
+        return Page(article_page(match[0]).encode("gbk"), LYING_HTML) if match else None
     if path == "/private/secret.html":
         return Page(article_page(state.articles[0], "不应被抓取"))
     if path == "/api/weibo":

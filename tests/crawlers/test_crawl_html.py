@@ -93,3 +93,13 @@ def test_robots_can_be_switched_off_per_source(site, crawl):
     result = crawl(news(site, obey_robots=False))
     assert "robots.txt 禁止抓取" not in {e["reason"] for e in result.errors}
     assert any(i["url"].endswith("/private/secret.html") for i in crawl.items("jn-news"))
+
+
+def test_numbered_list_pages_are_followed_until_they_run_out(site, crawl):
+    config = news(site)
+    config["options"]["list"] = {"links": "ul.list a.art::attr(href)",
+                                 "page_pattern": site.url("/news/list_{page}.html")}
+    result = crawl(config)
+    assert site.hits["/news/list_4.html"] == 1  # tried once past the end, a 404
+    assert not [e for e in result.errors if "list_" in e["url"]]
+    assert {f"{a.id}" for a in site.state.articles} <= {i["external_id"] for i in crawl.items("jn-news")}
