@@ -67,6 +67,8 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
         html_body_declared_encoding(body[:4096]),
     ]
     candidates = [normalize_encoding(c) for c in declared if c]
+    if not any(candidates):
+        candidates.append(_sniff(body))
     candidates += ["utf-8", "gb18030"]
     seen: set[str] = set()
     for codec in candidates:
@@ -77,9 +79,19 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
             return body.decode(codec), codec
         except (UnicodeDecodeError, LookupError):
             continue
-    best = from_bytes(body[:65536]).best()
-    codec = normalize_encoding(best.encoding if best else None) or "gb18030"
-    return body.decode(codec, errors="replace"), codec
+    return body.decode("gb18030", errors="replace"), "gb18030"
+
+
+def _sniff(body: bytes) -> str | None:
+    """Undeclared, not UTF-8: GB18030 decodes almost any bytes, so ask which of the Chinese
+    encodings fits best (Big5 pages from traditional-character sources otherwise turn to junk)."""
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body[:65536], cp_isolation=["gb18030", "big5"]).best()
+    return normalize_encoding(best.encoding) if best else None
 
 
 def canonical_url(url: str, base: str | None = None) -> str:

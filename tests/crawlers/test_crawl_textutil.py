@@ -69,3 +69,15 @@ def test_main_text_extractor_finds_the_article_among_navigation():
     assert "第0段正文" in text and "第7段正文" in text
     assert "版权所有" not in text
     assert text.count("\n") >= 7
+
+
+def test_undeclared_big5_is_sniffed_not_read_as_gbk():
+    body = "<p>江寧區政府回應民眾關於道路積水的問題，相關部門已經派員處理。</p>".encode("big5")
+    text, codec = decode_body(body)
+    assert codec == "big5" and "道路積水" in text
+
+
+def test_undeclared_gbk_is_sniffed():
+    body = "<p>江宁区政府回应民众关于道路积水的问题，相关部门已经派员处理。</p>".encode("gbk")
+    text, codec = decode_body(body)
+    assert codec == "gb18030" and "道路积水" in text
