@@ -57,6 +57,11 @@ def route(site: FixtureSite, path: str, query: dict[str, str]) -> Page | None:
         return Page(article_page(state.articles[0], "不应被抓取"))
     if path == "/api/weibo":
         return Page(weibo(site, query), "application/json")
+    if path == "/api/board/list":
+        return Page(board_api_list(site, int(query.get("page", "1"))), "application/json")
+    if path == "/api/board/detail":
+        match = [m for m in state.messages if str(m.id) == query.get("id")]
+        return Page(board_api_detail(match[0]), "application/json") if match else None
     if path == "/board/list":
         return Page(board_list(site, int(query.get("page", "1"))))
     if path.startswith("/board/msg/"):
@@ -171,6 +176,21 @@ def board_message(m: Any) -> str:
 <h2 class="subject">{escape(m.subject)}</h2><span class="msg-time">{escape(m.time)}</span>
 <span class="msg-place">{escape(m.place)}</span><div class="msg-body">{escape(m.body)}</div>{reply}
 </body></html>"""
+
+
+def board_api_list(site: FixtureSite, page: int) -> str:
+    per = site.state.per_page
+    chunk = site.state.messages[(page - 1) * per:page * per]
+    rows = [{"tid": m.id, "subject": m.subject, "status": 1 if m.reply else 0} for m in chunk]
+    return json.dumps({"code": 200, "result": {"page": page, "rows": rows}}, ensure_ascii=False)
+
+
+def board_api_detail(m: Any) -> str:
+    data: dict[str, Any] = {"tid": m.id, "subject": m.subject, "content": f"<p>{escape(m.body)}</p>",
+                            "createTime": m.time, "area": m.place}
+    if m.reply:
+        data["reply"] = {"content": m.reply, "replyTime": m.reply_time, "unitName": m.reply_unit}
+    return json.dumps({"code": 200, "result": data}, ensure_ascii=False)
 
 
 BENCH_PER_PAGE = 20

@@ -69,3 +69,32 @@ def test_an_exception_while_parsing_a_page_is_recorded_and_the_run_goes_on(site,
     assert reasons[site.url("/api/weibo")].startswith("解析失败：KeyError")
     assert reasons[site.url("/rss.xml")].startswith("不是有效的 JSON")
     assert result.pages == 2
+
+
+def board_api(site):
+    return {"key": "jn-board-api", "name": "留言板接口", "kind": "json_api", "source_kind": "board",
+            "start_urls": [site.url("/api/board/list")],
+            "options": {
+                "items": "result.rows",
+                "fields": {"id": "tid", "title": "subject", "text": "subject",
+                           "url_template": site.url("/board/msg/{id}.html")},
+                "paging": {"type": "page", "param": "page", "start": 1},
+                "detail": {"url": site.url("/api/board/detail?id={id}"), "root": "result",
+                           "fields": {"text": "content", "time": "createTime", "place": "area",
+                                      "reply_text": "reply.content", "reply_time": "reply.replyTime",
+                                      "reply_unit": "reply.unitName"}}}}
+
+
+def test_board_list_and_detail_apis_with_page_numbers(site, crawl):
+    result = crawl(board_api(site))
+    assert result.new == 6 and result.errors == []
+    assert site.hits["/api/board/list"] == 3  # pages 1, 2 and the empty page 3
+    items = {i["external_id"]: i for i in crawl.items("jn-board-api")}
+    msg = items["897"]
+    assert msg["text"] == site.state.messages[3].body  # from the detail call, tags stripped
+    assert msg["url"] == site.url("/board/msg/897.html") and msg["source_kind"] == "board"
+    assert msg["place"] == "南京市江宁区禄口街道"
+    assert msg["reply_unit"] == "江宁区住房和城乡建设局"
+    assert datetime.fromisoformat(msg["reply_at"]) == datetime(2026, 11, 18, 16, tzinfo=SHANGHAI)
+    assert datetime.fromisoformat(msg["published_at"]) == datetime(2026, 11, 17, 9, 3, tzinfo=SHANGHAI)
+    assert items["900"]["reply_text"] == ""
