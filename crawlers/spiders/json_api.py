@@ -8,12 +8,15 @@ Options::
     url_template: "https://site/p/{id}"                  # in fields: when entries carry no URL
     paging: {type: page | cursor | next_url, param: page, start: 1,
              cursor_path: data.cursor, next_url_path: data.next}
-    detail: {url: "https://site/api/detail?id={id}", fields: {...}}  # one more call per entry
+    detail: {url: "https://site/api/detail?id={id}", root: result, fields: {...},
+             id_from_url: "/msg/(\\d+)"}  # one more call per entry; with id_from_url, open
+                                           # messages (no reply yet) are revisited each run
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -75,6 +78,8 @@ class JsonApiSpider(SourceSpider):
     strategy = "json_api"
 
     async def start(self) -> AsyncIterator[Any]:
+        for req in self.revisits():
+            yield req
         paging = self.paging
         for url in self.spec.start_urls:
             first = url
@@ -84,6 +89,24 @@ class JsonApiSpider(SourceSpider):
                                     page=int(paging.get("start", 1)), base_url=url)
             if req is not None:
                 yield req
+
+    def revisits(self) -> list[Any]:
+        """Detail calls for stored messages still without an official reply."""
+        detail = self.spec.option("detail", default={}) or {}
+        pattern = detail.get("id_from_url")
+        if not (pattern and detail.get("url")):
+            return []
+        out = []
+        for url in self.hooks.open_messages(self.spec.key):
+            m = re.search(pattern, url)
+            if not m:
+                continue
+            ext_id = m.group(1) if m.groups() else m.group(0)
+            item = self.make_item(text="", external_id=ext_id, url=url,
+                                  extra={"revisit": True})
+            out.append(self.request(canonical_url(detail["url"].format(id=ext_id)),
+                                    self.parse_detail, item=item))
+        return out
 
     @property
     def paging(self) -> dict[str, Any]:

@@ -80,7 +80,8 @@ def board_api(site):
                            "url_template": site.url("/board/msg/{id}.html")},
                 "paging": {"type": "page", "param": "page", "start": 1},
                 "detail": {"url": site.url("/api/board/detail?id={id}"), "root": "result",
-                           "fields": {"text": "content", "time": "createTime", "place": "area",
+                           "fields": {"title": "subject", "text": "content",
+                                      "time": "createTime", "place": "area",
                                       "reply_text": "reply.content", "reply_time": "reply.replyTime",
                                       "reply_unit": "reply.unitName"}}}}
 
@@ -98,3 +99,16 @@ def test_board_list_and_detail_apis_with_page_numbers(site, crawl):
     assert datetime.fromisoformat(msg["reply_at"]) == datetime(2026, 11, 18, 16, tzinfo=SHANGHAI)
     assert datetime.fromisoformat(msg["published_at"]) == datetime(2026, 11, 17, 9, 3, tzinfo=SHANGHAI)
     assert items["900"]["reply_text"] == ""
+
+
+def test_open_messages_behind_an_api_are_revisited_until_answered(site, crawl):
+    config = board_api(site)
+    config["options"]["detail"]["id_from_url"] = r"/msg/(\d+)\.html"
+    crawl(config)
+    site.answer(895, "已协调施工方调整作业时间。", "2026-11-22 10:30", "禄口街道办事处")
+    again = crawl(config)
+    assert again.updated == 1 and again.new == 0 and again.stopped_early
+    assert site.hits["/api/board/list"] == 3 + 1  # the second run read one list page only
+    msg = {i["external_id"]: i for i in crawl.items("jn-board-api")}["895"]
+    assert (msg["reply_text"], msg["reply_unit"]) == ("已协调施工方调整作业时间。", "禄口街道办事处")
+    assert msg["title"] == site.state.messages[5].subject
