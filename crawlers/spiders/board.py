@@ -28,7 +28,7 @@ class BoardSpider(HtmlSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         # revisit first: answers to old messages matter more than paging for new ones
-        for url in self.hooks.open_messages(self.spec.key):
+        for url in self.open_messages():
             yield self.request(canonical_url(url), self.parse_detail, revisit=True)
         async for req in super().start():
             yield req

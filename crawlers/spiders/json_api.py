@@ -97,7 +97,7 @@ class JsonApiSpider(SourceSpider):
         if not (pattern and detail.get("url")):
             return []
         out = []
-        for url in self.hooks.open_messages(self.spec.key):
+        for url in self.open_messages():
             m = re.search(pattern, url)
             if not m:
                 continue

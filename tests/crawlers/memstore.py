@@ -72,3 +72,14 @@ def file_hooks(path: str, now_iso: str = "") -> CrawlHooks:
     store = FileStore(path)
     return CrawlHooks(sink=store.sink, known=store.known, open_messages=store.open_messages,
                       now=datetime.fromisoformat(now_iso) if now_iso else None, batch_size=3)
+
+
+def store_down_for_revisits(path: str, now_iso: str = "") -> CrawlHooks:
+    """Hooks whose open-message query fails, as when the database is locked."""
+    hooks = file_hooks(path, now_iso)
+
+    def broken(source: str) -> list[str]:
+        raise RuntimeError("database is locked")
+
+    hooks.open_messages = broken
+    return hooks

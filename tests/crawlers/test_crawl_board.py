@@ -1,6 +1,10 @@
 from datetime import datetime
 
+import pytest
+
 from crawlers.dates import SHANGHAI
+
+pytestmark = pytest.mark.slow  # real crawls in child processes
 
 BOARD = {
     "key": "jn-board", "name": "江宁区领导留言板", "kind": "board", "authority": "local",
@@ -52,3 +56,15 @@ def test_a_second_board_crawl_without_changes_stores_nothing_new(site, crawl):
     again = crawl(board(site))
     assert (again.new, again.updated) == (0, 0)
     assert len(crawl.items("jn-board")) == 6
+
+
+def test_a_failing_revisit_query_is_recorded_and_the_list_still_crawled(site, crawl):
+    from crawlers.runner import crawl_in_child
+    from crawlers.sources import SourceSpec
+    from tests.crawlers.conftest import FAST
+    from tests.crawlers.memstore import store_down_for_revisits
+
+    spec = SourceSpec.from_config({**board(site), "options": {**BOARD["options"], "politeness": FAST}})
+    result = crawl_in_child(spec, store_down_for_revisits, (str(crawl.store.path),), timeout=120)
+    assert result.new == 6
+    assert result.errors == [{"url": "", "reason": "读取待回复留言失败：RuntimeError: database is locked"}]

@@ -1,6 +1,10 @@
 from datetime import datetime
 
+import pytest
+
 from crawlers.dates import SHANGHAI
+
+pytestmark = pytest.mark.slow  # real crawls in child processes
 
 
 def feed_source(site, path, key="jn-rss"):

@@ -1,7 +1,11 @@
 from datetime import datetime
 
+import pytest
+
 from crawlers.dates import SHANGHAI
 from tests.crawlers.conftest import CRAWL_TIME
+
+pytestmark = pytest.mark.slow  # real crawls in child processes
 
 NEWS = {
     "key": "jn-news", "name": "江宁新闻网", "kind": "html", "default_place": "320115",

@@ -1,7 +1,11 @@
 from datetime import datetime, timedelta
 
+import pytest
+
 from crawlers.dates import SHANGHAI
 from tests.crawlers.conftest import CRAWL_TIME
+
+pytestmark = pytest.mark.slow  # real crawls in child processes
 
 WEIBO_FIELDS = {"id": "mid", "text": "text", "author": "user.screen_name",
                 "followers": "user.followers_count", "time": "created_at",
