@@ -48,3 +48,14 @@ def test_a_page_that_is_not_a_feed_is_recorded(site, crawl):
     result = crawl(feed_source(site, "/news/a/nodate.html", key="not-a-feed"))
     assert result.items == 0
     assert [e["url"] for e in result.errors] == [site.url("/news/a/nodate.html")]
+
+
+def test_feed_entries_can_take_their_text_from_the_article_page(site, crawl):
+    config = feed_source(site, "/rss.xml", key="jn-rss-full")
+    config["options"] = {"fetch_article": True, "article": {"body": "div.content"}}
+    result = crawl(config)
+    assert result.new == 5 and result.pages == 1 + 5
+    assert site.hits["/news/a/100.html"] == 1
+    first = {i["external_id"]: i for i in crawl.items("jn-rss-full")}["rss-100"]
+    assert first["text"].split("\n") == site.state.articles[0].body
+    assert first["title"].startswith("秣陵街道") and first["external_id"] == "rss-100"
