@@ -135,28 +135,31 @@ def clean_text(text: str) -> str:
 
 
 def element_text(el: etree._Element) -> str:
-    """Visible text of an element, one line per block element, scripts and styles dropped."""
+    """Visible text of an element, one line per block element, scripts and styles dropped.
+
+    The element's own tail is not its text (it belongs to the parent), so it is left out.
+    """
     out: list[str] = []
 
-    def walk(node: etree._Element) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag.lower() in _DROP_TAGS:
-            if node.tail:
+    def walk(node: etree._Element, top: bool = False) -> None:
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in _DROP_TAGS:
+            if node.tail and not top:
                 out.append(node.tail)
             return
-        block = tag.lower() in _BLOCK_TAGS
+        block = tag in _BLOCK_TAGS
         if block:
             out.append("\n")
-        if isinstance(node.tag, str) and node.text:
+        if tag and node.text:
             out.append(node.text)
         for child in node:
             walk(child)
         if block:
             out.append("\n")
-        if node.tail:
+        if node.tail and not top:
             out.append(node.tail)
 
-    walk(el)
+    walk(el, top=True)
     return clean_text("".join(out))
 
 

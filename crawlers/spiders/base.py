@@ -35,7 +35,7 @@ from crawlers.dates import SHANGHAI, parse_datetime
 from crawlers.items import PostItem
 from crawlers.runtime import CrawlHooks, CrawlResult
 from crawlers.sources import SourceSpec
-from crawlers.textutil import canonical_url, clean_text, decode_body, html_to_text
+from crawlers.textutil import canonical_url, clean_text, decode_body, element_text
 
 _DATE_METAS = ("article:published_time", "publishdate", "pubdate", "publish_date",
                "og:release_date", "PubDate", "datePublished")
@@ -124,8 +124,8 @@ class SourceSpider(scrapy.Spider):
         for match in self.select(sel, expr):
             if isinstance(match.root, str):  # ::text, ::attr() or an xpath string
                 parts.append(clean_text(match.root))
-            else:
-                parts.append(html_to_text(match.get()))
+            else:  # walk the parsed element: no serialize-and-reparse per field
+                parts.append(element_text(match.root))
         return "\n".join(p for p in parts if p).strip()
 
     def select_links(self, sel: Selector, expr: str | None, base: str) -> list[str]:
