@@ -13,6 +13,9 @@ DEFAULTS: dict[str, Any] = {
     "BOT_NAME": "yuqing",
     "ROBOTSTXT_OBEY": True,
     "CONCURRENT_REQUESTS": 16,
+    # Scrapy starts this many asyncio tasks per callback to process its output; our callbacks
+    # yield one item or a list page's links and the pipeline is synchronous, so 100 only costs CPU
+    "CONCURRENT_ITEMS": 8,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
     "DOWNLOAD_DELAY": 0.0,
     "AUTOTHROTTLE_ENABLED": True,
