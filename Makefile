@@ -1,0 +1,44 @@
+# The two commands of the README:  `make run` (install, then run the console on the embedded
+# SQLite default) and `make test` (install test needs, then lint and the suite on SQLite and
+# PostgreSQL). Everything installs into .venv from nothing.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOME_DIR ?= instance
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install install-test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/yuqing --home $(HOME_DIR) init
+	$(BIN)/yuqing --home $(HOME_DIR) import yuqing/samples/jiangning.jsonl --source import:样例数据
+	$(BIN)/yuqing --home $(HOME_DIR) run
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	YUQING_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install-test
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

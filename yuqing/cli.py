@@ -1,0 +1,217 @@
+"""The `yuqing` command line. Each command is a thin wrapper over a function tests call too."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from store.migrate import is_current
+from yuqing.bootstrap import init_database
+from yuqing.context import AppContext
+from yuqing.settings import ConfigError
+
+EXIT_CONFIG = 2
+
+
+def ensure_ready(ctx: AppContext) -> None:
+    """Migrate and sync reference data when the database is behind (idempotent, cheap)."""
+    if not is_current(ctx.db):
+        init_database(ctx.db, ctx.settings)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def _progress(total: int | None, label: str) -> Iterator[Any]:
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total or 0, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@click.group()
+@click.option("--home", envvar="YUQING_HOME", default=None, metavar="DIR",
+              help="实例目录（数据库、模型、本地配置），默认 ./instance")
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, verbose: bool) -> None:
+    """舆情监测与回应协同平台 (yuqing)。"""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # migration chatter is noise on every command
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = AppContext(home)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+@cli.command()
+@click.pass_obj
+def init(app: AppContext) -> None:
+    """创建实例目录和数据库，并同步配置中的辖区、单位和信息源。"""
+    app.settings.home.mkdir(parents=True, exist_ok=True)
+    init_database(app.db, app.settings)
+    click.echo(f"已初始化实例：{app.settings.home}")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """配置相关命令。"""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(app: AppContext) -> None:
+    """检查配置（出厂默认 + 实例覆盖 + 环境变量），不启动任何服务。"""
+    s = app.settings
+    click.echo(f"配置检查通过：{len(s.units.units)} 个单位，{len(s.taxonomy.topics)} 个领域，"
+               f"{len(s.sources.sources)} 个信息源，{len(s.channels.channels)} 个通知渠道")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """数据库相关命令。"""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(app: AppContext) -> None:
+    """执行数据库迁移到最新版本。"""
+    init_database(app.db, app.settings)
+    click.echo("数据库已是最新版本")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", "source", default=None, help="信息源代码，默认 import:<文件名>")
+@click.option("--map", "mapping", multiple=True, metavar="字段=列名",
+              help="列映射，如 --map text=诉求内容 --map published_at=来电时间（可重复）")
+@click.option("--sheet", default=None, help="Excel 工作表名称，默认第一个")
+@click.option("--json", "as_json", is_flag=True, help="最后一行输出 JSON 结果")
+@click.pass_obj
+def import_cmd(app: AppContext, file: str, source: str | None, mapping: tuple[str, ...],
+               sheet: str | None, as_json: bool) -> None:
+    """导入 CSV、XLSX 或 JSONL 文件；坏行按行号报告并跳过，好行保留。"""
+    from pathlib import Path
+
+    from crawlers.importers import ImportFileError, count_rows, read_file
+    from yuqing.pipeline import build_ingestor
+
+    pairs: dict[str, str] = {}
+    for entry in mapping:
+        field, sep, column = entry.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter(f"应为 字段=列名：{entry!r}", param_hint="--map")
+        pairs[field.strip()] = column.strip()
+    ensure_ready(app)
+    try:
+        rows = read_file(file, pairs, sheet)
+        total = count_rows(file)
+        with _progress(total, "导入中") as advance:
+            report = build_ingestor(app).ingest(
+                rows, source=source or f"import:{Path(file).stem}", progress=advance)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for r in report.rejected[:20]:
+        click.echo(f"第 {r.position} 行被拒绝：{r.reason}", err=True)
+    if len(report.rejected) > 20:
+        click.echo(f"……另有 {len(report.rejected) - 20} 行被拒绝", err=True)
+    click.echo(f"新增 {report.new}，更新 {report.updated}，重复 {report.duplicate}，"
+               f"拒绝 {len(report.rejected)}")
+    if as_json:
+        emit_json(report.as_dict())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="最后一行输出 JSON 结果")
+@click.pass_obj
+def stats(app: AppContext, as_json: bool) -> None:
+    """统计信息、事件和各状态工单的数量。"""
+    from yuqing.pipeline import stats as compute
+
+    ensure_ready(app)
+    numbers = compute(app)
+    click.echo(f"信息 {numbers['posts']} 条，事件 {numbers['events']} 个，"
+               f"工单 {numbers['cases']['total']} 件")  # type: ignore[index]
+    for state, n in sorted(numbers["cases"]["by_state"].items()):  # type: ignore[index]
+        click.echo(f"  {state}: {n}")
+    if as_json:
+        emit_json(numbers)
+
+
+@cli.command()
+@click.pass_obj
+def reindex(app: AppContext) -> None:
+    """补建检索索引（未入索引或已变更的信息）。"""
+    from yuqing.ingest import reindex_pending
+
+    ensure_ready(app)
+    total = 0
+    while done := reindex_pending(app.db, app.index):
+        total += done
+    click.echo(f"已补建索引 {total} 条")
+
+
+def _serve(app: AppContext, host: str | None, port: int | None) -> None:
+    from waitress import serve as waitress_serve
+
+    from yuqing.web import build_web
+
+    web = app.settings.app.web
+    host, port = host or web.host, port or web.port
+    click.echo(f"控制台地址：http://{host}:{port}/")
+    waitress_serve(build_web(app), host=host, port=port, threads=web.threads)
+
+
+@cli.command()
+@click.option("--host", default=None, help="监听地址（默认见 settings.yaml web.host）")
+@click.option("--port", type=int, default=None, help="端口")
+@click.pass_obj
+def serve(app: AppContext, host: str | None, port: int | None) -> None:
+    """只启动网页控制台。"""
+    ensure_ready(app)
+    _serve(app, host, port)
+
+
+@cli.command()
+@click.option("--host", default=None, help="监听地址")
+@click.option("--port", type=int, default=None, help="端口")
+@click.pass_obj
+def run(app: AppContext, host: str | None, port: int | None) -> None:
+    """在一个进程中启动网页控制台和定时任务（采集、时限巡检、索引）。"""
+    from yuqing.scheduler import build_scheduler
+
+    ensure_ready(app)
+    scheduler = build_scheduler(app)
+    if app.settings.app.scheduler.enabled:
+        scheduler.start()
+    try:
+        _serve(app, host, port)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="yuqing", standalone_mode=False)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    except click.exceptions.Abort:
+        click.echo("已中止", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,33 @@
+"""AppContext: settings plus the database and search index, opened on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from store import Database
+from store.search import SearchIndex, open_index
+from yuqing.settings import Settings, load_settings
+
+
+class AppContext:
+    def __init__(self, home: str | None = None, settings: Settings | None = None):
+        self._home = home
+        self._settings = settings
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._settings or load_settings(self._home)
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        return open_index(self.settings.search_url, timezone=self.settings.app.timezone)
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        if "db" in self.__dict__:
+            self.db.dispose()

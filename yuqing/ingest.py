@@ -1,0 +1,330 @@
+"""ingest(): the one entry for collected items — crawlers, importers and the API all come here.
+
+Idempotent: the same item (same source and external id, or the same canonical URL) never
+becomes two posts; a changed body updates the post. Storing commits first; the processors
+(analysis, events, routing) and the search index follow per batch. A crash after the store
+commit leaves posts with ``analyzed_at``/``indexed_at`` empty, which the catch-up jobs finish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Protocol
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from crawlers.items import PostItem
+from store import Database, Post, Source, utcnow
+from store.search import IndexDoc, SearchIndex
+from yuqing.values import BadValue, canonical_url, parse_count, parse_time
+
+log = logging.getLogger(__name__)
+
+_ITEM_FIELDS = {f.name for f in fields(PostItem)}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Rejection:
+    position: int  # 1-based position in the input (the importer passes row numbers)
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    post_ids: list[int] = field(default_factory=list)  # new and updated posts
+
+    def merge(self, other: IngestReport) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.duplicate += other.duplicate
+        self.rejected.extend(other.rejected)
+        self.post_ids.extend(other.post_ids)
+
+    def as_dict(self, sample: int = 100) -> dict[str, Any]:
+        return {"new": self.new, "updated": self.updated, "duplicate": self.duplicate,
+                "rejected": len(self.rejected),
+                "rejections": [asdict(r) for r in self.rejected[:sample]]}
+
+
+class PostProcessor(Protocol):
+    """The seam behind ingest: analysis, event clustering and routing plug in here.
+
+    Called with the ids of new and updated posts after they are committed; a processor opens
+    its own transactions and must leave unfinished posts findable (e.g. ``analyzed_at`` NULL).
+    """
+
+    def __call__(self, db: Database, post_ids: list[int]) -> None: ...
+
+
+def content_hash(title: str, text: str, reply: str = "") -> str:
+    folded = _SPACES.sub(" ", unicodedata.normalize("NFKC", f"{title}\n{text}\n{reply}")).strip()
+    return hashlib.sha1(folded.encode("utf-8")).hexdigest()
+
+
+def _clean(value: Any) -> str:
+    return _CONTROL.sub("", str(value or "")).strip()
+
+
+def _as_dict(item: PostItem | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(item, PostItem):
+        return item.to_dict()
+    if isinstance(item, Mapping):
+        return dict(item)
+    raise BadValue(f"无法识别的条目类型 {type(item).__name__}")
+
+
+class Ingestor:
+    def __init__(self, db: Database, index: SearchIndex | None = None, *, timezone: str =
+                 "Asia/Shanghai", batch_size: int = 1000, max_text_chars: int = 100_000,
+                 processors: Sequence[PostProcessor] = ()):
+        self.db = db
+        self.index = index
+        self.timezone = timezone
+        self.batch_size = batch_size
+        self.max_text_chars = max_text_chars
+        self.processors = list(processors)
+
+    # -- validation ------------------------------------------------------------------------
+    def _validate(self, raw: Mapping[str, Any], default_source: str | None) -> dict[str, Any]:
+        unknown = set(raw) - _ITEM_FIELDS
+        if unknown:
+            raise BadValue(f"未知字段：{', '.join(sorted(map(str, unknown)))}")
+        source = _clean(raw.get("source") or default_source)
+        if not source:
+            raise BadValue("缺少信息源（source）")
+        text = _clean(raw.get("text"))
+        title = _clean(raw.get("title"))[:1000]
+        if not text and not title:
+            raise BadValue("正文和标题都为空")
+        truncated = len(text) > self.max_text_chars
+        text = text[:self.max_text_chars]
+        url = canonical_url(_clean(raw.get("url")))
+        external_id = _clean(raw.get("external_id"))[:200]
+        reply_text = _clean(raw.get("reply_text"))
+        now = utcnow()
+        published = parse_time(raw.get("published_at"), self.timezone, now=now)
+        if published is not None and published > now.replace(year=now.year + 1):
+            raise BadValue("发布时间在遥远的未来")
+        row = {
+            "source_key": source,
+            "external_id": external_id,
+            "url": url,
+            "url_hash": hashlib.sha1(url.encode()).hexdigest() if url else None,
+            "title": title,
+            "text": text or title,
+            "truncated": truncated,
+            "author": _clean(raw.get("author"))[:200],
+            "author_followers": parse_count(raw.get("author_followers"), "粉丝数"),
+            "published_at": published,
+            "collected_at": parse_time(raw.get("collected_at"), self.timezone, now=now) or now,
+            "reposts": parse_count(raw.get("reposts"), "转发数"),
+            "comments": parse_count(raw.get("comments"), "评论数"),
+            "likes": parse_count(raw.get("likes"), "点赞数"),
+            "source_kind": _clean(raw.get("source_kind"))[:20],
+            "place_hint": _clean(raw.get("place"))[:100],
+            "reply_text": reply_text,
+            "reply_at": parse_time(raw.get("reply_at"), self.timezone, now=now),
+            "reply_unit": _clean(raw.get("reply_unit"))[:200],
+            "extra": dict(raw.get("extra") or {}),
+        }
+        row["content_hash"] = content_hash(title, row["text"], reply_text)
+        if not external_id:
+            # the site gave no id: the canonical URL, else the content, identifies the item
+            row["external_id"] = ("url:" + row["url_hash"]) if url else "sha1:" + row["content_hash"]
+        return row
+
+    # -- the entry -------------------------------------------------------------------------
+    def ingest(self, items: Iterable[PostItem | Mapping[str, Any] | tuple[int, Any]],
+               source: str | None = None,
+               progress: Callable[[int], None] | None = None) -> IngestReport:
+        """Store items; items may come as (position, item) pairs to report row numbers."""
+        report = IngestReport()
+        for batch in _batches(_numbered(items), self.batch_size):
+            part = self._ingest_batch(batch, source)
+            report.merge(part)
+            if part.post_ids:
+                self.after_store(part.post_ids)
+            if progress:
+                progress(len(batch))
+        return report
+
+    def after_store(self, post_ids: list[int]) -> None:
+        for processor in self.processors:
+            try:
+                processor(self.db, post_ids)
+            except Exception:  # a failing step must not lose the stored posts; catch-up retries
+                log.exception("处理步骤 %r 失败，%d 条待补处理", processor, len(post_ids))
+        if self.index is not None:
+            try:
+                index_posts(self.db, self.index, post_ids)
+            except Exception:
+                log.exception("检索索引写入失败，%d 条待补建", len(post_ids))
+
+    def _ingest_batch(self, batch: list[tuple[int, Any]], default_source: str | None
+                      ) -> IngestReport:
+        report = IngestReport()
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for position, item in batch:
+            if isinstance(item, Exception):  # an importer could not even read the row
+                report.rejected.append(Rejection(position, str(item)))
+                continue
+            try:
+                rows.append((position, self._validate(_as_dict(item), default_source)))
+            except BadValue as exc:
+                report.rejected.append(Rejection(position, str(exc)))
+        if not rows:
+            return report
+        with self.db.session() as session:
+            sources = _sources(session, {r["source_key"] for _, r in rows})
+            keep: list[tuple[int, dict[str, Any]]] = []
+            for position, row in rows:
+                src = sources.get(row["source_key"])
+                if src is None:
+                    report.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
+                    continue
+                row["source_id"] = src.id
+                row["source_kind"] = row["source_kind"] or src.source_kind
+                keep.append((position, row))
+            self._store(session, keep, report)
+        return report
+
+    def _store(self, session: Session, rows: list[tuple[int, dict[str, Any]]],
+               report: IngestReport) -> None:
+        if not rows:
+            return
+        keys = {(r["source_id"], r["external_id"]) for _, r in rows}
+        urls = {r["url_hash"] for _, r in rows if r["url_hash"]}
+        existing: dict[Any, Post] = {}
+        conditions = []
+        ext_ids = {k[1] for k in keys}
+        if ext_ids:
+            conditions.append(Post.external_id.in_(ext_ids))
+        if urls:
+            conditions.append(Post.url_hash.in_(urls))
+        for post in session.scalars(select(Post).where(or_(*conditions))):
+            existing[("key", post.source_id, post.external_id)] = post
+            if post.url_hash:
+                existing[("url", post.url_hash)] = post
+        fresh: dict[Any, dict[str, Any]] = {}
+        inserts: list[dict[str, Any]] = []
+        for _position, row in rows:
+            key = ("key", row["source_id"], row["external_id"])
+            url_key = ("url", row["url_hash"]) if row["url_hash"] else None
+            post = existing.get(key) or (existing.get(url_key) if url_key else None)
+            if post is not None:
+                self._merge_existing(session, post, row, report)
+                continue
+            pending = fresh.get(key) or (fresh.get(url_key) if url_key else None)
+            if pending is not None:  # repeated within this batch: last version wins
+                if pending["content_hash"] == row["content_hash"]:
+                    report.duplicate += 1
+                else:
+                    pending.update({k: v for k, v in row.items() if k != "external_id"})
+                    report.duplicate += 1
+                continue
+            record = {k: v for k, v in row.items() if k != "source_key"}
+            record["updated_at"] = utcnow()
+            inserts.append(record)
+            fresh[key] = record
+            if url_key:
+                fresh[url_key] = record
+        if inserts:
+            ids = session.scalars(insert(Post).returning(Post.id, sort_by_parameter_order=True),
+                                  inserts).all()
+            report.new += len(ids)
+            report.post_ids.extend(ids)
+
+    def _merge_existing(self, session: Session, post: Post, row: dict[str, Any],
+                        report: IngestReport) -> None:
+        # engagement moves on every re-crawl: keep the newest counts without calling it a change
+        for name in ("reposts", "comments", "likes", "author_followers"):
+            if row[name] and row[name] != getattr(post, name):
+                setattr(post, name, row[name])
+        if post.content_hash == row["content_hash"]:
+            report.duplicate += 1
+            return
+        for name in ("title", "text", "truncated", "reply_text", "reply_at", "reply_unit",
+                     "content_hash", "author", "extra"):
+            setattr(post, name, row[name])
+        if row["published_at"] is not None:
+            post.published_at = row["published_at"]
+        post.updated_at = utcnow()
+        post.analyzed_at = None  # a changed body is analysed again
+        session.flush()
+        report.updated += 1
+        report.post_ids.append(post.id)
+
+
+def _numbered(items: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int):
+            yield item
+        else:
+            yield i, item
+
+
+def _batches(items: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for entry in items:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _sources(session: Session, keys: set[str]) -> dict[str, Source]:
+    found = {s.key: s for s in session.scalars(select(Source).where(Source.key.in_(keys)))}
+    for key in keys - found.keys():
+        if key.startswith("import:"):  # imported files name their own source on the fly
+            src = Source(key=key, name=f"导入：{key[7:]}", kind="import", source_kind="import")
+            session.add(src)
+            found[key] = src
+    session.flush()
+    return found
+
+
+def index_doc(post: Post) -> IndexDoc:
+    return IndexDoc(id=post.id, title=post.title, text=post.text_norm or post.text,
+                    at=post.published_at or post.collected_at, source=post.source.key,
+                    source_kind=post.source_kind, topic=post.topic, sentiment=post.sentiment,
+                    severity=post.severity, places=[p.code for p in post.places],
+                    event_id=post.event_id)
+
+
+def index_posts(db: Database, index: SearchIndex, post_ids: list[int]) -> int:
+    """Write these posts to the search index and mark them indexed."""
+    done = 0
+    for start in range(0, len(post_ids), 2000):
+        chunk = post_ids[start:start + 2000]
+        with db.session() as session:
+            posts = session.scalars(select(Post).where(Post.id.in_(chunk)).options(
+                selectinload(Post.places), selectinload(Post.source))).all()
+            stamp = utcnow()
+            index.add([index_doc(p) for p in posts])
+            session.execute(update(Post).where(Post.id.in_([p.id for p in posts]))
+                            .values(indexed_at=stamp))
+            done += len(posts)
+    return done
+
+
+def reindex_pending(db: Database, index: SearchIndex, limit: int = 5000) -> int:
+    """Catch-up job: index posts never indexed or changed since. Returns how many."""
+    with db.session() as session:
+        ids = list(session.scalars(
+            select(Post.id).where(or_(Post.indexed_at.is_(None),
+                                      Post.indexed_at < Post.updated_at)).limit(limit)))
+    return index_posts(db, index, ids) if ids else 0

@@ -1,0 +1,34 @@
+"""The flow of a post after collection, assembled in one place.
+
+``build_ingestor`` is where analysis, event clustering and routing join the ingest seam;
+every caller (crawls, imports, the API, the demo) gets the same flow from here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from store import Case, Event, Post
+from yuqing.context import AppContext
+from yuqing.ingest import Ingestor, PostProcessor
+
+
+def processors(ctx: AppContext) -> list[PostProcessor]:
+    """The steps after storing, in order. Analysis and routing register here."""
+    return []
+
+
+def build_ingestor(ctx: AppContext) -> Ingestor:
+    cfg = ctx.settings.app
+    return Ingestor(ctx.db, ctx.index, timezone=cfg.timezone, batch_size=cfg.ingest.batch_size,
+                    max_text_chars=cfg.ingest.max_text_chars, processors=processors(ctx))
+
+
+def stats(ctx: AppContext) -> dict[str, object]:
+    with ctx.db.session() as session:
+        posts = session.scalar(select(func.count(Post.id))) or 0
+        events = session.scalar(select(func.count(Event.id))) or 0
+        by_state = dict(session.execute(select(Case.state, func.count(Case.id))
+                                        .group_by(Case.state)).all())
+    return {"posts": posts, "events": events,
+            "cases": {"total": sum(by_state.values()), "by_state": by_state}}

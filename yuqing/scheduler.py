@@ -1,0 +1,30 @@
+"""APScheduler jobs run inside `yuqing run`. Each job is a thin loop over a handle_one()."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from yuqing.context import AppContext
+from yuqing.ingest import reindex_pending
+
+log = logging.getLogger(__name__)
+
+
+def reindex_job(ctx: AppContext) -> int:
+    """Index posts stored but not yet (or no longer) in the search index."""
+    done = reindex_pending(ctx.db, ctx.index)
+    if done:
+        log.info("检索索引补建 %d 条", done)
+    return done
+
+
+def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
+    cfg = ctx.settings.app.scheduler
+    scheduler = BackgroundScheduler(timezone=ctx.settings.app.timezone)
+    # coalesce + one instance: after downtime a job runs once, not once per missed tick
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    scheduler.add_job(reindex_job, "interval", seconds=cfg.reindex_interval, args=[ctx],
+                      id="reindex", **common)
+    return scheduler

@@ -1,0 +1,15 @@
+"""Build the Flask console from an AppContext (the wiring side of webui.create_app)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webui import create_app
+from yuqing.context import AppContext
+from yuqing.pipeline import stats
+from yuqing.settings import ensure_secret_key
+
+
+def build_web(app: AppContext) -> Flask:
+    return create_app(app.db, app.index, ensure_secret_key(app.settings),
+                      stats=lambda: stats(app))
