@@ -56,6 +56,7 @@ class CrawlResult:
     finished_at: datetime | None = None
     stopped_early: bool = False  # paging stopped at items already held
     sink_failures: int = 0  # batches the store refused; the run is then not healthy
+    idle: bool = False  # nothing to fetch this run (an import folder without new files)
 
     def record_error(self, url: str, reason: str) -> None:
         self.error_count += 1
@@ -76,8 +77,9 @@ class CrawlResult:
 
     @property
     def ok(self) -> bool:
-        """Healthy when at least one page was read and everything found reached the store."""
-        return self.pages > 0 and self.sink_failures == 0
+        """Healthy when at least one page was read (or there was nothing to read) and
+        everything found reached the store."""
+        return (self.pages > 0 or self.idle) and self.sink_failures == 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -37,7 +37,7 @@ _KIND_OPTIONS: dict[str, set[str]] = {
     "html": {"list", "article", "id_pattern"},
     "json_api": {"items", "fields", "paging", "detail", "text_is_html"},
     "board": {"list", "message", "reply", "id_pattern"},
-    "import": {"format", "mapping", "pattern"},
+    "import": {"mapping", "sheet", "pattern"},
 }
 _COMMON_OPTIONS = {"politeness", "max_pages", "incremental", "max_text_chars"}
 
