@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -159,6 +160,43 @@ class _Handler(BaseHTTPRequestHandler):
         if route.delay:
             time.sleep(route.delay)
         self.send(route.body, route.content_type, route.status)
+
+
+def site_sources(site: FixtureSite, inbox: Path | None = None,
+                 politeness: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """sources.yaml entries for this site, one per kind (the demo reuses them)."""
+    polite = dict(politeness or {})
+    return [
+        {"key": "jn-news", "name": "江宁新闻网", "kind": "html", "default_place": "320115",
+         "start_urls": [site.url("/news/list_1.html")], "schedule": "15m",
+         "options": {"politeness": polite, "id_pattern": r"/a/(\d+)\.html",
+                     "list": {"links": "ul.list a.art::attr(href)", "next": "a.next::attr(href)"},
+                     "article": {"title": "h1.title", "body": "div.content", "time": ".info .time",
+                                 "author": ".info .author::text"}}},
+        {"key": "jn-board", "name": "江宁区领导留言板", "kind": "board", "schedule": "*/10 * * * *",
+         "start_urls": [site.url("/board/list?page=1")],
+         "options": {"politeness": polite, "id_pattern": r"/msg/(\d+)\.html",
+                     "list": {"links": "li a.msg::attr(href)", "next": "a.next::attr(href)"},
+                     "message": {"title": "h2.subject", "body": ".msg-body", "time": ".msg-time",
+                                 "place": ".msg-place"},
+                     "reply": {"text": ".reply-body", "time": ".reply-time", "unit": ".reply-unit"}}},
+        {"key": "jn-rss", "name": "江宁新闻 RSS", "kind": "feed", "schedule": "30m",
+         "default_place": "320115", "start_urls": [site.url("/rss.xml")],
+         "options": {"politeness": polite}},
+        {"key": "weibo-jn", "name": "微博搜索 江宁", "kind": "json_api", "authority": "user",
+         "schedule": "10m", "start_urls": [site.url("/api/weibo")],
+         "options": {"politeness": polite, "items": "data.statuses",
+                     "fields": {"id": "mid", "text": "text", "author": "user.screen_name",
+                                "followers": "user.followers_count", "time": "created_at",
+                                "reposts": "reposts_count", "comments": "comments_count",
+                                "likes": "attitudes_count", "place": "region",
+                                "url_template": site.url("/weibo/{id}")},
+                     "paging": {"type": "cursor", "param": "cursor",
+                                "cursor_path": "data.next_cursor"}}},
+        {"key": "broken-feed", "name": "坏的订阅", "kind": "feed", "schedule": "1h",
+         "start_urls": [site.url("/news/a/error500.html")], "options": {"politeness": polite}},
+    ] + ([{"key": "hotline", "name": "12345 导出", "kind": "import", "path": str(inbox),
+           "schedule": "1h", "source_kind": "hotline"}] if inbox else [])
 
 
 def serve_forever(port: int = 8700) -> None:  # pragma: no cover - manual use

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from crawlers.dates import SHANGHAI
 from store import Post, Source, SourceRun
-from tests.crawlers.fixture_site import FixtureSite
+from tests.crawlers.fixture_site import FixtureSite, site_sources
 from yuqing.commands.crawl import COMMANDS
 from yuqing.context import AppContext
 from yuqing.crawling import check_sources, crawl_source, source_health
@@ -25,30 +24,8 @@ from yuqing.settings import Settings, load_settings
 
 pytestmark = pytest.mark.slow  # real crawls in child processes
 
-FAST = {"timeout": 1.0, "retries": 0, "autothrottle": False}
+FAST = {"timeout": 1.0, "retries": 0, "autothrottle": False}  # the slow page times out fast
 CRAWL_TIME = datetime(2026, 11, 22, 15, 0, tzinfo=SHANGHAI)
-
-
-def sources(site: FixtureSite, inbox: Path) -> list[dict[str, Any]]:
-    return [
-        {"key": "jn-news", "name": "江宁新闻网", "kind": "html", "default_place": "320115",
-         "start_urls": [site.url("/news/list_1.html")], "schedule": "15m",
-         "options": {"politeness": FAST, "id_pattern": r"/a/(\d+)\.html",
-                     "list": {"links": "ul.list a.art::attr(href)", "next": "a.next::attr(href)"},
-                     "article": {"title": "h1.title", "body": "div.content", "time": ".info .time",
-                                 "author": ".info .author::text"}}},
-        {"key": "jn-board", "name": "江宁区领导留言板", "kind": "board", "schedule": "*/10 * * * *",
-         "start_urls": [site.url("/board/list?page=1")],
-         "options": {"politeness": FAST, "id_pattern": r"/msg/(\d+)\.html",
-                     "list": {"links": "li a.msg::attr(href)", "next": "a.next::attr(href)"},
-                     "message": {"title": "h2.subject", "body": ".msg-body", "time": ".msg-time",
-                                 "place": ".msg-place"},
-                     "reply": {"text": ".reply-body", "time": ".reply-time", "unit": ".reply-unit"}}},
-        {"key": "broken-feed", "name": "坏的订阅", "kind": "feed", "schedule": "1h",
-         "start_urls": [site.url("/news/a/error500.html")], "options": {"politeness": FAST}},
-        {"key": "hotline", "name": "12345 导出", "kind": "import", "path": str(inbox),
-         "schedule": "1h", "source_kind": "hotline"},
-    ]
 
 
 @pytest.fixture
@@ -62,7 +39,7 @@ def crawl_settings(tmp_path: Path, database_url: str, site: FixtureSite) -> Sett
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     return load_settings(tmp_path / "instance", environ={"YUQING_DATABASE_URL": database_url},
-                         overrides={"sources": {"sources": sources(site, inbox)}})
+                         overrides={"sources": {"sources": site_sources(site, inbox, FAST)}})
 
 
 @pytest.fixture
@@ -164,3 +141,12 @@ def test_crawl_command_prints_counts_and_json_last(app, site):
 
 def test_configured_sources_pass_the_start_check(app):
     assert check_sources(app.settings) == []
+
+
+def test_feed_and_api_sources_reach_the_store_with_their_kinds(app):
+    feed = crawl_source(app.settings, "jn-rss", now=CRAWL_TIME)
+    api = crawl_source(app.settings, "weibo-jn", now=CRAWL_TIME)
+    assert (feed.ok, feed.new, api.ok, api.new) == (True, 5, True, 10)
+    weibo = posts(app, "weibo-jn")["5000"]
+    assert weibo.source_kind == "social" and weibo.author_followers == 12000
+    assert posts(app, "jn-rss")["rss-100"].source_kind == "news"
