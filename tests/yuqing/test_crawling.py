@@ -150,3 +150,16 @@ def test_feed_and_api_sources_reach_the_store_with_their_kinds(app):
     weibo = posts(app, "weibo-jn")["5000"]
     assert weibo.source_kind == "social" and weibo.author_followers == 12000
     assert posts(app, "jn-rss")["rss-100"].source_kind == "news"
+
+
+def test_every_enabled_source_gets_one_scheduled_job(app):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from yuqing.crawling import crawl_job, schedule_sources
+
+    scheduler = BackgroundScheduler(timezone=app.settings.app.timezone)
+    ids = schedule_sources(scheduler, app.settings)
+    assert ids == [f"crawl:{s.key}" for s in app.settings.sources.sources]
+    job = scheduler.get_job("crawl:jn-board")
+    assert job.func is crawl_job and job.args == (app.settings, "jn-board")
+    assert job.max_instances == 1 and job.coalesce
