@@ -77,9 +77,12 @@ def crawl_in_child(spec: SourceSpec, factory: HooksFactory, factory_args: tuple[
     proc.start()
     child.close()
     message: tuple[str, Any] | None = None
+    timed_out = False
     try:
         if parent.poll(timeout):
             message = parent.recv()
+        else:
+            timed_out = True
     except EOFError:
         message = None
     finally:
@@ -94,8 +97,8 @@ def crawl_in_child(spec: SourceSpec, factory: HooksFactory, factory_args: tuple[
     result = CrawlResult(source=spec.key, started_at=started, finished_at=datetime.now(SHANGHAI))
     if message:
         result.record_error("", f"抓取进程出错：{message[1]}"[:1000])
-    elif proc.exitcode not in (0, None):
-        result.record_error("", f"抓取进程异常退出（退出码 {proc.exitcode}）")
-    else:
+    elif timed_out:
         result.record_error("", f"抓取超时（超过 {timeout} 秒），已终止")
+    else:
+        result.record_error("", f"抓取进程异常退出（退出码 {proc.exitcode}）")
     return result

@@ -83,3 +83,8 @@ def store_down_for_revisits(path: str, now_iso: str = "") -> CrawlHooks:
 
     hooks.open_messages = broken
     return hooks
+
+
+def store_unreachable(path: str, now_iso: str = "") -> CrawlHooks:
+    """A hooks factory that fails in the child, as when the database cannot be opened."""
+    raise ConnectionError("数据库无法连接")
