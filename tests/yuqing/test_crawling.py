@@ -163,3 +163,15 @@ def test_every_enabled_source_gets_one_scheduled_job(app):
     job = scheduler.get_job("crawl:jn-board")
     assert job.func is crawl_job and job.args == (app.settings, "jn-board")
     assert job.max_instances == 1 and job.coalesce
+
+
+def test_start_check_names_sources_with_wrong_options_or_schedules(tmp_path, database_url):
+    bad = [{"key": "no-links", "name": "缺选择器", "kind": "html", "start_urls": ["http://127.0.0.1/"]},
+           {"key": "bad-cron", "name": "坏计划", "kind": "feed", "schedule": "every day",
+            "start_urls": ["http://127.0.0.1/rss.xml"]}]
+    settings = load_settings(tmp_path / "i", environ={"YUQING_DATABASE_URL": database_url},
+                             overrides={"sources": {"sources": bad}})
+    problems = check_sources(settings)
+    assert len(problems) == 2
+    assert problems[0].startswith("no-links: 信息源 no-links.options.list.links")
+    assert problems[1].startswith("bad-cron: 无法识别的抓取计划 'every day'")
