@@ -1,8 +1,8 @@
 """One case per event (并单): open it when an event crosses the alert threshold, update it
 when new posts arrive, re-notify when the severity rises, and collect the rest into digests.
 
-The routing decision comes from ``routing.decide`` (the rules side); any object with the
-attributes of ``DecisionLike`` will do, so this module does not depend on its class.
+The routing decision comes from ``routing.decide``: pass ``decision.for_case()`` (a
+``routing.rules.CaseDecision``); any object with the attributes of ``DecisionLike`` will do.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from routing import policy as sla
+from routing import policy as clock
 from routing.messages import render
 from routing.notify.outbox import refresh_pending
 from routing.workflow import (
@@ -104,10 +104,10 @@ def _place(event: Event, decision: Any) -> str | None:
 
 def open_or_update_case(db: Database, event_id: int, decision: DecisionLike,
                         severity: int | None, now: datetime, *,
-                        policy: sla.Policy | None = None) -> CaseChange:
+                        policy: clock.Policy | None = None) -> CaseChange:
     """Open the event's case, or update the one it has; one transaction with its audit row
     and notifications. Safe when two ingest workers race on the same event."""
-    pol = sla.current(policy)
+    pol = clock.current(policy)
     for _ in range(5):
         try:
             with db.session() as session:
@@ -126,11 +126,11 @@ def open_or_update_case(db: Database, event_id: int, decision: DecisionLike,
 
 
 def _open(session: Session, event: Event, decision: Any, severity: int, now: datetime,
-          pol: sla.Policy) -> CaseChange:
+          pol: clock.Policy) -> CaseChange:
     info = _decision_record(decision)
     coordinator = (session.scalar(select(Unit).where(Unit.code == info["coordinator"]))
                    if info["coordinator"] else None)
-    computed = sla.answer_deadlines(severity, now, pol)
+    computed = clock.answer_deadlines(severity, now, pol, info["urgent"])
     case = Case(event_id=event.id, title=(event.title or event.summary or f"事件 {event.id}")[:500],
                 state=CaseState.NEW, severity=severity, topic=event.topic,
                 place_code=_place(event, decision), urgent=info["urgent"],
@@ -158,7 +158,7 @@ def _open(session: Session, event: Event, decision: Any, severity: int, now: dat
 
 
 def _update(session: Session, case: Case, event: Event, decision: Any, severity: int | None,
-            now: datetime, pol: sla.Policy) -> CaseChange:
+            now: datetime, pol: clock.Policy) -> CaseChange:
     live = case.state in (CaseState.DISPATCHED, CaseState.ACKNOWLEDGED, CaseState.RESPONDED)
     recipients = [monitors(case)] + (units(case, "lead") if live else [])
     raised = severity in (1, 2, 3, 4) and (case.severity is None or severity < case.severity)
@@ -181,17 +181,17 @@ def _update(session: Session, case: Case, event: Event, decision: Any, severity:
     case.severity = severity
     case.urgent = case.urgent or bool(getattr(decision, "urgent", False))
     # stricter limits for the higher level, never looser ones than already promised
-    tighter = sla.answer_deadlines(severity, case.created_at, pol)
+    tighter = clock.answer_deadlines(severity, case.created_at, pol, case.urgent)
     for field, kind in (("due_first_response_at", "first_response"), ("due_press_at", "press"),
                         ("due_answer_at", "answer")):
         new, current = tighter[kind], getattr(case, field)
         if new is not None and (current is None or new < current):
             setattr(case, field, new)
     if case.state == CaseState.DISPATCHED and case.dispatched_at:
-        sign = sla.sign_deadline(severity, case.dispatched_at, pol)
+        sign = clock.sign_deadline(severity, case.dispatched_at, pol, case.urgent)
         if sign is not None and (case.due_sign_at is None or sign < case.due_sign_at):
             case.due_sign_at = sign
-    sla.reschedule(case, pol, now)
+    clock.reschedule(case, pol, now)
     note = f"级别由 {SEVERITY_NAMES.get(old or 0, '未定级')} 上调为 {SEVERITY_NAMES[severity]}"
     system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
     record(session, case, "severity", "UPDATE-1", system, case.state, now, note=note,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing import policy as sla
+from routing import policy as clock
 from routing.messages import when
 from routing.workflow import (
     SYSTEM,
@@ -41,18 +41,18 @@ def _unsigned(case: Case, kind: str) -> list[str]:
     return units(case, "lead")
 
 
-def _step(session: Session, case: Case, now: datetime, pol: sla.Policy) -> str:
+def _step(session: Session, case: Case, now: datetime, pol: clock.Policy) -> str:
     """Do the earliest due step of this case; returns what was done ("" for nothing)."""
     marks: dict[str, Any] = {k: dict(v) for k, v in (case.sla_marks or {}).items()}
-    due_now = sorted((sla.next_point(k, s, d, marks, pol), k, d)
-                     for k, s, d in sla.active_deadlines(case))
+    due_now = sorted((clock.next_point(case, k, s, d, marks, pol), k, d)
+                     for k, s, d in clock.active_deadlines(case))
     due_now = [x for x in due_now if x[0] <= now]
     claim(session, case, now)
     if not due_now:
-        sla.reschedule(case, pol, now)  # a stale next_reminder_at: just move it on
+        clock.reschedule(case, pol, now)  # a stale next_reminder_at: just move it on
         return ""
     _, kind, due = due_now[0]
-    label = sla.DEADLINE_LABELS[kind]
+    label = clock.DEADLINE_LABELS[kind]
     mark = marks.setdefault(kind, {})
     late = _unsigned(case, kind)
     if now >= due and not mark.get("overdue"):
@@ -77,7 +77,7 @@ def _step(session: Session, case: Case, now: datetime, pol: sla.Policy) -> str:
         headline = f"{label}时限临近（{when(due, pol.tz)}），请抓紧办理"
         recipients = late
     case.sla_marks = marks
-    sla.reschedule(case, pol, now)
+    clock.reschedule(case, pol, now)
     note = f"{label}时限 {when(due, pol.tz)}"
     row = record(session, case, step, rule, SWEEPER, case.state, now, note=note,
                  data={"deadline": kind, "due": due.isoformat(), "level": case.escalation_level})
@@ -86,9 +86,9 @@ def _step(session: Session, case: Case, now: datetime, pol: sla.Policy) -> str:
     return step
 
 
-def handle_one(db: Database, now: datetime, *, policy: sla.Policy | None = None) -> bool:
+def handle_one(db: Database, now: datetime, *, policy: clock.Policy | None = None) -> bool:
     """Handle the case whose next SLA step is most overdue; False when none is due."""
-    pol = sla.current(policy)
+    pol = clock.current(policy)
     with db.session() as session:
         case = session.scalars(
             select(Case).where(Case.state.in_(SWEPT), Case.next_reminder_at <= now)
@@ -103,7 +103,7 @@ def handle_one(db: Database, now: datetime, *, policy: sla.Policy | None = None)
     return True
 
 
-def sweep(db: Database, now: datetime, *, policy: sla.Policy | None = None,
+def sweep(db: Database, now: datetime, *, policy: clock.Policy | None = None,
           limit: int = 10_000) -> int:
     """Run ``handle_one`` until nothing is due (or ``limit`` steps); returns the steps taken."""
     done = 0

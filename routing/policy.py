@@ -1,77 +1,79 @@
 """Time limits for cases: the SLA policy, deadline computation and the sweep schedule.
 
-``Policy`` wraps the configured ``yuqing.settings.Sla`` (passed in, never imported: routing
-does not depend on yuqing). ``configure(policy)`` sets the process's policy once at start;
-callers may pass another explicitly. Without either, the national defaults below apply (the
-same numbers as the shipped config/sla.yaml).
+The deadline arithmetic is ``routing.sla`` (natural or working time, Chinese holidays); this
+module applies it to cases. ``Policy`` holds a ``routing.sla.SlaConfig``; ``configure(policy)``
+sets the process's policy once at start and callers may pass another explicitly. Without
+either, ``DEFAULT_SLA`` applies: the same numbers as the shipped config/sla.yaml.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from routing._clock import add_hours
+from routing.sla import SlaConfig, add_duration, deadlines, remind_at, step_calendar
 from store import Case, CaseState
 
-_DEFAULT_LEVELS: dict[int, dict[str, Any]] = {
-    1: {"calendar": "natural", "sign_minutes": 30, "first_response_hours": 5,
-        "press_conference_hours": 24, "answer_hours": 48},
-    2: {"calendar": "natural", "sign_minutes": 60, "first_response_hours": 5,
-        "press_conference_hours": 24, "answer_hours": 48},
-    3: {"calendar": "natural", "sign_minutes": 240, "first_response_hours": None,
-        "press_conference_hours": None, "answer_hours": 48},
-    4: {"calendar": "working", "sign_minutes": 480, "first_response_hours": None,
-        "press_conference_hours": None, "answer_hours": 48},
-}
-_DEFAULTS = {"return_window_hours": 2.0, "max_extensions": 2, "max_extension_hours": 72.0,
-             "remind_at_fraction_left": 0.25, "overdue_repeat_minutes": 60}
+DEFAULT_SLA = SlaConfig.from_mapping({
+    "levels": {
+        1: {"calendar": "natural", "sign_minutes": 30, "first_response_hours": 5,
+            "press_conference_hours": 24, "answer_hours": 48},
+        2: {"calendar": "natural", "sign_minutes": 60, "first_response_hours": 5,
+            "press_conference_hours": 24, "answer_hours": 48},
+        3: {"calendar": "natural", "sign_minutes": 240, "answer_hours": 48},
+        4: {"calendar": "working", "sign_minutes": 450, "answer_hours": 15},
+    },
+    "urgent": {"calendar": "natural", "sign_minutes": 60, "first_response_hours": 24},
+    "return_window_hours": 2, "max_extensions": 2, "max_extension_hours": 72,
+    "remind_at_fraction_left": 0.25, "overdue_repeat_minutes": 60,
+})
 
 
 @dataclass(frozen=True)
 class Policy:
-    sla: Any = None  # yuqing.settings.Sla or None for the defaults
-    tz: tzinfo = field(default=UTC)
+    sla: SlaConfig = field(default=DEFAULT_SLA)
     digest_minutes: int = 30  # case updates from new posts are collected this long
 
     @classmethod
     def from_settings(cls, settings: Any) -> Policy:
-        return cls(sla=settings.sla, tz=settings.tz)
+        """From ``yuqing.settings.Settings`` (duck-typed: routing does not import yuqing)."""
+        return cls(sla=SlaConfig.from_mapping(settings.sla.model_dump(),
+                                              tz=settings.app.timezone))
 
-    def _get(self, name: str) -> Any:
-        return getattr(self.sla, name) if self.sla is not None else _DEFAULTS[name]
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.sla.tz)
 
-    def level(self, severity: int | None) -> dict[str, Any]:
-        sev = severity if severity in (1, 2, 3, 4) else 4
-        if self.sla is None:
-            return dict(_DEFAULT_LEVELS[sev])
-        cfg = self.sla.levels.get(sev)
-        return cfg.model_dump() if cfg is not None else dict(_DEFAULT_LEVELS[sev])
+    def _extra(self, name: str, default: float) -> float:
+        return float(self.sla.extra.get(name, default))
 
     @property
     def return_window(self) -> timedelta:
-        return timedelta(hours=float(self._get("return_window_hours")))
+        return timedelta(hours=self._extra("return_window_hours", 2))
 
     @property
     def max_extensions(self) -> int:
-        return int(self._get("max_extensions"))
+        return self.sla.max_extensions
 
     @property
     def max_extension_hours(self) -> float:
-        return float(self._get("max_extension_hours"))
+        return self.sla.max_extension_hours
 
     @property
     def remind_fraction(self) -> float:
-        return float(self._get("remind_at_fraction_left"))
+        return self._extra("remind_at_fraction_left", 0.25)
 
     @property
     def repeat(self) -> timedelta:
-        return timedelta(minutes=int(self._get("overdue_repeat_minutes")))
+        return timedelta(minutes=self._extra("overdue_repeat_minutes", 60))
 
-    def add(self, start: datetime, hours: float, severity: int | None) -> datetime:
-        working = self.sla.working_hours if self.sla is not None else None
-        return add_hours(start, hours, self.level(severity)["calendar"], working, self.tz)
+    def add(self, start: datetime, hours: float, severity: int | None,
+            step: str = "answer") -> datetime:
+        """``start`` plus ``hours`` in the step's calendar at this level (extensions)."""
+        calendar = step_calendar(severity, step, self.sla) if severity else "natural"
+        return add_duration(start, hours, calendar, self.sla.working_hours, self.sla.tz)
 
 
 _configured: list[Policy] = []
@@ -91,20 +93,18 @@ def current(policy: Policy | None = None) -> Policy:
 DEADLINE_LABELS = {"sign": "签收", "first_response": "首次权威发布", "answer": "回应"}
 
 
-def answer_deadlines(severity: int | None, start: datetime, policy: Policy
-                     ) -> dict[str, datetime | None]:
-    lv = policy.level(severity)
-
-    def at(hours: float | None) -> datetime | None:
-        return policy.add(start, hours, severity) if hours else None
-
-    return {"first_response": at(lv["first_response_hours"]),
-            "press": at(lv["press_conference_hours"]), "answer": at(lv["answer_hours"])}
+def answer_deadlines(severity: int | None, start: datetime, policy: Policy,
+                     urgent: bool = False) -> dict[str, datetime | None]:
+    """first_response / press / answer deadlines for a case opened (or reopened) at start."""
+    due = deadlines(severity, start, policy.sla, urgent,
+                    steps=("first_response", "press_conference", "answer"))
+    return {"first_response": due["first_response"], "press": due["press_conference"],
+            "answer": due["answer"]}
 
 
-def sign_deadline(severity: int | None, start: datetime, policy: Policy) -> datetime | None:
-    minutes = policy.level(severity)["sign_minutes"]
-    return policy.add(start, minutes / 60, severity) if minutes else None
+def sign_deadline(severity: int | None, start: datetime, policy: Policy,
+                  urgent: bool = False) -> datetime | None:
+    return deadlines(severity, start, policy.sla, urgent, steps=("sign",))["sign"]
 
 
 def active_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
@@ -126,7 +126,7 @@ def active_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
     return out
 
 
-def next_point(kind: str, start: datetime, due: datetime, marks: dict[str, Any],
+def next_point(case: Case, kind: str, start: datetime, due: datetime, marks: dict[str, Any],
                policy: Policy) -> datetime:
     """When the sweep next has something to do for this limit."""
     mark = marks.get(kind, {})
@@ -134,13 +134,16 @@ def next_point(kind: str, start: datetime, due: datetime, marks: dict[str, Any],
         return datetime.fromisoformat(mark["last_at"]) + policy.repeat
     if mark.get("reminded"):
         return due
-    span = max(due - start, timedelta(0))
-    return due - span * policy.remind_fraction
+    if due <= start:
+        return due
+    # measured in the limit's own calendar: a working-time limit is not reminded at night
+    calendar = step_calendar(case.severity, kind, policy.sla) if case.severity else "natural"
+    return remind_at(start, due, policy.sla, calendar, policy.remind_fraction)
 
 
 def reschedule(case: Case, policy: Policy, now: datetime) -> None:
     """Recompute next_reminder_at and the overdue flag from the stored deadlines."""
-    points = [(next_point(k, s, d, case.sla_marks or {}, policy), d)
+    points = [(next_point(case, k, s, d, case.sla_marks or {}, policy), d)
               for k, s, d in active_deadlines(case)]
     case.next_reminder_at = min((p for p, _ in points), default=None)
     case.overdue = any(d <= now for _, d in points)

@@ -18,7 +18,7 @@ from sqlalchemy import Select, exists, false, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from routing import policy as sla
+from routing import policy as clock
 from routing.messages import render
 from routing.notify.outbox import enqueue
 from store import (
@@ -161,7 +161,7 @@ def _relation(case: Case, actor: Actor) -> str:
 
 
 def transition(case: Case, action: Action, actor: Actor, *, now: datetime,
-               policy: sla.Policy, note: str = "", data: dict[str, Any] | None = None,
+               policy: clock.Policy, note: str = "", data: dict[str, Any] | None = None,
                check_input: bool = True) -> Rule:
     """The rule that allows ``actor`` to do ``action`` on ``case`` now, or an error saying why."""
     label = ACTION_LABELS[action]
@@ -187,7 +187,7 @@ def transition(case: Case, action: Action, actor: Actor, *, now: datetime,
     return rule
 
 
-def _guard(rule: Rule, case: Case, actor: Actor, now: datetime, policy: sla.Policy) -> None:
+def _guard(rule: Rule, case: Case, actor: Actor, now: datetime, policy: clock.Policy) -> None:
     if rule.action == Action.SIGN:
         mine = next(a for a in case.assignments if a.unit_id == actor.unit_id)
         if mine.signed_at is not None:
@@ -208,7 +208,7 @@ def _guard(rule: Rule, case: Case, actor: Actor, now: datetime, policy: sla.Poli
 
 
 def _check_input(rule: Rule, case: Case, note: str, data: dict[str, Any],
-                 policy: sla.Policy) -> None:
+                 policy: clock.Policy) -> None:
     if rule.reason_required and not note.strip():
         raise BadRequest(f"{ACTION_LABELS[rule.action]}必须填写理由")
     if rule.action in (Action.DISPATCH, Action.REASSIGN):
@@ -230,13 +230,13 @@ def _check_input(rule: Rule, case: Case, note: str, data: dict[str, Any],
 
 
 def allowed_actions(case: Case, actor: Actor, *, now: datetime | None = None,
-                    policy: sla.Policy | None = None) -> list[Action]:
+                    policy: clock.Policy | None = None) -> list[Action]:
     """What this actor may do now (for buttons); perform() re-checks everything."""
     when = now or utcnow()
     out = []
     for action in Action:
         try:
-            transition(case, action, actor, now=when, policy=sla.current(policy),
+            transition(case, action, actor, now=when, policy=clock.current(policy),
                        check_input=False)
         except WorkflowError:
             continue
@@ -302,7 +302,7 @@ def units(case: Case, *roles: str, kind: str = "unit") -> list[str]:
 
 
 def notify(session: Session, case: Case, change: str, recipients: list[str], headline: str,
-           now: datetime, policy: sla.Policy, detail: str = "",
+           now: datetime, policy: clock.Policy, detail: str = "",
            not_before: datetime | None = None) -> int:
     session.flush()
     subject, body, payload = render(session, case, headline, policy.tz, detail)
@@ -343,15 +343,15 @@ def assign(session: Session, case: Case, lead: str, co: list[str], informed: lis
 
 
 def _dispatch(session: Session, case: Case, data: dict[str, Any], now: datetime,
-              policy: sla.Policy) -> None:
+              policy: clock.Policy) -> None:
     informed = list((case.routing or {}).get("informed", []))
     assign(session, case, data["lead"], list(data.get("co", [])),
            [c for c in informed if c != data["lead"] and c not in data.get("co", [])], now)
     case.dispatched_at = now
     case.extension_request = {}  # a request belongs to the unit that made it
-    case.due_sign_at = sla.sign_deadline(case.severity, now, policy)
+    case.due_sign_at = clock.sign_deadline(case.severity, now, policy, case.urgent)
     if case.due_answer_at is None:
-        dl = sla.answer_deadlines(case.severity, case.created_at, policy)
+        dl = clock.answer_deadlines(case.severity, case.created_at, policy, case.urgent)
         case.due_first_response_at = case.due_first_response_at or dl["first_response"]
         case.due_press_at = case.due_press_at or dl["press"]
         case.due_answer_at = dl["answer"]
@@ -361,7 +361,7 @@ def _dispatch(session: Session, case: Case, data: dict[str, Any], now: datetime,
 
 
 def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
-           data: dict[str, Any], now: datetime, policy: sla.Policy) -> tuple[list[str], str]:
+           data: dict[str, Any], now: datetime, policy: clock.Policy) -> tuple[list[str], str]:
     """The rule's effects; returns (recipients, headline) of the notification to queue."""
     mine = next((a for a in case.assignments if a.unit_id == actor.unit_id), None)
     action = rule.action
@@ -410,8 +410,8 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     if action == Action.REOPEN:
         if rule.to == S.ACKNOWLEDGED:
             case.responded_at = case.closed_at = None
-            case.due_answer_at = policy.add(now, policy.level(case.severity)["answer_hours"],
-                                            case.severity)
+            case.due_answer_at = clock.answer_deadlines(case.severity, now, policy,
+                                                        case.urgent)["answer"]
             marks = dict(case.sla_marks or {})
             for kind in ("answer", "first_response"):
                 marks.pop(kind, None)
@@ -427,11 +427,11 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
 
 def perform(db: Database, case_id: int, action: Action, actor: Actor, *, note: str = "",
             data: dict[str, Any] | None = None, expected_version: int | None = None,
-            now: datetime | None = None, policy: sla.Policy | None = None) -> CaseAction:
+            now: datetime | None = None, policy: clock.Policy | None = None) -> CaseAction:
     """One transaction: compare-and-set on Case.version, the state change, assignments,
     deadlines and the CaseAction audit row (with its rule id), plus queued notifications."""
     when = now or utcnow()
-    pol = sla.current(policy)
+    pol = clock.current(policy)
     try:
         action = Action(action)
     except ValueError as exc:
@@ -454,7 +454,7 @@ def perform(db: Database, case_id: int, action: Action, actor: Actor, *, note: s
 
 
 def perform_in(session: Session, case: Case, action: Action, actor: Actor, *, note: str,
-               data: dict[str, Any], now: datetime, policy: sla.Policy) -> CaseAction:
+               data: dict[str, Any], now: datetime, policy: clock.Policy) -> CaseAction:
     """``perform`` inside a caller's transaction (used by auto-dispatch on case creation)."""
     rule = transition(case, action, actor, now=now, policy=policy, note=note, data=data)
     claim(session, case, now)
@@ -462,7 +462,7 @@ def perform_in(session: Session, case: Case, action: Action, actor: Actor, *, no
     recipients, headline = _apply(session, rule, case, actor, note, data, now, policy)
     if rule.to is not None:
         case.state = rule.to
-    sla.reschedule(case, policy, now)
+    clock.reschedule(case, policy, now)
     row = record(session, case, str(action), rule.id, actor, from_state, now, note, data)
     session.flush()
     if recipients:

@@ -15,15 +15,20 @@ from routing.notify.outbox import deliver_due
 from routing.policy import Policy, configure
 from store import utcnow
 from yuqing.context import AppContext
+from yuqing.routing_setup import sla_config_from_settings
 
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_SECONDS = 10  # the console notices ride on this job: keep it short
 
 
+def workflow_policy(ctx: AppContext) -> Policy:
+    return Policy(sla=sla_config_from_settings(ctx.settings))
+
+
 def configure_workflow(ctx: AppContext) -> Policy:
     """Give the workflow the configured SLA and time zone (once per process)."""
-    policy = Policy.from_settings(ctx.settings)
+    policy = workflow_policy(ctx)
     configure(policy)
     return policy
 
@@ -34,7 +39,7 @@ def channels_for(ctx: AppContext) -> dict[str, Channel]:
 
 def sla_sweep_job(ctx: AppContext) -> int:
     """Reminders, overdue marking, escalation and repeats for every case that is due."""
-    steps = sweep(ctx.db, utcnow(), policy=Policy.from_settings(ctx.settings))
+    steps = sweep(ctx.db, utcnow(), policy=workflow_policy(ctx))
     if steps:
         log.info("时限巡检处理 %d 步", steps)
     return steps

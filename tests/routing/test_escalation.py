@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from wf_support import T0, get_case
@@ -152,3 +153,20 @@ def test_an_approved_extension_clears_overdue_and_rearms_reminders(
     assert case.due_answer_at == answer_due + timedelta(hours=24) and not case.overdue
     assert sweep(db, answer_due + timedelta(hours=24), policy=policy) == 1
     assert _steps(db, case_id)[-1] == ("overdue", "SLA-OVERDUE-1")
+
+
+def test_working_time_limits_skip_the_weekend(db: Database, make_case: Callable[..., int],
+                                              policy: Policy, people: dict[str, Actor]) -> None:
+    local = ZoneInfo("Asia/Shanghai")
+    friday = datetime(2026, 11, 27, 17, 0, tzinfo=local)
+    case_id = make_case("new", severity=4, at=friday)
+    perform(db, case_id, Action.DISPATCH, people["monitor"], data={"lead": "jn-dongshan"},
+            now=friday, policy=policy)
+    case = get_case(db, case_id)
+    # level IV signs within 7.5 working hours: 30 min on Friday, then Monday's working day
+    assert case.due_sign_at == datetime(2026, 11, 30, 17, 0, tzinfo=local)
+    # the reminder comes with a quarter of the working time left, not on Sunday night
+    assert case.next_reminder_at == datetime(2026, 11, 30, 15, 7, 30, tzinfo=local)
+    # the answer (15 working hours from Friday 17:00) falls due on Tuesday afternoon
+    assert case.due_answer_at == datetime(2026, 12, 1, 17, 0, tzinfo=local)
+    assert sweep(db, datetime(2026, 11, 29, 23, 0, tzinfo=local), policy=policy) == 0

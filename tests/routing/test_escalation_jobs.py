@@ -42,7 +42,7 @@ def test_the_jobs_are_added_to_the_scheduler(ctx: AppContext,
     add_workflow_jobs(scheduler, ctx)
     assert {j.id for j in scheduler.get_jobs()} == {"sla_sweep", "deliver"}
     policy = configure_workflow(ctx)
-    assert current() is policy and current().level(1)["sign_minutes"] == 30
+    assert current() is policy and current().sla.levels[1].sign_minutes == 30
 
 
 def test_the_sweep_command_prints_json_last(ctx: AppContext) -> None:

@@ -12,11 +12,12 @@ from routing.notify.outbox import deliver_due, disabled_channels, enable_channel
 from routing.policy import Policy
 from store import utcnow
 from yuqing.jobs import channels_for
+from yuqing.routing_setup import sla_config_from_settings
 from yuqing.settings import Settings
 
 
 def run_sweep(settings: Settings, db: Any) -> dict[str, Any]:
-    steps = sweep(db, utcnow(), policy=Policy.from_settings(settings))
+    steps = sweep(db, utcnow(), policy=Policy(sla=sla_config_from_settings(settings)))
     return {"steps": steps}
 
 
