@@ -10,10 +10,14 @@ import pytest
 from sqlalchemy import func, select, update
 from wf_support import T0, Decision, get_case
 
+from nlp.types import PlaceMatch
 from routing.cases import open_or_update_case
 from routing.policy import Policy
+from routing.rules import Facts, decide
 from routing.workflow import Action, Actor, NotPermitted, perform
 from store import Case, Database, Event, Notification
+from yuqing.routing_setup import routing_config_from_settings, sla_config_from_settings
+from yuqing.settings import Settings
 
 
 def _queued(db: Database, case_id: int) -> list[Notification]:
@@ -183,3 +187,26 @@ def test_informed_units_are_told_without_a_duty_to_sign(
                      name="市委宣传部")
     with pytest.raises(NotPermitted):
         perform(db, change.case_id, Action.SIGN, outsider, now=T0, policy=policy)
+
+
+def test_a_real_routing_decision_opens_and_dispatches_the_case(
+        db: Database, make_event: Callable[..., int], settings: Settings,
+        unit_ids: dict[str, int], people: dict[str, Actor]) -> None:
+    cfg = routing_config_from_settings(settings)
+    facts = Facts(text="东山街道某小学收费不规范，家长反映强烈", topic="education", severity=3,
+                  places=[PlaceMatch(name="东山街道", code="320115001", level="township",
+                                     confidence=0.9, text="东山街道")])
+    decision = decide(facts, cfg, start=T0)
+    policy = Policy(sla=sla_config_from_settings(settings))
+    change = open_or_update_case(db, make_event(), decision.for_case(), 3, T0, policy=policy)
+    assert change.case_id is not None
+    case = get_case(db, change.case_id)
+    assert case.routing["lead"] == "jn-dongshan" and case.routing["rule"] == decision.rule
+    assert case.due_answer_at == decision.deadlines["answer"]
+    if not change.dispatched:
+        perform(db, case.id, Action.DISPATCH, people["monitor"],
+                data={"lead": case.routing["lead"], "co": case.routing["co"]}, now=T0,
+                policy=policy)
+    case = get_case(db, change.case_id)
+    lead = [a.unit_id for a in case.assignments if a.active and a.role == "lead"]
+    assert case.state == "dispatched" and lead == [unit_ids["jn-dongshan"]]
