@@ -66,7 +66,8 @@ DEFAULTS: dict[str, Any] = {
     "fiction_dampener": -20,
     "fiction_terms": ["电影", "电视剧", "影视", "游戏", "小说", "综艺", "演练", "演习", "模拟"],
     "routine_terms": ["召开", "会议", "调研", "部署", "签约", "表彰", "慰问", "座谈", "学习",
-                      "举行", "举办", "开幕", "发布会", "检查", "推进会"],
+                      "举行", "举办", "开幕", "发布会", "检查", "推进会", "开展", "记者从",
+                      "获悉", "专项行动", "集中整治"],
 }
 
 # Learned severity labels and the expected-level value each stands for.
@@ -238,9 +239,13 @@ class SeverityScorer:
         if sentiment.label == "positive" and not risk_found:
             add("positive_dampener", cfg["positive_dampener"], "正面内容且无风险词，降低预警分")
         routine = [w for w in cfg["routine_terms"] if w in text]
-        if routine and sentiment.label != "negative" and not risk_found:
+        # News reports of government work read as "negative" to the sentiment model when they
+        # name the problem being fixed (积水点排查); for news, the words of routine work decide.
+        if routine and not risk_found and (sentiment.label != "negative"
+                                           or post.source_kind == "news"):
             add("routine_dampener", cfg["routine_dampener"],
                 f"例行政务动态（{'、'.join(routine[:3])}），降低预警分")
+            concern = concern and bool(rumour)  # routine work reported is no alert; a rumour is
 
         fiction = [w for w in cfg["fiction_terms"] if w in text]
         if fiction and risk_found:

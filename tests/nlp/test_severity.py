@@ -56,6 +56,17 @@ def test_routine_government_news_is_not_an_alert(analyzer):
     assert "routine_dampener" in names(sev) or "no_concern" in names(sev)
 
 
+def test_news_of_government_work_on_a_problem_is_not_an_alert(analyzer):
+    # the sentiment model reads 积水 as negative; the report is of the work, not a complaint
+    sev = level_of(analyzer, "记者从秣陵街道获悉，街道近日对辖区12处易积水点开展排查，完成3处雨水管网疏通。",
+                   title="秣陵街道开展汛后道路积水点排查", source_kind="news")
+    assert sev.level is None and "routine_dampener" in names(sev)
+    # the same words from a citizen on a message board are a complaint to answer
+    sev = level_of(analyzer, "秣陵街道这12处积水点年年积水，开展排查说了多少年了，一下雨还是没法走！",
+                   source_kind="board")
+    assert sev.level is not None
+
+
 def test_a_policy_rumour_alerts_as_urgent(analyzer):
     sev = level_of(analyzer, "网传江宁下个月起电动车一律不准进小区，违者罚款五百，是真的吗？")
     assert sev.level is not None
