@@ -90,7 +90,7 @@ def unit_id(db: Database, code: str) -> int:
 def make_case(db: Database) -> Callable[..., int]:
     counter = iter(range(1, 10_000))
 
-    def make(title: str = "东山街道某小区污水外溢", *, severity: int = 3, topic: str = "eco",
+    def make(title: str = "东山街道某小区污水外溢", *, severity: int = 3, topic: str = "environment",
              place: str = "320115001", state: str = "new", lead: str | None = None,
              co: tuple[str, ...] = (), due_answer: timedelta | None = None,
              due_sign: timedelta | None = None, text: str = "小区门口污水外溢多日无人处理。",

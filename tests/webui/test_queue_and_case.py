@@ -89,7 +89,7 @@ def test_crawled_markup_is_escaped_on_the_case_page(login: Callable[[str], Brows
 
 def test_corrections_change_the_case_and_are_recorded_as_feedback(
         login: Callable[[str], Browser], make_case: Callable[..., int], db: Database) -> None:
-    case_id = make_case(severity=3, topic="eco", place="320115001", lead="jn-dongshan")
+    case_id = make_case(severity=3, topic="environment", place="320115001", lead="jn-dongshan")
     m = login("monitor")
     r = m.post(f"/cases/{case_id}/corrections",
                {"topic": "education", "severity": "2", "place": "320115002",
@@ -102,7 +102,7 @@ def test_corrections_change_the_case_and_are_recorded_as_feedback(
     with db.session() as s:
         rows = {f.field: (f.old_value, f.new_value) for f in s.scalars(select(Feedback))}
         audit = s.scalars(select(CaseAction).where(CaseAction.case_id == case_id)).all()
-    assert rows == {"topic": ("eco", "education"), "severity": ("3", "2"),
+    assert rows == {"topic": ("environment", "education"), "severity": ("3", "2"),
                     "place": ("320115001", "320115002"), "unit": ("jn-dongshan", "jn-edu")}
     assert [a.action for a in audit] == ["correct"] and audit[0].note == "实为学校周边问题"
     assert "更正研判" in m.get(f"/cases/{case_id}").get_data(as_text=True)

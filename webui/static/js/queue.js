@@ -35,7 +35,7 @@
     cell(tr, null).appendChild(badge);
     var link = document.createElement("a");
     link.href = "/cases/" + encodeURIComponent(c.id); link.textContent = c.title;
-    var titleCell = cell(tr, null);
+    var titleCell = cell(tr, null, "title");
     titleCell.appendChild(link);
     [[c.urgent, "紧急"], [c.supervised, "督办"]].forEach(function (t) {
       if (t[0]) {
