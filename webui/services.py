@@ -80,7 +80,7 @@ def run_bulk(db: Database, viewer: Viewer, ids: list[int], action: str, given: A
 
 
 _WORKFLOW_ERRORS = {"WorkflowError", "InvalidTransition", "NotPermitted", "Conflict",
-                    "BadRequest"}
+                    "BadRequest", "NotFound"}
 
 
 class CorrectionInput(BaseModel):

@@ -53,7 +53,8 @@ def state_label(state: str) -> str:
 
 def action_label(action: str) -> str:
     wf = workflow()
-    labels: dict[Any, str] = getattr(wf, "ACTION_LABELS", None) or {}
+    labels: dict[Any, str] = (getattr(wf, "HISTORY_LABELS", None)
+                              or getattr(wf, "ACTION_LABELS", None) or {})
     return labels.get(action) or ACTION_LABELS.get(action, action)
 
 
@@ -91,6 +92,8 @@ def error_status(exc: Exception) -> int:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if "NotPermitted" in names:
         return 403
+    if "NotFound" in names:
+        return 404
     if "InvalidTransition" in names or "Conflict" in names:
         return 409
     return 400
