@@ -65,7 +65,7 @@ def _crawler() -> Callable[..., Any]:
     return crawl_source
 
 
-def prepare_instance(home: Path, site_url: str, port: int) -> AppContext:
+def prepare_instance(home: Path, site_url: str) -> AppContext:
     """A fresh instance whose sources are the demo web's; migrated and synced."""
     from yuqing.bootstrap import init_database
 
@@ -73,8 +73,6 @@ def prepare_instance(home: Path, site_url: str, port: int) -> AppContext:
     (home / "sources.yaml").write_text(
         yaml.safe_dump({"sources": demo_sources(site_url)}, allow_unicode=True,
                        sort_keys=False), encoding="utf-8")
-    (home / "settings.yaml").write_text(
-        yaml.safe_dump({"web": {"host": "127.0.0.1", "port": port}}), encoding="utf-8")
     ctx = AppContext(settings=load_settings(home))
     init_database(ctx.db, ctx.settings)
     return ctx
@@ -120,7 +118,7 @@ def run_demo(home: Path, *, port: int = 0, interval: float = 20.0, wait: float =
     scheduler: Any = None
     ctx: AppContext | None = None
     try:
-        server = create_server(build_web(ctx := prepare_instance(home, site.url, port)),
+        server = create_server(build_web(ctx := prepare_instance(home, site.url)),
                                host="127.0.0.1", port=port, threads=8, backlog=1024)
         threading.Thread(target=server.run, name="demo-console", daemon=True).start()
         run = DemoRun(url=f"http://127.0.0.1:{server.effective_port}/", site_url=site.url,
