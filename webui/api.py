@@ -28,6 +28,15 @@ def _body() -> dict[str, Any]:
     return body
 
 
+def _action_input() -> ActionInput:
+    """Fields at the top level or under "data" (as in the workflow's perform)."""
+    body = _body()
+    data = body.get("data") or {}
+    if not isinstance(data, dict):
+        abort(400, description="data 必须是 JSON 对象")
+    return ActionInput.model_validate({**data, **body})
+
+
 @bp.get("/openapi.json")
 def openapi() -> Any:
     return jsonify(openapi_document())
@@ -77,8 +86,7 @@ def get_case(case_id: int) -> Any:
 @bp.post("/cases/<int:case_id>/actions/<action>")
 @login_required()
 def act(case_id: int, action: str) -> Any:
-    body = _body()
-    given = ActionInput.model_validate({**body.get("data", {}), **body})
+    given = _action_input()
     done = run_action(_db(), current_viewer(), case_id, action, given)
     return jsonify(id=done.id, action=done.action, rule=done.rule, to_state=done.to_state,
                    at=iso(done.at))
@@ -94,7 +102,7 @@ def bulk() -> Any:
         abort(400, description="批量操作只支持 dispatch 和 dismiss")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids):
         abort(400, description="ids 必须是非空的整数列表")
-    given = ActionInput.model_validate({**body.get("data", {}), **body})
+    given = _action_input()
     return jsonify(run_bulk(_db(), current_viewer(), ids, action, given))
 
 

@@ -99,3 +99,18 @@ def test_the_openapi_document_lists_every_api_route(app: Flask) -> None:
     assert routes == documented
     params = {p["name"] for p in doc["paths"]["/api/v1/cases"]["get"]["parameters"]}
     assert {"severity", "topic", "place", "unit", "state", "since", "until", "source"} <= params
+
+
+def test_malformed_json_bodies_get_400_not_a_crash(login: Callable[[str], Browser],
+                                                  two_cases: dict[str, int]) -> None:
+    monitor = login("monitor")
+    case_id = two_cases["nobody"]
+    for body in ([1, 2], {"data": "x"}, {"hours": "many"}):
+        r = monitor.client.post(f"/api/v1/cases/{case_id}/actions/request_extension",
+                                json=body, headers={"X-CSRF-Token": monitor.csrf})
+        assert r.status_code == 400, (body, r.get_json())
+    r = monitor.post_json(f"/api/v1/cases/{case_id}/actions/respond",
+                          {"text": "已处理", "link": "javascript:alert(1)"})
+    assert r.status_code == 400 and "http" in r.get_json()["error"]
+    r = monitor.post_json("/api/v1/cases/bulk", {"action": "dismiss", "ids": "1"})
+    assert r.status_code == 400 and "ids" in r.get_json()["error"]
