@@ -101,3 +101,36 @@ def test_bulk_dismiss_and_dispatch_report_each_case(
         notes = s.scalars(select(CaseAction.note).where(CaseAction.case_id == a,
                                                         CaseAction.action == "dismiss")).all()
     assert notes == ["与已办结事项重复"]
+
+
+FULL_INPUT = {"lead": "jn-dongshan", "note": "理由：按规定处理", "hours": 24,
+              "text": "已核实并处理。", "channel": "政务微博"}
+ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
+           "deny_extension", "respond", "close", "reopen", "supervise", "dismiss"]
+
+
+@needs_workflow
+@pytest.mark.parametrize("persona", ["admin", "monitor", "leader", "street", "dept"])
+@pytest.mark.parametrize("state", ["new", "dispatched"])
+def test_the_buttons_shown_are_exactly_the_actions_the_server_accepts(
+        persona: str, state: str, login: Callable[[str], Browser],
+        make_case: Callable[..., int]) -> None:
+    monitor, actor = login("monitor"), login(persona)
+    for action in ACTIONS:
+        case_id = make_case(f"{state}-{action}")
+        if state == "dispatched":
+            assert monitor.post_json(f"/api/v1/cases/{case_id}/actions/dispatch",
+                                     {"lead": "jn-dongshan"}).status_code == 200
+        detail = actor.get(f"/api/v1/cases/{case_id}")
+        if detail.status_code == 404:  # not this unit's case: no button, and no action
+            assert actor.post_json(f"/api/v1/cases/{case_id}/actions/{action}",
+                                   FULL_INPUT).status_code == 404
+            continue
+        allowed = {a["action"] for a in detail.get_json()["allowed_actions"]}
+        page = actor.get(f"/cases/{case_id}").get_data(as_text=True)
+        assert (f'data-action="{action}"' in page) == (action in allowed)
+        r = actor.post_json(f"/api/v1/cases/{case_id}/actions/{action}", FULL_INPUT)
+        if action in allowed:
+            assert r.status_code == 200, (persona, state, action, r.get_json())
+        else:
+            assert r.status_code in (403, 409), (persona, state, action, r.get_json())
