@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from crawlers.items import PostItem
@@ -207,10 +207,8 @@ class Ingestor:
         keys = {(r["source_id"], r["external_id"]) for _, r in rows}
         urls = {r["url_hash"] for _, r in rows if r["url_hash"]}
         existing: dict[Any, Post] = {}
-        conditions = []
-        ext_ids = {k[1] for k in keys}
-        if ext_ids:
-            conditions.append(Post.external_id.in_(ext_ids))
+        # (source_id, external_id) pairs use the unique index; external_id alone would scan
+        conditions = [tuple_(Post.source_id, Post.external_id).in_(keys)]
         if urls:
             conditions.append(Post.url_hash.in_(urls))
         for post in session.scalars(select(Post).where(or_(*conditions))):

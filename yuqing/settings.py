@@ -17,7 +17,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "YUQING_"
 # config files and the top-level model field each one fills
@@ -182,6 +189,7 @@ class UnitConfig(Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
     short_name: str = ""
+    aliases: list[str] = []  # other names the public uses; a unit named in a post is concerned
     kind: Literal["publicity", "township", "department", "upper", "neighbour"]
     jurisdiction: str
     duties: list[str] = []
@@ -202,12 +210,16 @@ class RoutingOverride(Strict):
     name: str
     keywords: list[str] = []
     sources: list[str] = []
-    lead: str | None = None
+    lead: str | None = None  # None: the monitors judge (研判)
+    co: list[str] = []
 
 
 class Routing(Strict):
     coordinator: str
     auto_dispatch: dict[Literal[1, 2, 3, 4], bool] = {1: False, 2: False, 3: True, 4: True}
+    lead_order: list[str] = []
+    secondary_topic_min_prob: float = Field(0.35, gt=0, le=1)
+    min_place_confidence: float = Field(0.5, ge=0, le=1)
     overrides: list[RoutingOverride] = []
 
 
@@ -215,6 +227,7 @@ class Routing(Strict):
 
 class SlaLevel(Strict):
     calendar: Literal["natural", "working"] = "natural"
+    sign_calendar: Literal["natural", "working"] | None = None  # None: as calendar
     sign_minutes: int | None = Field(None, ge=1)
     first_response_hours: float | None = Field(None, gt=0)
     press_conference_hours: float | None = Field(None, gt=0)
@@ -225,10 +238,18 @@ class WorkingHours(Strict):
     morning: tuple[time, time] = (time(8, 30), time(12, 0))
     afternoon: tuple[time, time] = (time(13, 30), time(17, 30))
 
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        (a, b), (c, d) = self.morning, self.afternoon
+        if not (a < b <= c < d):
+            raise ValueError("工作时间应为 上午开始 < 上午结束 <= 下午开始 < 下午结束")
+        return self
+
 
 class Sla(Strict):
     working_hours: WorkingHours = WorkingHours()
     levels: dict[Literal[1, 2, 3, 4], SlaLevel]
+    urgent: SlaLevel | None = None  # tighter limits for urgent topics (earlier one wins)
     return_window_hours: float = Field(2, ge=0)
     max_extensions: int = Field(2, ge=0)
     max_extension_hours: float = Field(72, gt=0)
@@ -477,6 +498,8 @@ def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
     for i, unit in enumerate(s.units.units):
         if unit.jurisdiction not in places:
             bad("units", f"units[{i}].jurisdiction", f"未知的辖区代码 {unit.jurisdiction!r}")
+        if unit.kind == "township" and unit.jurisdiction == s.jurisdictions.home.code:
+            bad("units", f"units[{i}].jurisdiction", "街道/镇的辖区应为其街道代码，而非整个区")
         for j, duty in enumerate(unit.duties):
             if duty not in topic_set:
                 bad("units", f"units[{i}].duties[{j}]", f"未知的领域 {duty!r}")
@@ -488,9 +511,17 @@ def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
     if s.routing.coordinator not in units:
         bad("routing", "coordinator", f"未知的单位 {s.routing.coordinator!r}")
     source_keys = [src.key for src in s.sources.sources]
+    for i, key in enumerate(s.routing.lead_order):
+        if key not in topic_set:
+            bad("routing", f"lead_order[{i}]", f"未知的领域 {key!r}")
     for i, rule in enumerate(s.routing.overrides):
         if rule.lead is not None and rule.lead not in units:
             bad("routing", f"overrides[{i}].lead", f"未知的单位 {rule.lead!r}")
+        for j, code in enumerate(rule.co):
+            if code not in units:
+                bad("routing", f"overrides[{i}].co[{j}]", f"未知的单位 {code!r}")
+        if not rule.keywords and not rule.sources:
+            bad("routing", f"overrides[{i}]", "至少需要 keywords 或 sources 之一，否则永不匹配")
         for j, key in enumerate(rule.sources):
             if key not in source_keys:
                 bad("routing", f"overrides[{i}].sources[{j}]", f"未知的信息源 {key!r}")

@@ -1,0 +1,172 @@
+"""Exact and near-duplicate detection for posts.
+
+* Exact: a hash of the text with case, width, whitespace and punctuation folded away, so a
+  re-crawl or a copy with other spacing hashes the same.
+* Near: MinHash over character 3-gram shingles with an LSH index (datasketch). LSH only
+  proposes candidates (its threshold is deliberately low); each candidate is then verified on
+  the exact shingle sets: Jaccard for syndicated copies, containment for reposts that add a
+  lead-in (转发/评论) or cut a tail, which lowers Jaccard but leaves the original inside.
+
+The index is in memory and rebuilt from stored posts after a restart (``add`` again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from datasketch import MinHash, MinHashLSH
+
+_MASK = 0xFFFFFFFF
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+# Repost lead-ins and boilerplate that say nothing about the matter itself.
+_BOILERPLATE = re.compile(r"(转发微博|//@[^:：\s]{1,30}[:：]|@[^\s:：@]{1,30}|#)")
+
+
+def fold(text: str) -> str:
+    """Text reduced to what identifies its content: NFKC, lower case, no spaces/punctuation."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = _BOILERPLATE.sub("", text)
+    return _NOISE.sub("", text)
+
+
+def exact_hash(text: str) -> str:
+    """Stable hex digest of the folded text ("" for text with no content)."""
+    return _digest(fold(text))
+
+
+def _digest(folded: str) -> str:
+    if not folded:
+        return ""
+    return hashlib.blake2b(folded.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def shingles(text: str, k: int = 3) -> set[int]:
+    """Character k-gram shingles of the folded text, as 32-bit hashes."""
+    return _shingles(fold(text), k)
+
+
+def _shingles(folded: str, k: int) -> set[int]:
+    # Python's str hash is salted per process; that is fine because shingles and MinHashes
+    # live only in memory (rebuilt from stored posts at start) and it is 3x faster than crc32.
+    if len(folded) < k:
+        return {hash(folded) & _MASK} if folded else set()
+    return {hash(folded[i:i + k]) & _MASK for i in range(len(folded) - k + 1)}
+
+
+@dataclass(slots=True)
+class DupMatch:
+    key: str
+    kind: str  # exact / near
+    jaccard: float
+    containment: float  # share of the smaller text found in the other
+
+    @property
+    def score(self) -> float:
+        return max(self.jaccard, self.containment)
+
+    def reason(self) -> str:
+        if self.kind == "exact":
+            return f"与帖子 {self.key} 内容完全相同（规范化后哈希一致）"
+        return (f"与帖子 {self.key} 高度相似（字符三元组 Jaccard {self.jaccard:.2f}，"
+                f"包含度 {self.containment:.2f}），判为转载/转发")
+
+
+class NearDuplicateIndex:
+    """Exact-hash map plus MinHash LSH over shingles, with exact verification.
+
+    ``jaccard_min``: copies with small edits; ``containment_min`` with ``min_shingles``:
+    reposts with a new lead-in (the smaller text must be long enough that containment means
+    something, or every short post would be "contained" in a long one).
+    """
+
+    def __init__(self, num_perm: int = 128, lsh_threshold: float = 0.4,
+                 jaccard_min: float = 0.7, containment_min: float = 0.8,
+                 min_shingles: int = 24, k: int = 3) -> None:
+        self.num_perm = num_perm
+        self.k = k
+        self.jaccard_min = jaccard_min
+        self.containment_min = containment_min
+        self.min_shingles = min_shingles
+        self._lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
+        # One permutation table for every MinHash: building it per post costs more than hashing.
+        template = MinHash(num_perm=num_perm, seed=7)
+        self._perm = template.permutations
+        self._scheme = template.scheme
+        self._by_hash: dict[str, str] = {}
+        self._hash_of: dict[str, str] = {}
+        self._sets: dict[str, frozenset[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._hash_of)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._hash_of
+
+    def _minhash(self, sh: set[int]) -> MinHash:
+        m = MinHash(num_perm=self.num_perm, seed=7, hashfunc=_identity,
+                    permutations=self._perm, scheme=self._scheme)
+        if sh:
+            m.update_batch(list(sh))
+        return m
+
+    def query(self, text: str, exclude: str = "") -> list[DupMatch]:
+        """Every indexed post this text repeats, best first."""
+        folded = fold(text)
+        sh = _shingles(folded, self.k)
+        return self._query(_digest(folded), sh, self._minhash(sh) if sh else None, exclude)
+
+    def _query(self, h: str, sh: set[int], mh: MinHash | None,
+               exclude: str) -> list[DupMatch]:
+        out: list[DupMatch] = []
+        if h and h in self._by_hash and self._by_hash[h] != exclude:
+            out.append(DupMatch(self._by_hash[h], "exact", 1.0, 1.0))
+        if not sh or mh is None:
+            return out
+        seen = {m.key for m in out}
+        for key in self._lsh.query(mh):
+            if key in seen or key == exclude:
+                continue
+            other = self._sets[key]
+            inter = len(sh & other)
+            union = len(sh) + len(other) - inter
+            jac = inter / union if union else 0.0
+            small = min(len(sh), len(other))
+            cont = inter / small if small else 0.0
+            if jac >= self.jaccard_min or (small >= self.min_shingles
+                                           and cont >= self.containment_min):
+                out.append(DupMatch(key, "near", round(jac, 3), round(cont, 3)))
+        out.sort(key=lambda m: (m.kind != "exact", -m.score))
+        return out
+
+    def add(self, key: str, text: str) -> list[DupMatch]:
+        """Query, then index ``key``; returns what it repeats. Re-adding a key is a no-op."""
+        if key in self._hash_of:
+            return [m for m in self.query(text, exclude=key)]
+        folded = fold(text)
+        h = _digest(folded)
+        sh = _shingles(folded, self.k)
+        mh = self._minhash(sh) if sh else None
+        found = self._query(h, sh, mh, key)
+        self._hash_of[key] = h
+        if h and h not in self._by_hash:
+            self._by_hash[h] = key  # the first post with this content is the original
+        if sh and mh is not None:
+            self._sets[key] = frozenset(sh)
+            self._lsh.insert(key, mh, check_duplication=False)
+        return found
+
+    def remove(self, key: str) -> None:
+        h = self._hash_of.pop(key, None)
+        if h is None:
+            return
+        if self._by_hash.get(h) == key:
+            del self._by_hash[h]
+        if self._sets.pop(key, None) is not None:
+            self._lsh.remove(key)
+
+
+def _identity(value: int) -> int:
+    return int(value)

@@ -1,0 +1,459 @@
+"""Online clustering of posts into events (舆情事件), the unit a case is opened on.
+
+``EventIndex`` implements the ``EventAssigner`` protocol of ``nlp.types``. For each post:
+
+1. exact or near duplicate (``nlp.dedupe``) of a known post: it joins that post's event, however
+   old, as long as the event is still held (the same matter reported again is merged, 并单);
+2. otherwise it joins the most similar event active within ``window_hours`` if the score
+   reaches ``join_threshold``: cosine of TF-IDF term vectors (jieba's IDF table; the lead
+   counts double; place words removed so that sharing a street is not enough), +0.1 for the
+   same street/township, +/-0.08 when the leads name the same / different compounds or firms;
+   another district or another street (both named) never joins;
+3. otherwise it opens a new event whose id comes from ``id_factory``.
+
+Measured on the generated set of ``bench/bench_places_events.py`` (look-alike incidents from
+the same templates in the same streets): pairwise precision about 0.8, recall about 0.87.
+
+After a restart the index is rebuilt from stored posts with ``add_known``. ``summary`` gives
+what a monitor sees (溯源 first source, counts, sources, hourly trend, keywords, one line) and
+``stats`` what severity needs (posts per hour, distinct sources).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from nlp.dedupe import NearDuplicateIndex
+from nlp.types import EventRef, PlaceMatch, PostInput
+
+_STOPWORD_TEXT = """
+的 了 是 在 有 和 就 不 人 都 也 很 到 说 要 去 你 会 着 看 好 这 那 与 及 等 被 把 让 给 对 从
+一个 没有 自己 我们 你们 他们 大家 什么 这个 那个 这样 还是 已经 因为 所以 但是 如果 可以 现在
+目前 今天 昨天 明天 今年 去年 相关 情况 问题 记者 网友 表示 转发 评论 微博 视频 图片 链接 全文
+进行 工作 一些 有关 通过 发现 出现 发生 其中 以及 并且 而且 或者 然后 不是 就是 还有 这些 那些
+真的 一下 希望 请问 谢谢 回复 原文 来源 消息 报道 据悉 日前 近日 此前 之后 以来 为了 关于 没人
+回应 通报 情况 说明 一事 引发 关注 高度重视 第一时间 责任人 处理结果 工作日 工作日内 有关部门
+相关部门 部门 核实 调查 处理 协调 解决 专班 工作专班 成立 安排 专人 上门 立即 尽快 公布 约谈
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_TERM = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+")
+LEAD_BOOST = 2.0
+# Names (a compound 翠屏山, a firm, a person): words jieba's dictionary tags as proper nouns,
+# or words it does not know at all (new words its HMM found, such as most compound names).
+# Sharing one is strong evidence of the same incident; look-alike incidents (the same kind of
+# trouble in another compound) differ exactly there.
+PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
+SPECIFIC_BONUS = 0.08
+
+
+@lru_cache(maxsize=1)
+def idf_table() -> tuple[dict[str, float], float]:
+    """jieba's shipped IDF table and its median (for unknown words); read once per process."""
+    text = resources.files("jieba").joinpath("analyse/idf.txt").read_text(encoding="utf-8")
+    parts = text.split()
+    if len(parts) % 2 == 0:
+        # "word idf" per line: pairing the split is twice as fast as parsing line by line.
+        table = dict(zip(parts[0::2], map(float, parts[1::2]), strict=True))
+    else:
+        table = {}
+        for line in text.splitlines():
+            word, _, value = line.partition(" ")
+            if value:
+                table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2]
+
+
+def content_terms(tokens: list[str], places: list[PlaceMatch] | None = None) -> list[str]:
+    """Tokens that carry the matter: no stop words, single characters, numbers or place words."""
+    place_words = {part for p in places or [] for part in p.text.split("、") if part}
+    joined = "|".join(place_words)
+    contains_place = re.compile("|".join(map(re.escape, place_words))) if place_words else None
+    keep: dict[str, bool] = {}
+    out = []
+    for tok in tokens:
+        ok = keep.get(tok)
+        if ok is None:
+            ok = keep[tok] = (len(tok) >= 2 and tok not in _STOPWORDS and bool(_TERM.match(tok))
+                              and tok not in joined
+                              and not (contains_place and contains_place.search(tok)))
+        if ok:
+            out.append(tok)
+    return out
+
+
+def tfidf(terms: list[str], lead: str = "") -> dict[str, float]:
+    """TF-IDF weights with jieba's IDF; terms of the lead (title, first sentence) count triple.
+
+    The lead says what happened and where (倒金字塔); the rest of a long post adds detail
+    that differs from copy to copy and would drown the matter in averages.
+    """
+    table, median = idf_table()
+    counts = Counter(terms)
+    return {t: (1 + math.log(c)) * table.get(t, median) * (LEAD_BOOST if t in lead else 1.0)
+            for t, c in counts.items()}
+
+
+def lead_of(title: str, text: str) -> str:
+    """The title and the first real sentence (reposts open with short cries: 转发：太气人了！)."""
+    sentences = [x.strip() for x in _SENTENCE.findall(text or "") if x.strip()]
+    first = next((x for x in sentences if len(x) >= 15), sentences[0] if sentences else "")
+    return f"{title} {first}"
+
+
+@dataclass(slots=True)
+class EventSummary:
+    id: str
+    first_post_id: str  # 溯源: the earliest post known for this event
+    first_source: str
+    first_url: str
+    first_at: datetime
+    last_at: datetime
+    post_count: int
+    sources: dict[str, int]  # source -> posts, most first
+    hourly: list[tuple[str, int]]  # ("2026-11-22T08:00+00:00", posts), oldest first
+    keywords: list[str]
+    summary: str  # one line
+    places: list[str]  # place codes, most mentioned first
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["first_at"] = self.first_at.isoformat()
+        out["last_at"] = self.last_at.isoformat()
+        return out
+
+
+@dataclass(slots=True)
+class EventStats:
+    """What severity needs about an event's spread, as of ``now``."""
+
+    post_count: int
+    distinct_sources: int
+    posts_last_hour: int
+    peak_posts_per_hour: int
+    posts_per_hour: float  # average over the hours since the first post (at least one)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Event:
+    id: str
+    first_at: datetime
+    last_at: datetime
+    first_post: str = ""
+    first_source: str = ""
+    first_url: str = ""
+    first_text: str = ""
+    first_title: str = ""
+    posts: list[str] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+    sources: Counter = field(default_factory=Counter)
+    hourly: Counter = field(default_factory=Counter)
+    terms: Counter = field(default_factory=Counter)
+    centroid: dict[str, float] = field(default_factory=dict)
+    places: Counter = field(default_factory=Counter)
+    # Where the event happens: the local places of its first post that named any. Fixed, so a
+    # wrongly joined post cannot widen the event and pull in more (no snowball).
+    anchor: frozenset[str] = frozenset()
+    lead_names: frozenset[str] = frozenset()  # specific words in the first post's lead
+
+
+class EventIndex:
+    """In-memory online event clustering; see the module docstring for the rules.
+
+    ``id_factory`` makes new event ids (the app passes one that inserts an event row and returns
+    its id); ``clock`` gives "now" for posts without ``published_at``. Naive datetimes are taken
+    as UTC. Thread-safe: one lock around every change.
+    """
+
+    def __init__(self, window_hours: float = 72.0, join_threshold: float = 0.5,
+                 id_factory: Callable[[], str] | None = None,
+                 dedupe: NearDuplicateIndex | None = None,
+                 clock: Callable[[], datetime] | None = None, centroid_terms: int = 80) -> None:
+        self.window = timedelta(hours=window_hours)
+        self.join_threshold = join_threshold
+        counter = itertools.count(1)
+        self._new_id = id_factory or (lambda: f"E{next(counter)}")
+        self.dedupe = dedupe or NearDuplicateIndex()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.centroid_terms = centroid_terms
+        self._events: dict[str, _Event] = {}
+        self._event_of: dict[str, str] = {}
+        self._by_term: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    # -- EventAssigner ---------------------------------------------------------------
+    def assign(self, post: PostInput, normalized_text: str, tokens: list[str],
+               places: list[PlaceMatch]) -> EventRef:
+        body = normalized_text or post.text or ""
+        facts = _facts(post.id, _utc(post.published_at or self._clock()), post.source,
+                       post.url, post.title or "", body, tokens or [], places or [])
+        with self._lock:
+            if post.id in self._event_of:
+                ev = self._events[self._event_of[post.id]]
+                return EventRef(ev.id, False, None, 1.0, [f"帖子 {post.id} 已在事件 {ev.id} 中"])
+            dups = [d for d in self.dedupe.add(post.id, facts.full_text)
+                    if d.key in self._event_of]
+            if dups:
+                dup = dups[0]
+                ev = self._events[self._event_of[dup.key]]
+                self._add(ev, facts)
+                return EventRef(ev.id, False, dup.key, dup.score,
+                                [dup.reason(), f"并入其所在事件 {ev.id}（并单）"])
+            best, score, why = self._best_event(facts)
+            if best is not None and score >= self.join_threshold:
+                self._add(best, facts)
+                return EventRef(best.id, False, None, round(score, 3), [
+                    *why, f"相似度 {score:.2f} ≥ {self.join_threshold}，并入事件 {best.id}"])
+            ev = self._open(self._new_id(), facts.at)
+            self._add(ev, facts)
+            hours = self.window.total_seconds() / 3600
+            reason = f"{hours:g} 小时内无相似事件，新建事件 {ev.id}"
+            if best is not None:
+                reason = (f"最相似的事件 {best.id} 相似度仅 {score:.2f}（{'；'.join(why)}），"
+                          f"低于 {self.join_threshold}，新建事件 {ev.id}")
+            return EventRef(ev.id, True, None, round(max(score, 0.0), 3), [reason])
+
+    # -- rebuild after restart -------------------------------------------------------
+    def add_known(self, post_id: str, event_id: str, text: str, tokens: list[str],
+                  places: list[PlaceMatch], at: datetime, source: str = "", url: str = "",
+                  title: str = "") -> None:
+        """Put back a stored post with the event it belongs to (no clustering decision)."""
+        facts = _facts(post_id, _utc(at), source, url, title, text, tokens, places)
+        with self._lock:
+            if post_id in self._event_of:
+                return
+            self.dedupe.add(post_id, facts.full_text)
+            ev = self._events.get(event_id) or self._open(event_id, facts.at)
+            self._add(ev, facts)
+
+    def prune(self, before: datetime) -> int:
+        """Forget events quiet since ``before`` (their posts leave the duplicate index too)."""
+        before = _utc(before)
+        with self._lock:
+            old = [e for e in self._events.values() if e.last_at < before]
+            for ev in old:
+                for pid in ev.posts:
+                    self._event_of.pop(pid, None)
+                    self.dedupe.remove(pid)
+                for term in ev.centroid:
+                    self._by_term.get(term, set()).discard(ev.id)
+                del self._events[ev.id]
+            return len(old)
+
+    # -- reading ---------------------------------------------------------------------
+    def event_of(self, post_id: str) -> str | None:
+        return self._event_of.get(post_id)
+
+    def event_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._events)
+
+    def summary(self, event_id: str, keywords: int = 8) -> EventSummary:
+        """What a monitor sees about an event; keywords ranked by jieba TF-IDF. KeyError if unknown."""
+        table, median = idf_table()
+        with self._lock:
+            ev = self._get(event_id)
+            ranked = sorted(ev.terms.items(), key=lambda kv: -kv[1] * table.get(kv[0], median))
+            top = [t for t, _ in ranked[:keywords]]
+            return self._summary(ev, top)
+
+    def _summary(self, ev: _Event, top: list[str]) -> EventSummary:
+        return EventSummary(
+            id=ev.id, first_post_id=ev.first_post, first_source=ev.first_source,
+            first_url=ev.first_url, first_at=ev.first_at, last_at=ev.last_at,
+            post_count=len(ev.posts), sources=dict(ev.sources.most_common()),
+            hourly=[(h.isoformat(timespec="minutes"), n) for h, n in sorted(ev.hourly.items())],
+            keywords=top, summary=_one_line(ev.first_title, ev.first_text, top),
+            places=[c for c, _ in ev.places.most_common()])
+
+    def stats(self, event_id: str, now: datetime | None = None) -> EventStats:
+        """Spread of an event for severity: counts, distinct sources and posting rate.
+
+        ``posts_last_hour`` counts posts in (now - 1 h, now]; ``posts_per_hour`` is the mean
+        since the first post (over at least one hour). KeyError if the event is unknown.
+        """
+        now = _utc(now or self._clock())
+        with self._lock:
+            ev = self._get(event_id)
+            return self._stats(ev, now)
+
+    @staticmethod
+    def _stats(ev: _Event, now: datetime) -> EventStats:
+        hours = max(1.0, (now - ev.first_at).total_seconds() / 3600)
+        return EventStats(
+            post_count=len(ev.posts), distinct_sources=len(ev.sources),
+            posts_last_hour=sum(1 for t in ev.times if now - timedelta(hours=1) < t <= now),
+            peak_posts_per_hour=max(ev.hourly.values(), default=0),
+            posts_per_hour=round(len(ev.posts) / hours, 3))
+
+    # -- internals -------------------------------------------------------------------
+    def _get(self, event_id: str) -> _Event:
+        ev = self._events.get(event_id)
+        if ev is None:
+            raise KeyError(f"未知事件 {event_id}")
+        return ev
+
+    def _open(self, event_id: str, at: datetime) -> _Event:
+        ev = _Event(id=str(event_id), first_at=at, last_at=at)
+        self._events[ev.id] = ev
+        return ev
+
+    def _add(self, ev: _Event, f: _Facts) -> None:
+        if not ev.posts or f.at < ev.first_at:
+            ev.first_at, ev.first_post, ev.first_source = f.at, f.post_id, f.source
+            ev.first_url, ev.first_text, ev.first_title = f.url, f.text, f.title
+        ev.last_at = max(ev.last_at, f.at)
+        ev.posts.append(f.post_id)
+        ev.times.append(f.at)
+        ev.sources[f.source or "未知来源"] += 1
+        ev.hourly[_hour(f.at)] += 1
+        ev.terms.update(f.terms)
+        for term in list(ev.centroid):
+            self._by_term.get(term, set()).discard(ev.id)
+        n = len(ev.posts)
+        merged = {t: w * (n - 1) / n for t, w in ev.centroid.items()}
+        for t, w in f.vec.items():
+            merged[t] = merged.get(t, 0.0) + w / n
+        top = sorted(merged.items(), key=lambda kv: -kv[1])[: self.centroid_terms]
+        ev.centroid = _unit(dict(top))
+        for term in ev.centroid:
+            self._by_term.setdefault(term, set()).add(ev.id)
+        ev.places.update(f.local)
+        if not ev.anchor and f.local:
+            ev.anchor = frozenset(f.local)
+        if not ev.lead_names:
+            ev.lead_names = f.names
+        self._event_of[f.post_id] = ev.id
+
+    def _best_event(self, f: _Facts) -> tuple[_Event | None, float, list[str]]:
+        candidates: set[str] = set()
+        for term, _ in sorted(f.vec.items(), key=lambda kv: -kv[1])[:8]:
+            candidates |= self._by_term.get(term, set())
+        best, best_score, best_why = None, -1.0, []
+        for eid in candidates:
+            ev = self._events[eid]
+            if f.at - ev.last_at > self.window or ev.first_at - f.at > self.window:
+                continue
+            why = self._place_rule(f.local, ev.anchor) if f.local and ev.anchor else []
+            if why is None:
+                continue  # another district, or another street: another incident
+            centroid = ev.centroid
+            score = sum(w * centroid[t] for t, w in f.vec.items() if t in centroid)
+            if why:
+                score += 0.1
+            shared_names = f.names & ev.lead_names
+            if shared_names:
+                score += SPECIFIC_BONUS
+                why.append(f"开头提到同一专名：{'、'.join(sorted(shared_names)[:3])}")
+            elif f.names and ev.lead_names:
+                # Both leads name something specific (a compound, a firm) and not the same.
+                score -= SPECIFIC_BONUS
+                why.append("开头所提专名不同")
+            if score > best_score:
+                best, best_score, best_why = ev, score, why
+        if best is not None:
+            shared = sorted((t for t in f.vec if t in best.centroid), key=lambda t: -f.vec[t])
+            best_why = [f"与事件 {best.id} 的共同词：{'、'.join(shared[:5]) or '无'}", *best_why]
+        return best, best_score, best_why
+
+    @staticmethod
+    def _place_rule(mine: frozenset[str], anchor: frozenset[str]) -> list[str] | None:
+        """None: places exclude the event; ["..."]: same street (bonus); []: no evidence."""
+        if not mine or not anchor:
+            return []
+        if mine & anchor and any(len(c) > 6 for c in mine & anchor):
+            return ["地点相同（同一乡镇/街道）"]
+        if not {c[:6] for c in mine}.intersection(c[:6] for c in anchor):
+            return None
+        if any(len(c) > 6 for c in mine) and any(len(c) > 6 for c in anchor):
+            return None
+        return []
+
+
+@dataclass(slots=True, frozen=True)
+class _Facts:
+    """What clustering needs from one post, computed once outside the lock."""
+
+    post_id: str
+    at: datetime
+    source: str
+    url: str
+    title: str
+    text: str
+    terms: list[str]
+    vec: dict[str, float]
+    local: frozenset[str]
+    names: frozenset[str]
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join(x for x in (self.title, self.text) if x)
+
+
+def _facts(post_id: str, at: datetime, source: str, url: str, title: str, text: str,
+           tokens: list[str], places: list[PlaceMatch]) -> _Facts:
+    terms = content_terms(tokens, places)
+    lead = lead_of(title, text)
+    names = frozenset(t for t in terms if t in lead and _specific(t))
+    return _Facts(post_id, at, source, url, title, text, terms, _unit(tfidf(terms, lead)),
+                  frozenset(_local(places)), names)
+
+
+def _specific(term: str) -> bool:
+    table, _median = idf_table()
+    return term not in table or term in proper_nouns()
+
+
+@lru_cache(maxsize=1)
+def proper_nouns() -> frozenset[str]:
+    """Words tagged as proper nouns in jieba's shipped dictionary; read once per process."""
+    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    out = set()
+    for line in text.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[2] in PROPER_TAGS:
+            out.add(parts[0])
+    return frozenset(out)
+
+
+def _local(places: list[PlaceMatch]) -> set[str]:
+    """District, township and village codes: where an incident happens, not just the city."""
+    return {p.code for p in places if p.level in ("district", "township", "village")}
+
+
+def _unit(vec: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vec.values()))
+    return {t: w / norm for t, w in vec.items()} if norm else {}
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _one_line(title: str, text: str, keywords: list[str], limit: int = 60) -> str:
+    """The first post's title, or its first sentence that names a top keyword."""
+    line = title.strip()
+    if not line:
+        sentences = [s.strip() for s in _SENTENCE.findall(text or "") if len(s.strip()) >= 6]
+        line = next((s for s in sentences if any(k in s for k in keywords[:3])),
+                    sentences[0] if sentences else (text or "").strip())
+    line = re.sub(r"\s+", " ", line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,85 @@
+"""Sentiment: negative / neutral / positive with a score in [-1, 1].
+
+The score is P(positive) - P(negative) from the calibrated model. A small lexicon explains
+the call (which words pushed it) and catches sarcasm: praise words next to sarcasm markers
+(呵呵, 真是谢谢, 可真行 ...) or next to complaint facts are read as negative, because
+Weibo users praise ironically far more often than they praise in a complaint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nlp.models import TextModel
+from nlp.types import SentimentResult
+
+LABELS = ("negative", "neutral", "positive")
+LABEL_NAMES = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+# Accepted spellings in a customer's training file.
+LABEL_ALIASES = {
+    "negative": "negative", "neg": "negative", "-1": "negative", "负面": "negative", "负": "negative",
+    "neutral": "neutral", "neu": "neutral", "0": "neutral", "中性": "neutral", "中": "neutral",
+    "positive": "positive", "pos": "positive", "1": "positive", "正面": "positive", "正": "positive",
+}
+
+NEGATIVE_WORDS = (
+    "投诉", "没人管", "不管", "推诿", "失望", "愤怒", "气愤", "恶劣", "太差", "欺骗", "骗",
+    "跑路", "拖欠", "欠薪", "不作为", "扰民", "污染", "臭", "坑", "维权", "举报", "死亡",
+    "受伤", "爆炸", "起火", "中毒", "强拆", "讨薪", "烂尾", "乱收费", "霸王", "暴力", "无奈",
+    "崩溃", "寒心", "离谱", "太难了", "求助", "救命", "不满",
+)
+POSITIVE_WORDS = (
+    "点赞", "感谢", "谢谢", "满意", "好评", "贴心", "暖心", "及时", "方便", "高效", "负责",
+    "辛苦了", "太美", "越来越好", "骄傲", "感动", "舒服", "棒", "给力", "表扬",
+)
+SARCASM_MARKERS = (
+    "呵呵", "真是谢谢", "谢谢了", "可真行", "真行啊", "佩服佩服", "笑死", "不愧是", "好一个",
+    "真是辛苦了", "真是贴心", "真是给力", "真是高效", "厉害了", "良心商家",
+)
+
+
+class SentimentClassifier:
+    def __init__(self, model: TextModel):
+        missing = set(model.labels) - set(LABELS)
+        if missing:
+            raise ValueError(f"情感模型的类别必须是 {LABELS}，多出：{sorted(missing)}")
+        self.model = model
+        self._idx = {lab: model.labels.index(lab) for lab in model.labels}
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def predict(self, text: str) -> SentimentResult:
+        return self.predict_batch([text])[0]
+
+    def predict_batch(self, texts: Sequence[str]) -> list[SentimentResult]:
+        probs = self.model.predict_proba(texts)
+        return [self._decide(text, row) for text, row in zip(texts, probs, strict=True)]
+
+    def _p(self, row: np.ndarray, label: str) -> float:
+        i = self._idx.get(label)
+        return float(row[i]) if i is not None else 0.0
+
+    def _decide(self, text: str, row: np.ndarray) -> SentimentResult:
+        p_neg, p_pos = self._p(row, "negative"), self._p(row, "positive")
+        label = self.model.labels[int(np.argmax(row))]
+        score = p_pos - p_neg
+        reasons = [f"模型（{self.model.version}）判断为{LABEL_NAMES[label]}："
+                   f"负面 {p_neg:.2f}、中性 {self._p(row, 'neutral'):.2f}、正面 {p_pos:.2f}"]
+        neg = [w for w in NEGATIVE_WORDS if w in text]
+        pos = [w for w in POSITIVE_WORDS if w in text]
+        sarcasm = [m for m in SARCASM_MARKERS if m in text]
+        if neg:
+            reasons.append("负面用语：" + "、".join(neg[:6]))
+        if pos:
+            reasons.append("正面用语：" + "、".join(pos[:6]))
+        if pos and (sarcasm or (label != "negative" and len(neg) >= 2)):
+            why = f"反讽标记（{'、'.join(sarcasm[:3])}）" if sarcasm else "同时陈述了多处负面事实"
+            reasons.append(f"褒义词与{why}同现，按反讽处理为负面")
+            label = "negative"
+            score = min(score, -0.5)
+        return SentimentResult(label=label, score=round(max(-1.0, min(1.0, score)), 4),
+                               reasons=reasons)

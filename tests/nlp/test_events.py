@@ -1,0 +1,215 @@
+"""Event clustering on hand-written posts: reposts, follow-ups, and look-alike incidents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import rjieba
+import yaml
+
+from nlp.events import EventIndex, content_terms
+from nlp.places import GazetteerPlaceFinder
+from nlp.types import EventAssigner, PostInput
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+LIFT = ("江宁区东山街道翠屏山小区电梯故障，一名老人被困电梯四十分钟，物业迟迟未到场，"
+        "居民质疑物业管理不到位。")
+LIFT_REPOST = "转发：太气人了！这都第几次了，大家评评理。" + LIFT
+LIFT_FOLLOW_UP = "东山街道回应翠屏山小区电梯困人：已责令物业公司整改，电梯维保单位正在检修。"
+CRASH = "江宁区东山街道双龙大道路口发生交通事故，一辆电动车与小轿车相撞，骑车人受轻伤，交警已到场处理。"
+LIFT_OTHER_STREET = "秣陵街道某小区电梯故障，一名老人被困电梯，物业不作为。"
+LIFT_FUZHOU = "福州市鼓楼区一小区电梯故障，老人被困电梯四十分钟，物业迟迟未到场。"
+
+
+@pytest.fixture(scope="module")
+def finder() -> GazetteerPlaceFinder:
+    home = yaml.safe_load((ROOT / "config" / "jurisdictions.yaml").read_text("utf-8"))["home"]
+    return GazetteerPlaceFinder(home)
+
+
+class Feed:
+    """Analyzes and assigns posts the way the Analyzer will (tokens and places passed in)."""
+
+    def __init__(self, index: EventIndex, finder: GazetteerPlaceFinder) -> None:
+        self.index = index
+        self.finder = finder
+
+    def post(self, pid, text, minutes=0, source="weibo", title=""):
+        post = PostInput(id=pid, text=text, title=title, source=source,
+                         published_at=T0 + timedelta(minutes=minutes), url=f"https://x/{pid}")
+        return self.index.assign(post, text, rjieba.cut(text), self.finder.find(text))
+
+
+@pytest.fixture
+def feed(finder) -> Feed:
+    return Feed(EventIndex(), finder)
+
+
+def test_it_implements_the_event_assigner_protocol():
+    assigner: EventAssigner = EventIndex()
+    assert callable(assigner.assign)
+
+
+def test_the_first_post_opens_an_event_with_a_reason(feed):
+    ref = feed.post("p1", LIFT)
+    assert ref.is_new
+    assert ref.duplicate_of is None
+    assert "新建事件" in ref.reasons[-1]
+
+
+def test_a_repost_with_a_different_lead_in_joins_and_points_to_the_original(feed):
+    first = feed.post("p1", LIFT)
+    ref = feed.post("p2", LIFT_REPOST, minutes=20, source="douyin")
+    assert ref.id == first.id
+    assert not ref.is_new
+    assert ref.duplicate_of == "p1"
+    assert any("并单" in r for r in ref.reasons)
+
+
+def test_a_follow_up_on_the_same_matter_joins_the_event(feed):
+    first = feed.post("p1", LIFT)
+    ref = feed.post("p3", LIFT_FOLLOW_UP, minutes=90, source="news")
+    assert ref.id == first.id
+    assert ref.duplicate_of is None
+    assert any("共同词" in r and "电梯" in r for r in ref.reasons)
+
+
+def test_two_different_incidents_in_the_same_street_on_the_same_day_stay_apart(feed):
+    lift = feed.post("p1", LIFT)
+    crash = feed.post("p4", CRASH, minutes=60)
+    assert crash.is_new
+    assert crash.id != lift.id
+
+
+def test_the_same_kind_of_incident_in_another_street_or_city_is_another_event(feed):
+    lift = feed.post("p1", LIFT)
+    other_street = feed.post("p5", LIFT_OTHER_STREET, minutes=30)
+    fuzhou = feed.post("p6", LIFT_FUZHOU, minutes=40)
+    assert len({lift.id, other_street.id, fuzhou.id}) == 3
+
+
+def test_a_repost_joins_its_event_even_outside_the_window(finder):
+    feed = Feed(EventIndex(window_hours=2), finder)
+    first = feed.post("p1", LIFT)
+    # A follow-up in other words five days later is outside the window: a new event...
+    later = feed.post("p3", LIFT_FOLLOW_UP, minutes=60 * 24 * 5)
+    assert later.is_new
+    # ...but a repost of the original is the same matter, and joins the original event.
+    repost = feed.post("p2", LIFT_REPOST, minutes=60 * 24 * 5 + 1)
+    assert repost.id == first.id != later.id
+
+
+def test_event_ids_come_from_the_injected_factory(finder):
+    ids = iter(["101", "102"])
+    feed = Feed(EventIndex(id_factory=lambda: next(ids)), finder)
+    assert feed.post("p1", LIFT).id == "101"
+    assert feed.post("p4", CRASH).id == "102"
+
+
+def test_the_summary_traces_the_first_source_and_counts_the_spread(feed):
+    feed.post("p2", LIFT_REPOST, minutes=20, source="douyin")
+    ref = feed.post("p1", LIFT, minutes=0, source="weibo")  # crawled later, posted earlier
+    feed.post("p3", LIFT_FOLLOW_UP, minutes=90, source="news")
+    s = feed.index.summary(ref.id)
+    assert s.first_post_id == "p1"
+    assert s.first_source == "weibo"
+    assert s.first_url == "https://x/p1"
+    assert s.post_count == 3
+    assert s.sources == {"douyin": 1, "weibo": 1, "news": 1}
+    assert s.hourly == [("2026-11-22T08:00+00:00", 2), ("2026-11-22T09:00+00:00", 1)]
+    assert "电梯" in s.keywords[:3]
+    assert not any(k in ("东山街道", "江宁区") for k in s.keywords)
+    assert s.summary.startswith("江宁区东山街道翠屏山小区电梯故障")
+    assert "320115001" in s.places
+
+
+def test_the_summary_prefers_the_first_posts_title(feed):
+    ref = feed.post("p1", LIFT, title="翠屏山小区电梯困人四十分钟")
+    assert feed.index.summary(ref.id).summary == "翠屏山小区电梯困人四十分钟"
+
+
+def test_stats_give_severity_the_rate_and_the_distinct_sources(feed):
+    ref = feed.post("p1", LIFT, source="weibo")
+    feed.post("p2", LIFT_REPOST, minutes=20, source="douyin")
+    feed.post("p3", LIFT_FOLLOW_UP, minutes=90, source="news")
+    st = feed.index.stats(ref.id, now=T0 + timedelta(minutes=120))
+    assert st.post_count == 3
+    assert st.distinct_sources == 3
+    assert st.posts_last_hour == 1
+    assert st.peak_posts_per_hour == 2
+    assert st.posts_per_hour == 1.5
+
+
+def test_it_rebuilds_from_stored_posts_after_a_restart(finder):
+    before = Feed(EventIndex(id_factory=lambda: "77"), finder)
+    before.post("p1", LIFT)
+    after = EventIndex(id_factory=lambda: "new")
+    after.add_known("p1", "77", LIFT, rjieba.cut(LIFT), finder.find(LIFT), T0,
+                    source="weibo")
+    feed = Feed(after, finder)
+    assert feed.post("p2", LIFT_REPOST, minutes=5).id == "77"
+    assert feed.post("p3", LIFT_FOLLOW_UP, minutes=30).id == "77"
+    assert after.summary("77").post_count == 3
+
+
+def test_a_post_assigned_twice_stays_in_its_event(feed):
+    first = feed.post("p1", LIFT)
+    again = feed.post("p1", LIFT)
+    assert again.id == first.id
+    assert feed.index.summary(first.id).post_count == 1
+
+
+def test_prune_forgets_quiet_events(feed):
+    ref = feed.post("p1", LIFT)
+    assert feed.index.prune(T0 + timedelta(days=10)) == 1
+    assert feed.index.event_of("p1") is None
+    with pytest.raises(KeyError):
+        feed.index.summary(ref.id)
+    assert feed.post("p2", LIFT_REPOST, minutes=60 * 24 * 11).is_new
+
+
+def test_content_terms_drop_stop_words_numbers_and_place_words(finder):
+    text = "江宁区东山街道的小区 2026 年电梯故障了"
+    terms = content_terms(rjieba.cut(text), finder.find(text))
+    assert "电梯" in terms and "故障" in terms
+    assert not {"的", "了", "2026", "东山街道", "江宁区"} & set(terms)
+
+
+def test_posts_without_a_time_use_the_clock_and_naive_times_are_utc(finder):
+    now = datetime(2026, 11, 22, 9, 30)
+    index = EventIndex(clock=lambda: now)
+    ref = index.assign(PostInput(id="p1", text=LIFT), LIFT, rjieba.cut(LIFT), finder.find(LIFT))
+    s = index.summary(ref.id)
+    assert s.first_at == now.replace(tzinfo=UTC)
+    assert s.hourly == [("2026-11-22T09:00+00:00", 1)]
+
+
+def test_an_empty_post_opens_its_own_event_without_crashing():
+    index = EventIndex()
+    ref = index.assign(PostInput(id="p1", text=""), "", [], [])
+    assert ref.is_new
+    assert index.summary(ref.id).summary == ""
+    other = index.assign(PostInput(id="p2", text=""), "", [], [])
+    assert other.id != ref.id
+
+
+def test_summary_and_stats_serialize_to_json(feed):
+    import json
+
+    ref = feed.post("p1", LIFT)
+    data = json.loads(json.dumps({"summary": feed.index.summary(ref.id).to_dict(),
+                                  "stats": feed.index.stats(ref.id, now=T0).to_dict()}))
+    assert data["summary"]["first_at"] == "2026-11-22T08:00:00+00:00"
+    assert data["stats"]["post_count"] == 1
+
+
+def test_the_same_trouble_in_two_compounds_of_one_street_stays_apart(feed):
+    first = feed.post("p1", LIFT)
+    other = feed.post("p7", "江宁区东山街道金鹰天地小区电梯故障，一名业主被困电梯二十分钟，"
+                            "维保人员赶到后将其救出。", minutes=120)
+    assert other.is_new and other.id != first.id
+    assert any("专名不同" in r for r in other.reasons)

@@ -1,0 +1,64 @@
+import pytest
+
+# Hand-written posts that are not in the seed set, one per topic, in news/Weibo/留言板 styles.
+CASES = [
+    ("education", "孩子学校的课后服务收费太高了，还强制参加，不参加老师就给脸色看"),
+    ("health", "社区医院的疫苗又断货了，孩子的疫苗一直打不上，到底什么时候有"),
+    ("food_drug", "在学校门口小吃摊买的烤肠，孩子吃完就腹泻住院了，这些摊贩有没有人管"),
+    ("work_safety", "东山街道一工厂仓库突然起火，浓烟很大，工人都跑出来了"),
+    ("disaster", "暴雨导致秣陵多条道路积水，有车辆被淹，请大家绕行"),
+    ("environment", "小区附近的工厂天天晚上排放废气，一股刺鼻的味道，开窗都不敢"),
+    ("land_demolition", "我们村拆迁补偿款迟迟不到位，安置房也没着落，找街道也不管"),
+    ("housing", "开发商交房一年了房产证还办不下来，业主们准备集体维权"),
+    ("social_security", "公司拖欠工资三个月，社保也停缴了，老板说没钱"),
+    ("public_security", "小区里连续有电动车被盗，派出所来看了一眼就走了"),
+    ("market", "健身房收了年卡的钱就关门跑路了，预付卡的钱怎么要回来"),
+    ("finance", "有人拉我爸妈投资一个养老项目，说年化收益15%，这是不是非法集资"),
+    ("public_funds", "村里的低保名额都被村干部亲戚占了，真正困难的家庭申请不到"),
+    ("traffic", "这个路口的红绿灯时间太短了，老人走到一半就变灯，太危险"),
+    ("urban_planning", "路边的井盖坏了一个月没人修，晚上骑车差点掉进去"),
+    ("gov_service", "去政务服务中心办证，窗口说材料不全，来回跑了四趟还没办下来"),
+    ("rural", "村里的人居环境整治就是做表面文章，路边刷了墙，垃圾还是没人清"),
+    ("policy", "网传江宁下个月起电动车一律不准进小区，违者罚款五百，是真的吗？"),
+]
+OFF_TOPIC = [
+    "江宁区召开全区安全生产工作会议，区领导充分肯定了各街道的工作成效",
+    "周末去九龙湖骑车，风景太好了，推荐给大家",
+    "出售二手婴儿床一张，东山附近自提",
+]
+
+
+@pytest.mark.parametrize(("expected", "text"), CASES)
+def test_it_finds_the_topic_of_unseen_posts(analyzer, expected, text):
+    result = analyzer.topic_classifier.predict(text)
+    assert result.label == expected
+    assert 0.3 < result.prob <= 1.0
+
+
+@pytest.mark.parametrize("text", OFF_TOPIC)
+def test_routine_news_praise_and_ads_have_no_topic(analyzer, text):
+    result = analyzer.topic_classifier.predict(text)
+    assert result.label is None
+    assert any("不归入舆情领域" in r for r in result.reasons)
+
+
+def test_it_explains_with_model_probability_keywords_and_alternatives(analyzer):
+    result = analyzer.topic_classifier.predict("学校食堂饭菜变质，多名学生腹泻，家长要求教育局彻查")
+    assert result.label in ("education", "food_drug")
+    text = "\n".join(result.reasons)
+    assert "模型（topic-default-" in text and "关键词" in text
+    labels = [label for label, _ in result.alternatives]
+    assert {"education", "food_drug"} <= {result.label, *labels}
+    probs = [result.prob] + [p for _, p in result.alternatives]
+    assert probs == sorted(probs, reverse=True)
+    assert sum(probs) <= 1.0001
+
+
+def test_keyword_rules_lift_a_topic_over_the_bare_model(analyzer):
+    clf = analyzer.topic_classifier
+    text = "非法集资"
+    bare = clf.model.predict_proba([text])[0]
+    blended, hits = clf.blend(text, bare)
+    i = clf.model.labels.index("finance")
+    assert "非法集资" in hits["finance"]
+    assert blended[i] > bare[i]

@@ -1,0 +1,179 @@
+"""The analysis step of the pipeline: stored posts -> nlp.Analysis -> post fields and events.
+
+It runs in the one leader process (`yuqing run`, the demo): crawl workers and imports only
+store posts, and this step picks up every post whose ``analyzed_at`` is empty, so a crash
+at any point is finished by the next run. The event index lives in memory, rebuilt at start
+from the posts of the clustering window, and hands out database event ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from nlp.analyzer import Analyzer, to_audit_dict
+from nlp.types import Analysis, PlaceMatch, PostInput
+from store import Database, Event, Post, PostPlace, Source, utcnow
+from yuqing.context import AppContext
+from yuqing.ingest import index_posts
+
+log = logging.getLogger(__name__)
+
+WINDOW_HOURS = 72.0
+
+
+def post_input(post: Post) -> PostInput:
+    src: Source = post.source
+    return PostInput(
+        id=str(post.id), text=post.text, title=post.title, source=src.key,
+        source_kind=post.source_kind or src.source_kind, author=post.author,
+        published_at=post.published_at or post.collected_at, url=post.url,
+        reposts=post.reposts, comments=post.comments, likes=post.likes,
+        followers=post.author_followers, authority=src.authority,
+        default_place=src.default_place)
+
+
+class AnalysisStep:
+    """Callable as an ingest PostProcessor; ``pending()`` is the catch-up job."""
+
+    def __init__(self, ctx: AppContext, on_events: Callable[[Database, list[int]], None]
+                 | None = None):
+        self.ctx = ctx
+        self.on_events = on_events  # routing: called with the events that changed
+        self._lock = threading.Lock()  # one batch at a time: the event index is not shared
+        self._analyzer: Analyzer | None = None
+        self._events = None
+
+    # -- lazily built, once per process ----------------------------------------------------
+    def _new_event_id(self) -> str:
+        with self.ctx.db.session() as session:
+            event = Event(first_seen_at=utcnow(), last_seen_at=utcnow())
+            session.add(event)
+            session.flush()
+            return str(event.id)
+
+    def analyzer(self) -> Analyzer:
+        if self._analyzer is None:
+            from nlp.events import EventIndex
+            from yuqing.commands.nlp import build_analyzer, place_finder_for
+
+            finder = place_finder_for(self.ctx.settings)
+            for note in finder.gazetteer.home_discrepancies():
+                log.warning("辖区代码与全国区划不一致：%s", note)
+            self._events = EventIndex(window_hours=WINDOW_HOURS, id_factory=self._new_event_id)
+            self._analyzer = build_analyzer(self.ctx.settings, place_finder=finder,
+                                            event_assigner=self._events)
+            self._replay()
+        return self._analyzer
+
+    def _replay(self) -> None:
+        """Rebuild the in-memory event index from the posts of the window."""
+        assert self._events is not None and self._analyzer is not None
+        since = utcnow() - timedelta(hours=WINDOW_HOURS)
+        tokenizer = self._analyzer.tokenizer
+        with self.ctx.db.session() as session:
+            rows = session.scalars(
+                select(Post).where(Post.event_id.is_not(None), Post.analyzed_at.is_not(None),
+                                   Post.collected_at >= since)
+                .options(selectinload(Post.places), selectinload(Post.source))
+                .order_by(Post.id)).all()
+            for post in rows:
+                text = post.text_norm or post.text
+                places = [PlaceMatch(name=p.name, code=p.code, level=p.level,
+                                     confidence=p.confidence, text="") for p in post.places]
+                self._events.add_known(str(post.id), str(post.event_id), text,
+                                       tokenizer.words_of(text), places,
+                                       post.published_at or post.collected_at,
+                                       source=post.source.key, url=post.url, title=post.title)
+        if rows:
+            log.info("事件索引已从 %d 条信息重建", len(rows))
+
+    # -- the step ----------------------------------------------------------------------------
+    def __call__(self, db: Database, post_ids: list[int]) -> None:
+        with self._lock:
+            analyzer = self.analyzer()
+            with db.session() as session:
+                posts = session.scalars(select(Post).where(Post.id.in_(post_ids))
+                                        .options(selectinload(Post.source))
+                                        .order_by(Post.published_at, Post.id)).all()
+                inputs = [post_input(p) for p in posts]
+            if not inputs:
+                return
+            analyses = analyzer.analyze_batch(inputs)
+            events = self._store(db, analyses)
+        if events and self.on_events:
+            self.on_events(db, sorted(events))
+
+    def _store(self, db: Database, analyses: list[Analysis]) -> set[int]:
+        now = utcnow()
+        touched: set[int] = set()
+        with db.session() as session:
+            for a in analyses:
+                post = session.get(Post, int(a.post_id))
+                if post is None:
+                    continue
+                post.text_norm = a.normalized_text
+                post.topic, post.topic_prob = a.topic.label, a.topic.prob
+                post.sentiment, post.sentiment_score = a.sentiment.label, a.sentiment.score
+                post.severity, post.severity_score = a.severity.level, a.severity.score
+                post.keywords = list(a.keywords)
+                post.analysis = to_audit_dict(a)
+                post.analyzed_at = now
+                post.updated_at = now  # the index refreshes topic, severity and places
+                session.execute(PostPlace.__table__.delete().where(PostPlace.post_id == post.id))
+                session.add_all(PostPlace(post_id=post.id, code=p.code, name=p.name,
+                                          level=p.level, confidence=p.confidence)
+                                for p in a.places)
+                if a.event is not None:
+                    post.event_id = int(a.event.id)
+                    touched.add(post.event_id)
+            session.flush()
+            for event_id in touched:
+                self._refresh_event(session, event_id)
+        return touched
+
+    def _refresh_event(self, session, event_id: int) -> None:  # type: ignore[no-untyped-def]
+        assert self._events is not None
+        summary = self._events.summary(str(event_id))
+        event = session.get(Event, event_id)
+        if event is None:
+            return
+        posts = session.execute(select(Post.topic, Post.severity, Post.source_id)
+                                .where(Post.event_id == event_id)).all()
+        levels = [p.severity for p in posts if p.severity is not None]
+        topics = [p.topic for p in posts if p.topic]
+        event.post_count = len(posts)
+        event.source_count = len({p.source_id for p in posts})
+        event.severity = min(levels) if levels else None  # I (1) is the gravest
+        event.topic = max(set(topics), key=topics.count) if topics else None
+        event.first_post_id = int(summary.first_post_id)
+        first = session.get(Post, event.first_post_id)
+        event.first_source_id = first.source_id if first else None
+        event.first_seen_at, event.last_seen_at = summary.first_at, summary.last_at
+        event.keywords = list(summary.keywords)
+        event.places = list(summary.places)
+        event.trend = {hour: n for hour, n in summary.hourly}
+        event.summary = summary.summary
+        if not event.title and first is not None:
+            event.title = (first.title or summary.summary)[:200]
+
+    def pending(self, limit: int = 500) -> int:
+        """Analyze posts never analyzed (or changed since). Returns how many."""
+        with self.ctx.db.session() as session:
+            ids = list(session.scalars(select(Post.id).where(Post.analyzed_at.is_(None))
+                                       .order_by(Post.id).limit(limit)))
+        if ids:
+            self(self.ctx.db, ids)
+            index_posts(self.ctx.db, self.ctx.index, ids)
+        return len(ids)
+
+
+def reset_analysis(db: Database) -> None:
+    """Mark every post for analysis again (after installing a new model)."""
+    with db.session() as session:
+        session.execute(update(Post).values(analyzed_at=None))
