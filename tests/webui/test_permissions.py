@@ -15,7 +15,7 @@ def two_cases(make_case: Callable[..., int]) -> dict[str, int]:
     return {"street": make_case("东山街道路灯不亮", lead="jn-dongshan", state="dispatched"),
             "dept": make_case("某小学乱收费", topic="education", lead="jn-edu",
                               co=("jn-dongshan",), state="dispatched"),
-            "nobody": make_case("秣陵街道噪音扰民", place="320115002")}
+            "nobody": make_case("秣陵街道噪音扰民", place="320115011")}
 
 
 # persona -> expected status of: /queue, /my, /api/v1/my-cases, corrections, bulk

@@ -37,14 +37,14 @@ def test_the_queue_filters_by_every_field(login: Callable[[str], Browser],
                                           make_case: Callable[..., int]) -> None:
     old = make_case("上周旧事", severity=2, created=utcnow() - timedelta(days=7))
     school = make_case("学校收费", topic="education", severity=3, lead="jn-edu",
-                       place="320115002", state="dispatched", source="test:board")
+                       place="320115011", state="dispatched", source="test:board")
     closed = make_case("已办结事项", state="closed")
     street = make_case("东山路面塌陷", severity=4, lead="jn-dongshan")
     m = login("monitor")
     assert set(_ids(m)) == {old, school, street}  # closed is not in the open queue
     assert _ids(m, "?severity=2&severity=3") == [old, school]
     assert _ids(m, "?topic=education") == [school]
-    assert _ids(m, "?place=320115002") == [school]
+    assert _ids(m, "?place=320115011") == [school]
     assert _ids(m, "?place=320115") == _ids(m)
     assert _ids(m, "?unit=jn-dongshan") == [street]
     assert _ids(m, "?state=closed") == [closed]
@@ -92,18 +92,18 @@ def test_corrections_change_the_case_and_are_recorded_as_feedback(
     case_id = make_case(severity=3, topic="environment", place="320115001", lead="jn-dongshan")
     m = login("monitor")
     r = m.post(f"/cases/{case_id}/corrections",
-               {"topic": "education", "severity": "2", "place": "320115002",
+               {"topic": "education", "severity": "2", "place": "320115011",
                 "unit": "jn-edu", "note": "实为学校周边问题", "expected_version": "1"})
     assert r.status_code == 302
     detail = m.get(f"/api/v1/cases/{case_id}").get_json()
     assert (detail["topic"], detail["severity"], detail["place_code"]) == (
-        "education", 2, "320115002")
+        "education", 2, "320115011")
     assert detail["version"] == 2
     with db.session() as s:
         rows = {f.field: (f.old_value, f.new_value) for f in s.scalars(select(Feedback))}
         audit = s.scalars(select(CaseAction).where(CaseAction.case_id == case_id)).all()
     assert rows == {"topic": ("environment", "education"), "severity": ("3", "2"),
-                    "place": ("320115001", "320115002"), "unit": ("jn-dongshan", "jn-edu")}
+                    "place": ("320115001", "320115011"), "unit": ("jn-dongshan", "jn-edu")}
     assert [a.action for a in audit] == ["correct"] and audit[0].note == "实为学校周边问题"
     assert "更正研判" in m.get(f"/cases/{case_id}").get_data(as_text=True)
     stale = m.post_json(f"/api/v1/cases/{case_id}/corrections",
