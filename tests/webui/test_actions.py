@@ -37,7 +37,7 @@ def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
     case_id = make_case()
     monitor, street = login("monitor"), login("street")
     page = monitor.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert 'data-action="dispatch"' in page and "派发" in page
+    assert 'class="action" data-action="dispatch"' in page and "派发" in page
     r = monitor.post(f"/cases/{case_id}/actions/dispatch",
                      {"lead": "jn-dongshan", "co": ["jn-eco"], "expected_version": "1"})
     assert r.status_code == 302, r.get_data(as_text=True)
@@ -46,7 +46,7 @@ def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
         lead = s.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id)
                          .where(Assignment.case_id == case_id, Assignment.role == "lead")).all()
     assert lead == ["jn-dongshan"]
-    assert 'data-action="sign"' in street.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'class="action" data-action="sign"' in street.get(f"/cases/{case_id}").get_data(as_text=True)
     assert street.post_json(f"/api/v1/cases/{case_id}/actions/sign", {}).status_code == 200
     r = street.post_json(f"/api/v1/cases/{case_id}/actions/respond",
                          {"text": "已完成清理。", "channel": "政务微博",
@@ -128,7 +128,7 @@ def test_the_buttons_shown_are_exactly_the_actions_the_server_accepts(
             continue
         allowed = {a["action"] for a in detail.get_json()["allowed_actions"]}
         page = actor.get(f"/cases/{case_id}").get_data(as_text=True)
-        assert (f'data-action="{action}"' in page) == (action in allowed)
+        assert (f'class="action" data-action="{action}"' in page) == (action in allowed)
         r = actor.post_json(f"/api/v1/cases/{case_id}/actions/{action}", FULL_INPUT)
         if action in allowed:
             assert r.status_code == 200, (persona, state, action, r.get_json())
