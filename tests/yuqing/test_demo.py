@@ -45,7 +45,7 @@ def test_the_demo_crawls_routes_and_serves_cases_to_each_role(tmp_path: Path) ->
 
     def target() -> None:
         try:
-            run_demo(tmp_path / "demo", interval=2.0, wait=240.0, stop=stop, on_ready=on_ready)
+            run_demo(tmp_path / "demo", interval=2.0, wait=120.0, stop=stop, on_ready=on_ready)
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
             ready.set()
@@ -53,7 +53,7 @@ def test_the_demo_crawls_routes_and_serves_cases_to_each_role(tmp_path: Path) ->
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     try:
-        ready.wait(300)
+        ready.wait(400)
         assert not errors, errors
         run = runs[0]
         tokens = {u.role: u.token for u in run.users}
