@@ -13,6 +13,7 @@ import logging
 import secrets
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -125,13 +126,12 @@ def run_demo(home: Path, *, port: int = 0, interval: float = 20.0, wait: float =
                       home=home, users=create_demo_users(ctx))
         scheduler = build_scheduler(ctx)  # SLA sweeps, notifications, reindex
         scheduler.start()
-        waited = 0.0
+        deadline = time.monotonic() + wait
         crawl_all(ctx)
-        while case_count(ctx) == 0 and waited < wait and not stop.is_set():
+        while case_count(ctx) == 0 and time.monotonic() < deadline and not stop.is_set():
             site.world.release_next()
             crawl_all(ctx)
             stop.wait(2.0)
-            waited += 2.0
         if case_count(ctx) == 0 and not stop.is_set():
             raise click.ClickException("演示数据已采集，但没有生成任何工单：请检查分析与分派配置")
         if on_ready and not stop.is_set():
