@@ -38,7 +38,33 @@ def _progress(total: int | None, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-@click.group()
+# Commands whose modules import heavy libraries (scikit-learn, Scrapy) load on first use,
+# so `yuqing import` or a crawl child does not pay for them.
+LAZY_COMMANDS = {
+    "analyze": "yuqing.commands.nlp:analyze_command",
+    "train": "yuqing.commands.nlp:train_command",
+    "route": "yuqing.commands.route:route_command",
+    "crawl": "yuqing.commands.crawl:crawl_command",
+    "crawl-status": "yuqing.commands.crawl:crawl_status_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 @click.option("--home", envvar="YUQING_HOME", default=None, metavar="DIR",
               help="实例目录（数据库、模型、本地配置），默认 ./instance")
 @click.option("-v", "--verbose", is_flag=True, help="输出调试日志")

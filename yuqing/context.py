@@ -26,6 +26,13 @@ class AppContext:
     def index(self) -> SearchIndex:
         return open_index(self.settings.search_url, timezone=self.settings.app.timezone)
 
+    @cached_property
+    def analysis(self):  # type: ignore[no-untyped-def]  # -> yuqing.analysis.AnalysisStep
+        """The leader's analysis step (one per process: it holds the event index)."""
+        from yuqing.analysis import AnalysisStep
+
+        return AnalysisStep(self)
+
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from crawlers.items import PostItem
@@ -207,11 +207,18 @@ class Ingestor:
         keys = {(r["source_id"], r["external_id"]) for _, r in rows}
         urls = {r["url_hash"] for _, r in rows if r["url_hash"]}
         existing: dict[Any, Post] = {}
-        # (source_id, external_id) pairs use the unique index; external_id alone would scan
-        conditions = [tuple_(Post.source_id, Post.external_id).in_(keys)]
+        # Two lookups, each on its own unique index: (source_id, external_id) pairs and URL
+        # hashes. One query with OR makes PostgreSQL scan the whole table per batch.
+        by_source: dict[int, list[str]] = {}
+        for source_id, external_id in keys:
+            by_source.setdefault(source_id, []).append(external_id)
+        found: list[Post] = []
+        for source_id, external_ids in by_source.items():  # a row-value IN plans slowly
+            found += session.scalars(select(Post).where(Post.source_id == source_id,
+                                                        Post.external_id.in_(external_ids)))
         if urls:
-            conditions.append(Post.url_hash.in_(urls))
-        for post in session.scalars(select(Post).where(or_(*conditions))):
+            found += session.scalars(select(Post).where(Post.url_hash.in_(urls)))
+        for post in found:
             existing[("key", post.source_id, post.external_id)] = post
             if post.url_hash:
                 existing[("url", post.url_hash)] = post

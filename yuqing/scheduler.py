@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from yuqing.context import AppContext
+from yuqing.crawling import schedule_sources
 from yuqing.ingest import reindex_pending
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,16 @@ def reindex_job(ctx: AppContext) -> int:
     return done
 
 
+def analysis_job(ctx: AppContext) -> int:
+    """Analyze stored posts not yet analyzed (crawled by workers, imported, or left by a crash)."""
+    total = 0
+    while done := ctx.analysis.pending():
+        total += done
+    if total:
+        log.info("已分析 %d 条信息", total)
+    return total
+
+
 def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
     cfg = ctx.settings.app.scheduler
     scheduler = BackgroundScheduler(timezone=ctx.settings.app.timezone)
@@ -27,4 +39,7 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler.add_job(reindex_job, "interval", seconds=cfg.reindex_interval, args=[ctx],
                       id="reindex", **common)
+    scheduler.add_job(analysis_job, "interval", seconds=cfg.analysis_interval, args=[ctx],
+                      id="analysis", next_run_time=datetime.now(UTC), **common)
+    schedule_sources(scheduler, ctx.settings)
     return scheduler

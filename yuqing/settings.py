@@ -29,7 +29,7 @@ from pydantic import (
 ENV_PREFIX = "YUQING_"
 # config files and the top-level model field each one fills
 CONFIG_FILES = ("settings", "taxonomy", "jurisdictions", "units", "routing", "sla", "channels",
-                "sources")
+                "sources", "severity")
 
 
 class ConfigProblem(BaseModel):
@@ -74,6 +74,7 @@ class SchedulerSettings(Strict):
     enabled: bool = True
     sweep_interval: int = Field(60, ge=5)
     reindex_interval: int = Field(30, ge=5)
+    analysis_interval: int = Field(5, ge=1)
 
 
 class IngestSettings(Strict):
@@ -291,6 +292,13 @@ class Sources(Strict):
     sources: list[SourceConfig] = []
 
 
+# ---- severity.yaml ------------------------------------------------------------------------
+
+class SeverityFile(Strict):
+    # the keys are checked by nlp.severity.config_from, which owns their meaning and defaults
+    severity: dict[str, Any] = {}
+
+
 # ---- all together --------------------------------------------------------------------------
 
 class Settings(Strict):
@@ -303,6 +311,7 @@ class Settings(Strict):
     sla: Sla
     channels: Channels
     sources: Sources
+    severity: dict[str, Any] = {}
 
     @property
     def database_url(self) -> str:
@@ -324,6 +333,7 @@ class Settings(Strict):
 _MODELS: dict[str, type[BaseModel]] = {
     "settings": AppSettings, "taxonomy": Taxonomy, "jurisdictions": Jurisdictions,
     "units": Units, "routing": Routing, "sla": Sla, "channels": Channels, "sources": Sources,
+    "severity": SeverityFile,
 }
 
 # Chinese wording for the pydantic errors people meet most; others fall back to pydantic's text.
@@ -467,8 +477,9 @@ def load_settings(home: str | os.PathLike[str] | None = None,
     settings = Settings(home=home_path, app=parsed["settings"], taxonomy=parsed["taxonomy"],
                         jurisdictions=parsed["jurisdictions"], units=parsed["units"],
                         routing=parsed["routing"], sla=parsed["sla"],
-                        channels=parsed["channels"], sources=parsed["sources"])
-    problems = cross_check(settings, origin)
+                        channels=parsed["channels"], sources=parsed["sources"],
+                        severity=parsed["severity"].severity)  # type: ignore[attr-defined]
+    problems = cross_check(settings, origin) + _component_checks(settings, origin)
     if problems:
         raise ConfigError(problems)
     return settings
@@ -537,6 +548,20 @@ def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
     names = [c.name for c in s.channels.channels]
     for key in sorted({k for k in names if names.count(k) > 1}):
         bad("channels", "channels", f"通知渠道 {key!r} 重复定义")
+    return problems
+
+
+def _component_checks(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
+    """Checks owned by the packages that read these sections (crawler options, severity)."""
+    from nlp.severity import SeverityConfigError, config_from
+    from yuqing.crawling import check_sources
+
+    problems = [ConfigProblem(file=origin["sources"], path="sources", reason=msg)
+                for msg in check_sources(s)]
+    try:
+        config_from(s.severity)
+    except SeverityConfigError as exc:
+        problems.append(ConfigProblem(file=origin["severity"], path="severity", reason=str(exc)))
     return problems
 
 

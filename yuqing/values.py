@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 
@@ -78,23 +78,16 @@ def parse_time(value: Any, timezone: str = "Asia/Shanghai", now: datetime | None
     return dt.astimezone(UTC)
 
 
-# Query parameters that only track the reader, never change the content.
-_TRACKING = re.compile(r"^(utm_\w+|spm|from|isappinstalled|share_\w+|scene|timestamp|"
-                       r"wfr|f|vd_source|fbclid|gclid|mc_\w+)$", re.IGNORECASE)
-
-
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no tracking parameters, sorted query."""
+    """The crawlers' canonical form (no fragment, no tracking parameters); http(s) only."""
+    from crawlers.textutil import canonical_url as canonicalize
+
     if not url:
         return ""
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise BadValue(f"链接格式不正确 {url[:80]!r}")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not _TRACKING.match(k)))
-    netloc = parts.netloc.lower()
-    if netloc.endswith(":80") and parts.scheme.lower() == "http":
-        netloc = netloc[:-3]
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
-
-
+    try:
+        return canonicalize(url)
+    except ValueError as exc:  # e.g. a port that is not a number
+        raise BadValue(f"链接格式不正确 {url[:80]!r}") from exc

@@ -226,8 +226,9 @@ def test_a_running_analyzer_picks_up_a_newly_installed_model(fresh_settings, tmp
 
 
 def test_the_instance_can_override_severity_weights_and_typos_are_refused(tmp_path):
-    from nlp.severity import SeverityConfigError
+    from nlp.severity import SeverityConfigError, config_from
     from yuqing.commands.nlp import severity_data
+    from yuqing.settings import ConfigError
 
     home = tmp_path / "inst"
     home.mkdir()
@@ -237,8 +238,10 @@ def test_the_instance_can_override_severity_weights_and_typos_are_refused(tmp_pa
     assert data["rumour"] == 30
     assert data["authority"]["central"] == 15 and data["authority"]["provincial"] == 7
     (home / "severity.yaml").write_text("severity:\n  rumor: 30\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"severity\.yaml: severity: severity\.rumor"):
+        load_settings(home=home, environ={})  # refused at start, before any post
     with pytest.raises(SeverityConfigError, match="rumor"):
-        severity_data(load_settings(home=home, environ={}))
+        config_from({"rumor": 30})
 
 
 def test_texts_without_any_words_fail_as_a_training_error(fresh_settings, tmp_path):

@@ -222,8 +222,8 @@ def test_decision_serializes_to_json_ready_data(cfg: RoutingConfig):
 def test_source_default_place_from_config(settings: Settings):
     from yuqing.settings import load_settings
 
-    src = {"sources": [{"key": "moling-board", "name": "秣陵街道留言板", "kind": "board",
-                        "start_urls": ["http://127.0.0.1:9/board"],
+    src = {"sources": [{"key": "moling-board", "name": "秣陵街道动态", "kind": "feed",
+                        "start_urls": ["http://127.0.0.1:9/feed.xml"],
                         "default_place": "320115011"}]}
     s = load_settings(settings.home, environ={}, overrides={"sources": src})
     cfg = routing_config_from_settings(s)

@@ -20,7 +20,7 @@ from tests.crawlers.fixture_site import FixtureSite, site_sources
 from yuqing.commands.crawl import COMMANDS
 from yuqing.context import AppContext
 from yuqing.crawling import check_sources, crawl_source, source_health
-from yuqing.settings import Settings, load_settings
+from yuqing.settings import ConfigError, Settings, load_settings
 
 pytestmark = pytest.mark.slow  # real crawls in child processes
 
@@ -169,9 +169,12 @@ def test_start_check_names_sources_with_wrong_options_or_schedules(tmp_path, dat
     bad = [{"key": "no-links", "name": "缺选择器", "kind": "html", "start_urls": ["http://127.0.0.1/"]},
            {"key": "bad-cron", "name": "坏计划", "kind": "feed", "schedule": "every day",
             "start_urls": ["http://127.0.0.1/rss.xml"]}]
-    settings = load_settings(tmp_path / "i", environ={"YUQING_DATABASE_URL": database_url},
-                             overrides={"sources": {"sources": bad}})
-    problems = check_sources(settings)
+    with pytest.raises(ConfigError) as exc:  # refused at start, nothing half-configured
+        load_settings(tmp_path / "i", environ={"YUQING_DATABASE_URL": database_url},
+                      overrides={"sources": {"sources": bad}})
+    problems = [p.reason for p in exc.value.problems]
     assert len(problems) == 2
     assert problems[0].startswith("no-links: 信息源 no-links.options.list.links")
     assert problems[1].startswith("bad-cron: 无法识别的抓取计划 'every day'")
+    good = load_settings(tmp_path / "i", environ={"YUQING_DATABASE_URL": database_url})
+    assert check_sources(good) == []

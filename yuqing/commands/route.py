@@ -207,7 +207,6 @@ def default_analyzer(settings: Settings) -> BatchAnalyzer:
     """
     try:
         from nlp.places import GazetteerPlaceFinder  # type: ignore[import-not-found]
-
         from yuqing.commands.nlp import build_analyzer  # type: ignore[import-not-found]
     except ImportError as exc:
         raise click.ClickException(f"分析模块（nlp）尚未安装，无法运行 route：{exc}") from exc
