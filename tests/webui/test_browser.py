@@ -140,3 +140,19 @@ def test_a_case_goes_from_dispatch_to_close_and_the_history_shows_each_step(
     assert "已安排清运车辆" in monitor.locator("#history").inner_text()
     assert "已办结" in monitor.locator("#case-state").inner_text()
     screenshot(monitor, "case-closed")
+
+
+@pytest.mark.skipif(workflow() is None, reason="routing.workflow 尚未合并")
+def test_the_monitor_bulk_dismisses_from_the_queue(
+        open_as: Callable[[str], Any], make_case: Callable[..., int], site: str) -> None:
+    noise = [make_case(f"广告信息{i}", severity=4) for i in range(2)]
+    keep = make_case("需要处置的事项", severity=3)
+    page = open_as("monitor")
+    for case_id in noise:
+        page.check(f'input[name=ids][value="{case_id}"]')
+    page.fill('#bulk input[name=note]', "广告营销，与本辖区无关")
+    page.click('#bulk button[value="dismiss"]')
+    page.wait_for_load_state()
+    assert "不予处置：成功 2 件，失败 0 件" in page.locator(".flash").first.inner_text()
+    rows = [r.get_attribute("data-id") for r in page.locator("#queue tbody tr[data-id]").all()]
+    assert rows == [str(keep)]
