@@ -83,6 +83,7 @@ def test_new_cases_appear_in_the_queue_without_reload(
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert page.locator("#queue tbody tr").first.get_attribute("data-id") == str(fresh)
     assert "剩余" in row.query_selector(".countdown").inner_text()
+    page.wait_for_selector("#map canvas")  # the shipped district outlines drew
     screenshot(page, "queue")
 
 

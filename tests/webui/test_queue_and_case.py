@@ -133,3 +133,21 @@ def test_my_cases_groups_a_units_work_as_lead_and_as_co_unit(
     assert ids["co"]["to_sign"] == [co]
     page = street.get("/my").get_data(as_text=True)
     assert "别人的事项" not in page and "协办事项" in page and "超时事项" in page
+
+
+def test_every_script_style_and_font_is_served_by_the_console_itself(
+        login: Callable[[str], Browser], make_case: Callable[..., int]) -> None:
+    import re
+
+    case_id = make_case()
+    m = login("monitor")
+    for url in ("/queue", f"/cases/{case_id}", "/login"):
+        page = m.get(url).get_data(as_text=True)
+        assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+        assert assets and all(a.startswith("/static/") for a in assets), assets
+        for asset in assets:
+            assert m.get(asset).status_code == 200, asset
+    css = m.get("/static/fonts/noto-sans-sc/noto-sans-sc-400.css").get_data(as_text=True)
+    fonts = re.findall(r"url\(\./([^)]+)\)", css)
+    assert fonts and "http" not in css
+    assert m.get(f"/static/fonts/noto-sans-sc/{fonts[0]}").status_code == 200
