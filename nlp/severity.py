@@ -24,7 +24,7 @@ from nlp.types import PostInput, SentimentResult, SeverityFactor, SeverityResult
 LEVEL_NAMES = {1: "I 特别重大", 2: "II 重大", 3: "III 较大", 4: "IV 一般"}
 
 DEFAULTS: dict[str, Any] = {
-    "thresholds": {1: 85, 2: 70, 3: 50, 4: 25},
+    "thresholds": {1: 85, 2: 70, 3: 50, 4: 20},
     "topic_sensitivity": 20,
     "urgent_category": 10,
     "negative_sentiment": 15,

@@ -8,10 +8,12 @@ from store.models import (
     Case,
     CaseAction,
     CaseState,
+    ChannelState,
     Delivery,
     Event,
     Feedback,
     Jurisdiction,
+    Notice,
     Notification,
     Post,
     PostPlace,
@@ -24,7 +26,7 @@ from store.models import (
 )
 
 __all__ = [
-    "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "Database",
-    "Delivery", "Event", "Feedback", "Jurisdiction", "Notification", "Post", "PostPlace", "Role",
-    "Source", "SourceRun", "Unit", "User", "utcnow",
+    "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
+    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "Notice", "Notification", "Post",
+    "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "utcnow",
 ]

@@ -258,6 +258,11 @@ class Case(Base):
     extensions: Mapped[int] = mapped_column(Integer, default=0)
     supervised: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)  # compare-and-set guard
+    # what the SLA sweep has done per deadline ({"sign": {"reminded": true, "overdue": true,
+    # "repeats": 2, "last_at": "..."}}), so a restart neither repeats nor skips a step
+    sla_marks: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # a unit's pending 延期 request {"hours", "reason", "unit_id", "at"}; empty when none
+    extension_request: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     dispatched_at: Mapped[datetime | None]
@@ -334,6 +339,32 @@ class Delivery(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     permanent: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChannelState(Base):
+    """A notification channel switched off after a permanent error (until an admin re-enables)."""
+
+    __tablename__ = "channel_states"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notice(Base):
+    """A message shown live in the web console (written by the console channel)."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"),
+                                                        unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    severity: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Feedback(Base):

@@ -46,6 +46,9 @@ LAZY_COMMANDS = {
     "route": "yuqing.commands.route:route_command",
     "crawl": "yuqing.commands.crawl:crawl_command",
     "crawl-status": "yuqing.commands.crawl:crawl_status_command",
+    "sla-sweep": "yuqing.commands.workflow:sla_sweep",
+    "notify-deliver": "yuqing.commands.workflow:notify_deliver",
+    "notify-enable": "yuqing.commands.workflow:notify_enable",
 }
 
 
@@ -185,6 +188,16 @@ def reindex(app: AppContext) -> None:
     while done := reindex_pending(app.db, app.index):
         total += done
     click.echo(f"已补建索引 {total} 条")
+
+
+@cli.command("analyze-pending")
+@click.pass_obj
+def analyze_pending(app: AppContext) -> None:
+    """分析尚未分析的信息，并按事件生成或更新工单（平时由 run 的定时任务完成）。"""
+    from yuqing.scheduler import analysis_job
+
+    ensure_ready(app)
+    click.echo(f"已分析 {analysis_job(app)} 条信息")
 
 
 def _serve(app: AppContext, host: str | None, port: int | None) -> None:

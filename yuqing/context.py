@@ -30,8 +30,10 @@ class AppContext:
     def analysis(self):  # type: ignore[no-untyped-def]  # -> yuqing.analysis.AnalysisStep
         """The leader's analysis step (one per process: it holds the event index)."""
         from yuqing.analysis import AnalysisStep
+        from yuqing.casework import case_router
+        from yuqing.jobs import configure_workflow
 
-        return AnalysisStep(self)
+        return AnalysisStep(self, on_events=case_router(self, configure_workflow(self)))
 
     def close(self) -> None:
         if "index" in self.__dict__:

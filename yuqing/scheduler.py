@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from yuqing.context import AppContext
 from yuqing.crawling import schedule_sources
 from yuqing.ingest import reindex_pending
+from yuqing.jobs import add_workflow_jobs, configure_workflow
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def analysis_job(ctx: AppContext) -> int:
 
 def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
     cfg = ctx.settings.app.scheduler
+    configure_workflow(ctx)
     scheduler = BackgroundScheduler(timezone=ctx.settings.app.timezone)
     # coalesce + one instance: after downtime a job runs once, not once per missed tick
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
@@ -42,4 +44,5 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
     scheduler.add_job(analysis_job, "interval", seconds=cfg.analysis_interval, args=[ctx],
                       id="analysis", next_run_time=datetime.now(UTC), **common)
     schedule_sources(scheduler, ctx.settings)
+    add_workflow_jobs(scheduler, ctx)
     return scheduler

@@ -1,0 +1,202 @@
+"""One case per event (并单): open it when an event crosses the alert threshold, update it
+when new posts arrive, re-notify when the severity rises, and collect the rest into digests.
+
+The routing decision comes from ``routing.decide``: pass ``decision.for_case()`` (a
+``routing.rules.CaseDecision``); any object with the attributes of ``DecisionLike`` will do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from routing import policy as clock
+from routing.messages import render
+from routing.notify.outbox import refresh_pending
+from routing.workflow import (
+    SYSTEM,
+    Action,
+    Actor,
+    Conflict,
+    claim,
+    monitors,
+    notify,
+    perform_in,
+    record,
+    units,
+)
+from store import Case, CaseState, Database, Event, Role, Unit
+
+SEVERITY_NAMES = {1: "I级", 2: "II级", 3: "III级", 4: "IV级"}
+
+
+class DecisionLike(Protocol):
+    """What the case needs from a routing decision (``routing.decide``'s result).
+
+    lead: unit code of the lead (主办) unit, or None when nobody could be chosen;
+    co: unit codes of co-units (协办); coordinator: the publicity unit that coordinates (its
+    monitors get the alerts); informed: units told for information (通报, e.g. outside the
+    home jurisdiction); auto_dispatch: dispatch without waiting for a monitor; urgent: an
+    urgent category (policy misreading, health, disaster, livelihood); rule: the rule id that
+    decided; explanation: why, in Chinese (text or lines); deadlines: mapping (or object)
+    with datetimes or None for ``first_response``, ``press`` and ``answer``. Optional: place
+    (jurisdiction code), outside (bool).
+    """
+
+    lead: str | None
+    co: Sequence[str]
+    coordinator: str | None
+    informed: Sequence[str]
+    auto_dispatch: bool
+    urgent: bool
+    rule: str
+    explanation: Any
+    deadlines: Any
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    case_id: int | None  # None: below the alert threshold, no case
+    created: bool = False
+    raised: bool = False  # severity went up (and the units were told again)
+    dispatched: bool = False
+
+
+def _deadline(decision: Any, name: str) -> datetime | None:
+    deadlines = getattr(decision, "deadlines", None)
+    if deadlines is None:
+        return None
+    if isinstance(deadlines, Mapping):
+        value = deadlines.get(name)
+    else:
+        value = getattr(deadlines, name, None)
+    return value if isinstance(value, datetime) else None
+
+
+def _decision_record(decision: Any) -> dict[str, Any]:
+    explanation = getattr(decision, "explanation", "")
+    if not isinstance(explanation, str):
+        explanation = "\n".join(str(x) for x in explanation)
+    return {"lead": getattr(decision, "lead", None), "co": list(getattr(decision, "co", [])),
+            "coordinator": getattr(decision, "coordinator", None),
+            "informed": list(getattr(decision, "informed", [])),
+            "auto_dispatch": bool(getattr(decision, "auto_dispatch", False)),
+            "urgent": bool(getattr(decision, "urgent", False)),
+            "rule": str(getattr(decision, "rule", "")), "explanation": explanation}
+
+
+def _place(event: Event, decision: Any) -> str | None:
+    place = getattr(decision, "place", None)
+    if isinstance(place, str) and place:
+        return place
+    for p in event.places or []:
+        code = p.get("code") if isinstance(p, dict) else p
+        if isinstance(code, str) and code:
+            return code
+    return None
+
+
+def open_or_update_case(db: Database, event_id: int, decision: DecisionLike,
+                        severity: int | None, now: datetime, *,
+                        policy: clock.Policy | None = None) -> CaseChange:
+    """Open the event's case, or update the one it has; one transaction with its audit row
+    and notifications. Safe when two ingest workers race on the same event."""
+    pol = clock.current(policy)
+    for _ in range(5):
+        try:
+            with db.session() as session:
+                event = session.get(Event, event_id)
+                if event is None:
+                    raise ValueError(f"事件 {event_id} 不存在")
+                case = session.scalar(select(Case).where(Case.event_id == event_id))
+                if case is None:
+                    if severity not in (1, 2, 3, 4):
+                        return CaseChange(None)  # below IV is not an alert
+                    return _open(session, event, decision, severity, now, pol)
+                return _update(session, case, event, decision, severity, now, pol)
+        except (IntegrityError, Conflict):
+            continue  # the other worker opened or changed it first: read it again
+    raise Conflict("案件更新冲突，请稍后重试")
+
+
+def _open(session: Session, event: Event, decision: Any, severity: int, now: datetime,
+          pol: clock.Policy) -> CaseChange:
+    info = _decision_record(decision)
+    coordinator = (session.scalar(select(Unit).where(Unit.code == info["coordinator"]))
+                   if info["coordinator"] else None)
+    computed = clock.answer_deadlines(severity, now, pol, info["urgent"])
+    case = Case(event_id=event.id, title=(event.title or event.summary or f"事件 {event.id}")[:500],
+                state=CaseState.NEW, severity=severity, topic=event.topic,
+                place_code=_place(event, decision), urgent=info["urgent"],
+                outside=bool(getattr(decision, "outside", False)),
+                coordinator_unit_id=coordinator.id if coordinator else None, routing=info,
+                due_first_response_at=_deadline(decision, "first_response")
+                or computed["first_response"],
+                due_press_at=_deadline(decision, "press") or computed["press"],
+                due_answer_at=_deadline(decision, "answer") or computed["answer"],
+                version=1, created_at=now, updated_at=now, sla_marks={}, extension_request={})
+    session.add(case)
+    session.flush()  # IntegrityError here when another worker opened it first
+    system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
+    record(session, case, "open", "OPEN-1", system, None, now, note=info["explanation"],
+           data={"rule": info["rule"]})
+    notify(session, case, "open", [monitors(case)], "新舆情预警，请研判", now, pol,
+           detail=f"研判建议：{info['explanation']}" if info["explanation"] else "")
+    dispatched = False
+    if info["auto_dispatch"] and info["lead"]:
+        auto = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=f"{SYSTEM}（自动派发）")
+        perform_in(session, case, Action.DISPATCH, auto, note=f"按规则 {info['rule']} 自动派发",
+                   data={"lead": info["lead"], "co": info["co"]}, now=now, policy=pol)
+        dispatched = True
+    return CaseChange(case.id, created=True, dispatched=dispatched)
+
+
+def _update(session: Session, case: Case, event: Event, decision: Any, severity: int | None,
+            now: datetime, pol: clock.Policy) -> CaseChange:
+    live = case.state in (CaseState.DISPATCHED, CaseState.ACKNOWLEDGED, CaseState.RESPONDED)
+    recipients = [monitors(case)] + (units(case, "lead") if live else [])
+    raised = severity in (1, 2, 3, 4) and (case.severity is None or severity < case.severity)
+    if not raised:
+        # A plain update changes no case field, so it takes no version: a monitor's action
+        # on a busy event must not fail with a conflict for every new post.
+        minutes = pol.digest_minutes * 60
+        bucket = int(now.timestamp() // minutes)
+        send_at = datetime.fromtimestamp((bucket + 1) * minutes, tz=now.tzinfo) \
+            if now.tzinfo else now + timedelta(seconds=minutes)
+        headline = f"事件有新进展：累计 {event.post_count} 条信息、{event.source_count} 个来源"
+        if not notify(session, case, f"digest:{bucket}", recipients, headline, now, pol,
+                      not_before=send_at):
+            subject, body, payload = render(session, case, headline, pol.tz)
+            refresh_pending(session, case_id=case.id, change=f"digest:{bucket}",
+                            recipients=recipients, subject=subject, body=body, payload=payload)
+        return CaseChange(case.id)
+    claim(session, case, now)
+    old = case.severity
+    case.severity = severity
+    case.urgent = case.urgent or bool(getattr(decision, "urgent", False))
+    # stricter limits for the higher level, never looser ones than already promised
+    tighter = clock.answer_deadlines(severity, case.created_at, pol, case.urgent)
+    for field, kind in (("due_first_response_at", "first_response"), ("due_press_at", "press"),
+                        ("due_answer_at", "answer")):
+        new, current = tighter[kind], getattr(case, field)
+        if new is not None and (current is None or new < current):
+            setattr(case, field, new)
+    if case.state == CaseState.DISPATCHED and case.dispatched_at:
+        sign = clock.sign_deadline(severity, case.dispatched_at, pol, case.urgent)
+        if sign is not None and (case.due_sign_at is None or sign < case.due_sign_at):
+            case.due_sign_at = sign
+    clock.reschedule(case, pol, now)
+    note = f"级别由 {SEVERITY_NAMES.get(old or 0, '未定级')} 上调为 {SEVERITY_NAMES[severity]}"
+    system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
+    record(session, case, "severity", "UPDATE-1", system, case.state, now, note=note,
+           data={"from": old, "to": severity})
+    recipients += units(case, "co") if live else []
+    notify(session, case, f"severity:{severity}", recipients, "舆情级别上调，请加快处置", now, pol,
+           detail=note)
+    return CaseChange(case.id, raised=True)

@@ -1,0 +1,149 @@
+"""Time limits for cases: the SLA policy, deadline computation and the sweep schedule.
+
+The deadline arithmetic is ``routing.sla`` (natural or working time, Chinese holidays); this
+module applies it to cases. ``Policy`` holds a ``routing.sla.SlaConfig``; ``configure(policy)``
+sets the process's policy once at start and callers may pass another explicitly. Without
+either, ``DEFAULT_SLA`` applies: the same numbers as the shipped config/sla.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from routing.sla import SlaConfig, add_duration, deadlines, remind_at, step_calendar
+from store import Case, CaseState
+
+DEFAULT_SLA = SlaConfig.from_mapping({
+    "levels": {
+        1: {"calendar": "natural", "sign_minutes": 30, "first_response_hours": 5,
+            "press_conference_hours": 24, "answer_hours": 48},
+        2: {"calendar": "natural", "sign_minutes": 60, "first_response_hours": 5,
+            "press_conference_hours": 24, "answer_hours": 48},
+        3: {"calendar": "natural", "sign_minutes": 240, "answer_hours": 48},
+        4: {"calendar": "working", "sign_minutes": 450, "answer_hours": 15},
+    },
+    "urgent": {"calendar": "natural", "sign_minutes": 60, "first_response_hours": 24},
+    "return_window_hours": 2, "max_extensions": 2, "max_extension_hours": 72,
+    "remind_at_fraction_left": 0.25, "overdue_repeat_minutes": 60,
+})
+
+
+@dataclass(frozen=True)
+class Policy:
+    sla: SlaConfig = field(default=DEFAULT_SLA)
+    digest_minutes: int = 30  # case updates from new posts are collected this long
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Policy:
+        """From ``yuqing.settings.Settings`` (duck-typed: routing does not import yuqing)."""
+        return cls(sla=SlaConfig.from_mapping(settings.sla.model_dump(),
+                                              tz=settings.app.timezone))
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.sla.tz)
+
+    def _extra(self, name: str, default: float) -> float:
+        return float(self.sla.extra.get(name, default))
+
+    @property
+    def return_window(self) -> timedelta:
+        return timedelta(hours=self._extra("return_window_hours", 2))
+
+    @property
+    def max_extensions(self) -> int:
+        return self.sla.max_extensions
+
+    @property
+    def max_extension_hours(self) -> float:
+        return self.sla.max_extension_hours
+
+    @property
+    def remind_fraction(self) -> float:
+        return self._extra("remind_at_fraction_left", 0.25)
+
+    @property
+    def repeat(self) -> timedelta:
+        return timedelta(minutes=self._extra("overdue_repeat_minutes", 60))
+
+    def add(self, start: datetime, hours: float, severity: int | None,
+            step: str = "answer") -> datetime:
+        """``start`` plus ``hours`` in the step's calendar at this level (extensions)."""
+        calendar = step_calendar(severity, step, self.sla) if severity else "natural"
+        return add_duration(start, hours, calendar, self.sla.working_hours, self.sla.tz)
+
+
+_configured: list[Policy] = []
+
+
+def configure(policy: Policy) -> None:
+    """Set this process's policy (called once by the wiring at start)."""
+    _configured[:] = [policy]
+
+
+def current(policy: Policy | None = None) -> Policy:
+    return policy or (_configured[0] if _configured else Policy())
+
+
+# ---- deadlines -----------------------------------------------------------------------------
+
+DEADLINE_LABELS = {"sign": "签收", "first_response": "首次权威发布", "answer": "回应"}
+
+
+def answer_deadlines(severity: int | None, start: datetime, policy: Policy,
+                     urgent: bool = False) -> dict[str, datetime | None]:
+    """first_response / press / answer deadlines for a case opened (or reopened) at start."""
+    due = deadlines(severity, start, policy.sla, urgent,
+                    steps=("first_response", "press_conference", "answer"))
+    return {"first_response": due["first_response"], "press": due["press_conference"],
+            "answer": due["answer"]}
+
+
+def sign_deadline(severity: int | None, start: datetime, policy: Policy,
+                  urgent: bool = False) -> datetime | None:
+    return deadlines(severity, start, policy.sla, urgent, steps=("sign",))["sign"]
+
+
+def active_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
+    """(kind, start, due) of the limits that still run in the case's state.
+
+    Once the lead unit signs, the sign limit stops counting: reminders wait for the next
+    limit to come near. Nothing runs in returned, responded, closed or dismissed cases.
+    """
+    opened = case.created_at
+    dispatched = case.dispatched_at or opened
+    out: list[tuple[str, datetime, datetime]] = []
+    if case.state == CaseState.DISPATCHED and case.due_sign_at:
+        out.append(("sign", dispatched, case.due_sign_at))
+    if case.state in (CaseState.DISPATCHED, CaseState.ACKNOWLEDGED):
+        if case.due_first_response_at:
+            out.append(("first_response", opened, case.due_first_response_at))
+        if case.due_answer_at:
+            out.append(("answer", opened, case.due_answer_at))
+    return out
+
+
+def next_point(case: Case, kind: str, start: datetime, due: datetime, marks: dict[str, Any],
+               policy: Policy) -> datetime:
+    """When the sweep next has something to do for this limit."""
+    mark = marks.get(kind, {})
+    if mark.get("overdue"):
+        return datetime.fromisoformat(mark["last_at"]) + policy.repeat
+    if mark.get("reminded"):
+        return due
+    if due <= start:
+        return due
+    # measured in the limit's own calendar: a working-time limit is not reminded at night
+    calendar = step_calendar(case.severity, kind, policy.sla) if case.severity else "natural"
+    return remind_at(start, due, policy.sla, calendar, policy.remind_fraction)
+
+
+def reschedule(case: Case, policy: Policy, now: datetime) -> None:
+    """Recompute next_reminder_at and the overdue flag from the stored deadlines."""
+    points = [(next_point(case, k, s, d, case.sla_marks or {}, policy), d)
+              for k, s, d in active_deadlines(case)]
+    case.next_reminder_at = min((p for p, _ in points), default=None)
+    case.overdue = any(d <= now for _, d in points)

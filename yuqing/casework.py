@@ -1,0 +1,57 @@
+"""The routing step of the pipeline: events changed by analysis -> decide -> open or update
+the event's case (one case per event, 并单). Runs in the leader after the analysis step."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from nlp.types import PlaceMatch
+from routing.cases import open_or_update_case
+from routing.policy import Policy
+from routing.rules import Decision, Facts, decide
+from store import Database, Event, Post, utcnow
+from yuqing.context import AppContext
+from yuqing.routing_setup import routing_config_from_settings
+
+log = logging.getLogger(__name__)
+MAX_POSTS_PER_DECISION = 200  # the newest posts speak for a large event
+
+
+def event_facts(db: Database, event_id: int) -> tuple[Event | None, Facts]:
+    with db.session() as session:
+        event = session.get(Event, event_id)
+        posts = session.scalars(
+            select(Post).where(Post.event_id == event_id, Post.analyzed_at.is_not(None))
+            .options(selectinload(Post.places), selectinload(Post.source))
+            .order_by(Post.id.desc()).limit(MAX_POSTS_PER_DECISION)).all()
+        facts = [Facts(text=p.text_norm or p.text, topic=p.topic, severity=p.severity,
+                       places=[PlaceMatch(name=pl.name, code=pl.code, level=pl.level,
+                                          confidence=pl.confidence, text="")
+                               for pl in p.places],
+                       source=p.source.key, default_place=p.source.default_place)
+                 for p in reversed(posts)]
+    return event, Facts.combine(facts)
+
+
+def case_router(ctx: AppContext, policy: Policy | None = None
+                ) -> Callable[[Database, list[int]], None]:
+    cfg = routing_config_from_settings(ctx.settings)
+
+    def route(db: Database, event_ids: list[int]) -> None:
+        for event_id in event_ids:
+            try:
+                event, facts = event_facts(db, event_id)
+                if event is None:
+                    continue
+                now = utcnow()
+                decision: Decision = decide(facts, cfg, start=now)
+                open_or_update_case(db, event_id, decision.for_case(), event.severity, now,
+                                    policy=policy)
+            except Exception:  # one bad event must not stop the others; it is retried
+                log.exception("事件 %s 分派失败", event_id)  # when its next post arrives
+
+    return route
