@@ -8,9 +8,11 @@ role and prints the address and the logins. New demo posts keep appearing while 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
+import signal
 import tempfile
 import threading
 import time
@@ -180,10 +182,12 @@ def demo(home: Path | None, port: int, interval: float, as_json: bool) -> None:
     home = home or Path(tempfile.mkdtemp(prefix="yuqing-demo-"))
     if not as_json:
         click.echo("正在启动演示站点、采集并生成工单，请稍候……")
-    try:
-        run_demo(home, port=port, interval=interval, on_ready=_print_ready(as_json))
-    except KeyboardInterrupt:
-        click.echo("演示已结束", err=True)
+    stop = threading.Event()
+    # SIGTERM (a service manager, `kill`) ends the demo as cleanly as Ctrl+C does.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a user ends the demo
+        run_demo(home, port=port, interval=interval, stop=stop, on_ready=_print_ready(as_json))
+    click.echo("演示已结束", err=True)
 
 
 COMMANDS: list[click.Command] = [demo]
