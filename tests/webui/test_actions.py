@@ -21,16 +21,6 @@ def _state(db: Database, case_id: int) -> str:
         return c.state
 
 
-@pytest.mark.skipif(workflow() is not None, reason="只在处置流程模块缺席时适用")
-def test_without_the_workflow_actions_answer_503_and_pages_stay_read_only(
-        login: Callable[[str], Browser], make_case: Callable[..., int]) -> None:
-    case_id = make_case()
-    monitor = login("monitor")
-    r = monitor.post_json(f"/api/v1/cases/{case_id}/actions/dispatch", {"lead": "jn-dongshan"})
-    assert r.status_code == 503 and "只读" in r.get_json()["error"]
-    assert "当前没有可执行的操作" in monitor.get(f"/cases/{case_id}").get_data(as_text=True)
-
-
 @needs_workflow
 def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
         login: Callable[[str], Browser], make_case: Callable[..., int], db: Database) -> None:

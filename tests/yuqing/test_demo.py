@@ -9,9 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from yuqing.commands.demo import DEMO_USERS, DemoLogin, DemoRun, _print_ready, demo, run_demo
+from yuqing.commands.demo import DEMO_USERS, DemoLogin, DemoRun, _print_ready, run_demo
 
 HAS_CRAWLING = importlib.util.find_spec("yuqing.crawling") is not None
 
@@ -24,12 +23,6 @@ def test_the_json_line_names_the_url_and_every_role(capsys: pytest.CaptureFixtur
     assert line["url"] == "http://127.0.0.1:1234/"
     assert [u["role"] for u in line["users"]] == ["admin", "monitor", "unit", "leader"]
     assert set(line["users"][0]) == {"role", "username", "password", "token"}
-
-
-@pytest.mark.skipif(HAS_CRAWLING, reason="只在采集模块缺席时适用")
-def test_without_collection_the_demo_says_what_is_missing(tmp_path: Path) -> None:
-    r = CliRunner().invoke(demo, ["--dir", str(tmp_path / "demo"), "--json"])
-    assert r.exit_code != 0 and "采集模块" in r.output
 
 
 @pytest.mark.slow
