@@ -9,9 +9,6 @@ from sqlalchemy import select
 
 from store import Assignment, Case, CaseAction, Database, Unit
 from tests.webui.conftest import Browser
-from webui.workflow import workflow
-
-needs_workflow = pytest.mark.skipif(workflow() is None, reason="routing.workflow 尚未合并")
 
 
 def _state(db: Database, case_id: int) -> str:
@@ -21,7 +18,6 @@ def _state(db: Database, case_id: int) -> str:
         return c.state
 
 
-@needs_workflow
 def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
         login: Callable[[str], Browser], make_case: Callable[..., int], db: Database) -> None:
     case_id = make_case()
@@ -52,7 +48,6 @@ def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
     assert all(h["at"] for h in history)
 
 
-@needs_workflow
 def test_workflow_errors_map_to_http_statuses(login: Callable[[str], Browser],
                                               make_case: Callable[..., int]) -> None:
     case_id = make_case()
@@ -75,7 +70,6 @@ def test_workflow_errors_map_to_http_statuses(login: Callable[[str], Browser],
     assert page.status_code == 403 and "error-message" in page.get_data(as_text=True)
 
 
-@needs_workflow
 def test_bulk_dismiss_and_dispatch_report_each_case(
         login: Callable[[str], Browser], make_case: Callable[..., int], db: Database) -> None:
     a, b, c = make_case("重复一"), make_case("重复二"), make_case("需要派发")
@@ -99,7 +93,6 @@ ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "appro
            "deny_extension", "respond", "close", "reopen", "supervise", "dismiss"]
 
 
-@needs_workflow
 @pytest.mark.parametrize("persona", ["admin", "monitor", "leader", "street", "dept"])
 @pytest.mark.parametrize("state", ["new", "dispatched"])
 def test_the_buttons_shown_are_exactly_the_actions_the_server_accepts(

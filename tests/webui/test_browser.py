@@ -11,7 +11,6 @@ from flask import Flask
 
 from tests.webui.browser import chromium, screenshot, serve
 from tests.webui.conftest import PASSWORD
-from webui.workflow import workflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
@@ -118,7 +117,6 @@ def _act(page: Any, action: str, fields: dict[str, str] | None = None) -> None:
     assert page.locator(".flash.error").count() == 0, page.locator("main").inner_text()
 
 
-@pytest.mark.skipif(workflow() is None, reason="routing.workflow 尚未合并")
 def test_a_case_goes_from_dispatch_to_close_and_the_history_shows_each_step(
         open_as: Callable[[str], Any], make_case: Callable[..., int], site: str) -> None:
     case_id = make_case("东山街道垃圾清运不及时", severity=3)
@@ -143,7 +141,6 @@ def test_a_case_goes_from_dispatch_to_close_and_the_history_shows_each_step(
     screenshot(monitor, "case-closed")
 
 
-@pytest.mark.skipif(workflow() is None, reason="routing.workflow 尚未合并")
 def test_the_monitor_bulk_dismisses_from_the_queue(
         open_as: Callable[[str], Any], make_case: Callable[..., int], site: str) -> None:
     noise = [make_case(f"广告信息{i}", severity=4) for i in range(2)]

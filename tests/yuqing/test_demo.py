@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 import urllib.request
@@ -11,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from yuqing.commands.demo import DEMO_USERS, DemoLogin, DemoRun, _print_ready, run_demo
-
-HAS_CRAWLING = importlib.util.find_spec("yuqing.crawling") is not None
 
 
 def test_the_json_line_names_the_url_and_every_role(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,7 +23,6 @@ def test_the_json_line_names_the_url_and_every_role(capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_CRAWLING, reason="yuqing.crawling 尚未合并")
 def test_the_demo_crawls_routes_and_serves_cases_to_each_role(tmp_path: Path) -> None:
     stop, ready = threading.Event(), threading.Event()
     runs: list[DemoRun] = []
