@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, g, jsonify, render_template
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from store import Database
 from store.search import SearchIndex
+from webui.security import init_security, is_api_request
+from webui.services import CorrectionError, NotFound
+from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, workflow
 
 
 def create_app(db: Database, index: SearchIndex | None, secret_key: str,
                stats: Any = None, **config: Any) -> Flask:
-    """Build the console. Nothing here runs at import time; tests build as many as they like."""
+    """Build the console. Nothing here runs at import time; tests build as many as they like.
+
+    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics.
+    """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", JSON_AS_ASCII=False, **config)
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="yuqing_session",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+                      MAX_CONTENT_LENGTH=1_000_000, JSON_AS_ASCII=False, **config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["yuqing.db"] = db
     app.extensions["yuqing.index"] = index
     app.extensions["yuqing.stats"] = stats
+    init_security(app)
+
+    from webui import api, auth, cases
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(api.bp)
+    _register_errors(app)
+
+    zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
+
+    @app.template_filter("localtime")
+    def _localtime(value: str | datetime | None) -> str:
+        if not value:
+            return "—"
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("is_http")
+    def _is_http(value: str | None) -> bool:
+        # Crawled links are shown only when they are web addresses (never javascript: etc.).
+        return bool(value) and str(value).lower().startswith(("http://", "https://"))
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"viewer": g.get("viewer")}
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -27,9 +66,48 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
             pass
         return jsonify(status="ok")
 
-    @app.get("/")
-    def home() -> Any:
-        numbers = stats() if stats else {}
-        return render_template("home.html", stats=numbers)
-
     return app
+
+
+def _register_errors(app: Flask) -> None:
+    """Domain errors map to HTTP here, once; views never catch them."""
+
+    def handle(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            status, message = exc.code or 500, _http_message(exc)
+        elif isinstance(exc, ValidationError):
+            status = 400
+            message = "；".join(f"{'.'.join(map(str, e['loc'])) or '输入'}：{e['msg']}"
+                               for e in exc.errors(include_url=False))
+        elif isinstance(exc, NotFound):
+            status, message = 404, "工单不存在或无权查看"
+        elif isinstance(exc, CorrectionError):
+            status, message = 409 if "他人修改" in str(exc) else 400, str(exc)
+        elif isinstance(exc, WorkflowUnavailable):
+            status, message = 503, "处置流程模块尚未安装，控制台目前只读"
+        elif isinstance(exc, UnknownAction):
+            status, message = 404, str(exc)
+        else:  # the workflow's own errors: messages are Chinese and safe to show
+            status, message = error_status(exc), str(exc)
+        if is_api_request():
+            return jsonify(error=message, status=status), status
+        return render_template("error.html", status=status, message=message), status
+
+    for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
+                UnknownAction):
+        app.register_error_handler(cls, handle)
+    wf = workflow()
+    if wf is not None:
+        app.register_error_handler(wf.WorkflowError, handle)
+
+
+HTTP_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "无权访问此页面", 404: "页面不存在",
+                 405: "不支持的请求方法", 413: "请求过大", 500: "服务器内部错误"}
+
+
+def _http_message(exc: HTTPException) -> str:
+    # werkzeug's default descriptions are English; ours (set via abort(description=...)) are not.
+    default = type(exc).description
+    if exc.description and exc.description != default:
+        return exc.description
+    return HTTP_MESSAGES.get(exc.code or 500, "请求失败")

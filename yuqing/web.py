@@ -10,6 +10,8 @@ from yuqing.pipeline import stats
 from yuqing.settings import ensure_secret_key
 
 
-def build_web(app: AppContext) -> Flask:
+def build_web(app: AppContext, **config: object) -> Flask:
+    topics = {t.key: t.name for t in app.settings.taxonomy.topics}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app))
+                      stats=lambda: stats(app), YUQING_TOPICS=topics,
+                      YUQING_TIMEZONE=app.settings.app.timezone, **config)

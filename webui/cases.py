@@ -1,0 +1,104 @@
+"""Pages: the alert queue (monitors), the case page, and "my cases" (units)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from store import Database, Role
+from webui import queries
+from webui.present import Names, case_detail, case_summary, routing_lines
+from webui.security import current_viewer, login_required
+from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
+from webui.workflow import ACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, workflow
+
+bp = Blueprint("cases", __name__)
+MONITORS = (Role.ADMIN, Role.MONITOR)
+BUCKETS = {"to_sign": "待签收", "due_soon": "即将到期", "overdue": "已超时",
+           "in_progress": "处置中", "answered": "已回应"}
+
+
+def _db() -> Database:
+    return current_app.extensions["yuqing.db"]
+
+
+@bp.get("/queue")
+@login_required(Role.ADMIN, Role.MONITOR, Role.LEADER)
+def queue() -> Any:
+    viewer = current_viewer()
+    f = queries.CaseFilter.from_args(request.args, current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
+    with _db().session() as s:
+        rows, total = queries.list_cases(s, viewer, f)
+        names = Names(s)
+        cases = [case_summary(c, names) for c in rows]
+        return render_template(
+            "queue.html", cases=cases, total=total, f=f, topics=names.topics,
+            units=queries.units(s), sources=queries.sources(s), places=names.places,
+            states=STATE_LABELS, severities=SEVERITY_LABELS,
+            can_act=viewer.is_monitor and workflow() is not None)
+
+
+@bp.post("/queue/bulk")
+@login_required(Role.ADMIN, Role.MONITOR)
+def bulk() -> Any:
+    action = request.form.get("action", "")
+    if action not in ("dismiss", "dispatch"):
+        abort(400, description="批量操作只支持派发和不予处置")
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    if not ids:
+        abort(400, description="请先勾选工单")
+    result = run_bulk(_db(), current_viewer(), ids, action, ActionInput.from_form(request.form))
+    label = ACTION_LABELS[action]
+    flash(f"{label}：成功 {len(result['done'])} 件，失败 {len(result['failed'])} 件", "info")
+    for failure in result["failed"]:
+        flash(f"工单 {failure['id']}：{failure['error']}", "error")
+    return redirect(url_for("cases.queue"))
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required()
+def case_page(case_id: int) -> Any:
+    viewer = current_viewer()
+    with _db().session() as s:
+        c = queries.get_case(s, viewer, case_id)
+        if c is None:
+            abort(404)
+        posts = queries.event_posts(s, c.event_id)
+        detail = case_detail(s, c, posts, viewer)
+        return render_template(
+            "case.html", case=detail, routing=routing_lines(detail["routing"]),
+            units=queries.units(s), topics=current_app.config.get("YUQING_TOPICS", {}),
+            severities=SEVERITY_LABELS, places=Names(s).places,
+            can_correct=viewer.is_monitor)
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+@login_required()
+def act(case_id: int, action: str) -> Any:
+    run_action(_db(), current_viewer(), case_id, action, ActionInput.from_form(request.form))
+    flash(f"已{ACTION_LABELS.get(action, action)}", "info")
+    return redirect(url_for("cases.case_page", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/corrections")
+@login_required(Role.ADMIN, Role.MONITOR)
+def corrections(case_id: int) -> Any:
+    rows = correct(_db(), current_viewer(), case_id, CorrectionInput.from_form(request.form),
+                   current_app.config.get("YUQING_TOPICS", {}))
+    flash(f"已更正 {len(rows)} 项，并记为训练反馈", "info")
+    return redirect(url_for("cases.case_page", case_id=case_id))
+
+
+@bp.get("/my")
+@login_required(Role.UNIT)
+def my_cases() -> Any:
+    viewer = current_viewer()
+    with _db().session() as s:
+        groups = queries.my_cases(s, viewer)
+        names = Names(s)
+        shown = {role: {k: [case_summary(c, names) for c in v] for k, v in buckets.items()}
+                 for role, buckets in groups.items()}
+        unit = names.units.get(viewer.unit_id or -1)
+        return render_template("my.html", groups=shown, buckets=BUCKETS,
+                               unit_name=unit.name if unit else "")

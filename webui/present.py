@@ -1,0 +1,171 @@
+"""Turn cases, posts and actions into plain dicts: the JSON API returns them, pages render them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store import Case, CaseAction, Jurisdiction, Post, Source, Unit
+from webui.accounts import Viewer
+from webui.workflow import (
+    SEVERITY_COLORS,
+    SEVERITY_LABELS,
+    action_label,
+    allowed_actions,
+    state_label,
+)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class Names:
+    """Display names for topics, places and units, read once per request."""
+
+    def __init__(self, session: Session):
+        self.topics: dict[str, str] = current_app.config.get("YUQING_TOPICS", {})
+        self.places = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)).all())
+        self.units = {u.id: u for u in session.scalars(select(Unit))}
+
+    def topic(self, key: str | None) -> str:
+        return self.topics.get(key or "", key or "未分类")
+
+    def place(self, code: str | None) -> str:
+        return self.places.get(code or "", code or "未定位")
+
+
+def _unit(unit: Unit | None) -> dict[str, Any] | None:
+    if unit is None:
+        return None
+    return {"id": unit.id, "code": unit.code, "name": unit.short_name or unit.name}
+
+
+def case_summary(c: Case, names: Names) -> dict[str, Any]:
+    lead = next((a for a in c.assignments if a.role == "lead" and a.active), None)
+    due = c.due_sign_at if c.state == "dispatched" else (c.due_first_response_at
+                                                         or c.due_answer_at)
+    if c.state not in ("new", "dispatched", "acknowledged", "returned"):
+        due = None
+    return {
+        "id": c.id, "title": c.title, "state": c.state, "state_label": state_label(c.state),
+        "severity": c.severity, "severity_label": SEVERITY_LABELS.get(c.severity or 0, "未分级"),
+        "severity_color": SEVERITY_COLORS.get(c.severity or 0, "grey"),
+        "topic": c.topic, "topic_name": names.topic(c.topic),
+        "place_code": c.place_code, "place_name": names.place(c.place_code),
+        "urgent": c.urgent, "overdue": c.overdue, "supervised": c.supervised,
+        "lead_unit": _unit(lead.unit) if lead else None,
+        "co_units": [_unit(a.unit) for a in c.assignments if a.role == "co" and a.active],
+        "next_due_at": iso(due), "due_sign_at": iso(c.due_sign_at),
+        "due_first_response_at": iso(c.due_first_response_at),
+        "due_press_at": iso(c.due_press_at), "due_answer_at": iso(c.due_answer_at),
+        "post_count": c.event.post_count if c.event else 0,
+        "version": c.version, "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
+        "url": f"/cases/{c.id}",
+    }
+
+
+def post_dict(p: Post) -> dict[str, Any]:
+    return {
+        "id": p.id, "title": p.title, "text": p.text, "url": p.url, "author": p.author,
+        "source": p.source.name if p.source else "", "source_key": p.source.key if p.source else "",
+        "published_at": iso(p.published_at), "collected_at": iso(p.collected_at),
+        "reposts": p.reposts, "comments": p.comments, "likes": p.likes,
+        "topic": p.topic, "sentiment": p.sentiment, "severity": p.severity,
+        "places": [{"code": pl.code, "name": pl.name} for pl in p.places],
+    }
+
+
+def action_dict(a: CaseAction, names: Names) -> dict[str, Any]:
+    unit = names.units.get(a.actor_unit_id or -1)
+    return {"id": a.id, "action": a.action, "label": action_label(a.action), "rule": a.rule,
+            "actor": a.actor_name or "系统", "actor_unit": _unit(unit),
+            "from_state": a.from_state, "to_state": a.to_state,
+            "to_state_label": state_label(a.to_state) if a.to_state else None,
+            "note": a.note, "data": a.data, "at": iso(a.at)}
+
+
+def reasons(post: Post | None) -> dict[str, list[str]]:
+    """The analysis reasons, by step, from the stored Analysis dict (whatever parts exist)."""
+    if post is None or not isinstance(post.analysis, dict):
+        return {}
+    a = post.analysis
+    out: dict[str, list[str]] = {}
+
+    def texts(value: Any) -> list[str]:
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    for key, label in (("topic", "领域"), ("sentiment", "情感")):
+        if isinstance(a.get(key), dict):
+            out[label] = texts(a[key].get("reasons"))
+    severity = a.get("severity")
+    if isinstance(severity, dict):
+        out["预警级别"] = [f"{f.get('reason', '')}（+{f.get('contribution', 0)}）"
+                       for f in severity.get("factors", []) if isinstance(f, dict)]
+    places = a.get("places")
+    if isinstance(places, list):
+        out["属地"] = [f"{p.get('name', '')}：{'；'.join(texts(p.get('reasons')))}"
+                     for p in places if isinstance(p, dict)]
+    event = a.get("event")
+    if isinstance(event, dict):
+        out["事件归并"] = texts(event.get("reasons"))
+    return {k: v for k, v in out.items() if v}
+
+
+def trend(c: Case, posts: list[Post]) -> list[list[Any]]:
+    """Posts per hour: the event's stored trend, else counted from its posts."""
+    stored = c.event.trend if c.event and isinstance(c.event.trend, dict) else {}
+    if stored:
+        return [[hour, n] for hour, n in sorted(stored.items())]
+    hours = Counter((p.published_at or p.collected_at).replace(minute=0, second=0,
+                                                                microsecond=0).isoformat()
+                    for p in posts)
+    return [[hour, n] for hour, n in sorted(hours.items())]
+
+
+def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer) -> dict[str, Any]:
+    names = Names(session)
+    first = posts[0] if posts else None
+    first_source = session.get(Source, c.event.first_source_id) if (
+        c.event and c.event.first_source_id) else (first.source if first else None)
+    out = case_summary(c, names)
+    out.update({
+        "event": {"id": c.event_id, "title": c.event.title if c.event else "",
+                  "summary": c.event.summary if c.event else "",
+                  "keywords": c.event.keywords if c.event else [],
+                  "first_seen_at": iso(c.event.first_seen_at) if c.event else None,
+                  "source_count": c.event.source_count if c.event else 0},
+        "first_source": {"name": first_source.name, "key": first_source.key,
+                         "url": first.url if first else ""} if first_source else None,
+        "posts": [post_dict(p) for p in posts],
+        "analysis": {"topic": names.topic(c.topic), "severity": c.severity,
+                     "reasons": reasons(first)},
+        "routing": c.routing or {},
+        "assignments": [{"unit": _unit(a.unit), "role": a.role, "state": a.state,
+                         "active": a.active, "assigned_at": iso(a.assigned_at),
+                         "signed_at": iso(a.signed_at), "responded_at": iso(a.responded_at)}
+                        for a in c.assignments],
+        "history": [action_dict(a, names) for a in c.actions],
+        "trend": trend(c, posts),
+        "escalation_level": c.escalation_level, "extensions": c.extensions,
+        "dispatched_at": iso(c.dispatched_at), "responded_at": iso(c.responded_at),
+        "closed_at": iso(c.closed_at),
+        "allowed_actions": [{"action": a, "label": action_label(a)}
+                            for a in allowed_actions(c, viewer)],
+    })
+    return out
+
+
+def routing_lines(routing: dict[str, Any]) -> list[str]:
+    """The routing explanation as lines of text, whatever shape the decision was stored in."""
+    value = routing.get("explanation") or routing.get("reasons") or []
+    if isinstance(value, str):
+        return [line for line in value.splitlines() if line.strip()]
+    if isinstance(value, list):
+        return [v if isinstance(v, str) else str(v.get("reason") or v) for v in value]
+    return [str(value)]

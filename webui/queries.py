@@ -1,0 +1,178 @@
+"""Reading cases for the console: filters, ordering, and authorization inside the query."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from store import Assignment, Case, CaseState, Event, Post, Role, Source, Unit, utcnow
+from webui.accounts import Viewer
+from webui.workflow import actor_for, workflow
+
+OPEN_STATES = (CaseState.NEW, CaseState.DISPATCHED, CaseState.ACKNOWLEDGED,
+               CaseState.RESPONDED, CaseState.RETURNED)
+DUE_SOON = timedelta(hours=24)
+
+
+class CaseFilter(BaseModel):
+    """The queue's filters; the page and ``GET /api/v1/cases`` take the same parameters."""
+
+    model_config = ConfigDict(extra="ignore")
+    severity: list[int] = Field(default_factory=list)
+    topic: str = ""
+    place: str = Field("", pattern=r"^\d{0,12}$")
+    unit: str = ""
+    state: list[CaseState] = Field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    source: str = ""
+    q: str = Field("", max_length=100)
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+    @field_validator("severity")
+    @classmethod
+    def _levels(cls, value: list[int]) -> list[int]:
+        if any(v not in (1, 2, 3, 4) for v in value):
+            raise ValueError("预警级别只能是 1–4")
+        return value
+
+    @field_validator("since", "until")
+    @classmethod
+    def _aware(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # A time without an offset (the page's datetime-local inputs) is local time.
+        if value is not None and value.tzinfo is None:
+            zone = (info.context or {}).get("timezone", "Asia/Shanghai")
+            value = value.replace(tzinfo=ZoneInfo(zone))
+        return value
+
+    @classmethod
+    def from_args(cls, args: Any, timezone: str = "Asia/Shanghai") -> CaseFilter:
+        data: dict[str, Any] = {k: v for k, v in args.items() if v != ""}
+        for many in ("severity", "state"):
+            values = [v for v in args.getlist(many) if v != ""]
+            if values:
+                data[many] = values
+        return cls.model_validate(data, context={"timezone": timezone})
+
+
+def visible_cases(viewer: Viewer) -> Select[tuple[Case]]:
+    """select(Case) limited to what the viewer may see (the workflow's version when present)."""
+    wf = workflow()
+    if wf is not None:
+        return wf.visible_cases(actor_for(viewer))
+    query = select(Case)
+    if viewer.role == Role.UNIT:
+        mine = exists().where(Assignment.case_id == Case.id,
+                              Assignment.unit_id == (viewer.unit_id or -1))
+        query = query.where(mine)
+    return query
+
+
+def next_due():  # type: ignore[no-untyped-def]
+    """The deadline that matters now: signing while dispatched, answering while open."""
+    return case(
+        (Case.state == CaseState.DISPATCHED, func.coalesce(Case.due_sign_at, Case.due_answer_at)),
+        (Case.state.in_([CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.RETURNED]),
+         func.coalesce(Case.due_first_response_at, Case.due_answer_at)),
+        else_=None,
+    )
+
+
+def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
+    query = visible_cases(viewer)
+    if f.severity:
+        query = query.where(Case.severity.in_(f.severity))
+    if f.topic:
+        query = query.where(Case.topic == f.topic)
+    if f.place:
+        query = query.where(Case.place_code.like(f.place + "%"))
+    if f.unit:
+        query = query.where(exists().where(Assignment.case_id == Case.id,
+                                           Assignment.unit_id == Unit.id, Unit.code == f.unit))
+    query = query.where(Case.state.in_(f.state or OPEN_STATES))
+    if f.since:
+        query = query.where(Case.created_at >= f.since)
+    if f.until:
+        query = query.where(Case.created_at < f.until)
+    if f.source:
+        query = query.where(exists().where(Post.event_id == Case.event_id,
+                                           Post.source_id == Source.id, Source.key == f.source))
+    if f.q:
+        query = query.where(Case.title.contains(f.q, autoescape=True))
+    return query
+
+
+def list_cases(session: Session, viewer: Viewer, f: CaseFilter) -> tuple[list[Case], int]:
+    query = filtered(viewer, f)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    due = next_due()
+    rows = session.scalars(
+        query.options(selectinload(Case.assignments).selectinload(Assignment.unit),
+                      selectinload(Case.event))
+        .order_by(Case.severity.asc().nulls_last(), due.asc().nulls_last(), Case.id.desc())
+        .limit(f.limit).offset(f.offset)).all()
+    return list(rows), total
+
+
+def get_case(session: Session, viewer: Viewer, case_id: int) -> Case | None:
+    """The case if the viewer may see it; None hides whether it exists at all."""
+    return session.scalar(visible_cases(viewer).where(Case.id == case_id).options(
+        selectinload(Case.assignments).selectinload(Assignment.unit),
+        selectinload(Case.actions), selectinload(Case.event)))
+
+
+def event_posts(session: Session, event_id: int, limit: int = 200) -> list[Post]:
+    return list(session.scalars(
+        select(Post).where(Post.event_id == event_id)
+        .options(selectinload(Post.source), selectinload(Post.places))
+        .order_by(func.coalesce(Post.published_at, Post.collected_at), Post.id).limit(limit)))
+
+
+def my_cases(session: Session, viewer: Viewer, now: datetime | None = None
+             ) -> dict[str, dict[str, list[Case]]]:
+    """A unit's cases in buckets, separately as lead and as co-unit."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(Case, Assignment).join(Assignment, and_(Assignment.case_id == Case.id,
+                                                       Assignment.unit_id == viewer.unit_id))
+        .where(Case.id.in_(visible_cases(viewer).with_only_columns(Case.id)))
+        .where(Case.state.not_in([CaseState.DISMISSED]))
+        .options(selectinload(Case.assignments).selectinload(Assignment.unit),
+                 selectinload(Case.event))
+        .order_by(Case.severity.asc().nulls_last(), next_due().asc().nulls_last())).all()
+    out: dict[str, dict[str, list[Case]]] = {
+        role: {"to_sign": [], "due_soon": [], "overdue": [], "in_progress": [], "answered": []}
+        for role in ("lead", "co")}
+    for c, a in rows:
+        buckets = out["lead" if a.role == "lead" else "co"]
+        due = c.due_sign_at if c.state == CaseState.DISPATCHED else c.due_answer_at
+        if c.state in (CaseState.RESPONDED, CaseState.CLOSED) or a.responded_at:
+            buckets["answered"].append(c)
+        elif c.overdue or (due is not None and due < now):
+            buckets["overdue"].append(c)
+        elif a.signed_at is None and c.state == CaseState.DISPATCHED:
+            buckets["to_sign"].append(c)
+        elif due is not None and due - now <= DUE_SOON:
+            buckets["due_soon"].append(c)
+        else:
+            buckets["in_progress"].append(c)
+    return out
+
+
+def units(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)))
+
+
+def sources(session: Session) -> list[Source]:
+    return list(session.scalars(select(Source).order_by(Source.name)))
+
+
+def event_for(session: Session, event_id: int) -> Event | None:
+    return session.get(Event, event_id)
+

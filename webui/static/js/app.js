@@ -1,0 +1,28 @@
+/* Shared helpers: CSRF header for fetch, and live countdowns on every [data-due] element. */
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  window.yq = {
+    csrf: meta ? meta.getAttribute("content") : "",
+    remaining: function (iso) {
+      if (!iso) { return "—"; }
+      var ms = new Date(iso).getTime() - Date.now();
+      var late = ms < 0;
+      ms = Math.abs(ms);
+      var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60);
+      var text = (d ? d + "天" : "") + (d || h ? h + "小时" : "") + (m % 60) + "分";
+      return late ? "已超时 " + text : "剩余 " + text;
+    },
+    tick: function () {
+      var items = document.querySelectorAll(".countdown[data-due]");
+      for (var i = 0; i < items.length; i++) {
+        var due = items[i].getAttribute("data-due");
+        if (!due) { items[i].textContent = "—"; continue; }
+        items[i].textContent = window.yq.remaining(due);
+        items[i].classList.toggle("late", new Date(due).getTime() < Date.now());
+      }
+    }
+  };
+  window.yq.tick();
+  window.setInterval(window.yq.tick, 1000);
+})();
