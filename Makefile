@@ -1,11 +1,12 @@
-# The two commands of the README:  `make run` (install, then run the console on the embedded
-# SQLite default) and `make test` (install test needs, then lint and the suite on SQLite and
+# The two commands of the README:  `make run` (install, then run the demo console on the
+# embedded SQLite default) and `make test` (install test needs, then lint and the suite on SQLite and
 # PostgreSQL). Everything installs into .venv from nothing.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOME_DIR ?= instance
+DEMO_DIR ?= instance-demo
+PORT ?= 8600
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -26,10 +27,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The demo: a local news/Weibo/留言板 site on 127.0.0.1, the real crawl -> analyze -> route ->
+# notify pipeline on SQLite in $(DEMO_DIR), and the console; it prints the address and logins.
 run: install
-	$(BIN)/yuqing --home $(HOME_DIR) init
-	$(BIN)/yuqing --home $(HOME_DIR) import yuqing/samples/jiangning.jsonl --source import:样例数据
-	$(BIN)/yuqing --home $(HOME_DIR) run
+	$(BIN)/yuqing demo --dir $(DEMO_DIR) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -26,7 +26,7 @@ import yaml
 from sqlalchemy import func, select
 
 from store import Case
-from webui.accounts import create_user, issue_token
+from webui.accounts import AccountError, create_user, issue_token, set_password
 from yuqing.context import AppContext
 from yuqing.demo_site import DemoSite, demo_sources
 from yuqing.settings import load_settings
@@ -85,7 +85,10 @@ def create_demo_users(ctx: AppContext) -> list[DemoLogin]:
     logins = []
     for role, (username, unit, name) in DEMO_USERS.items():
         password = secrets.token_urlsafe(9)
-        create_user(ctx.db, username, password, role, unit_code=unit, display_name=name)
+        try:
+            create_user(ctx.db, username, password, role, unit_code=unit, display_name=name)
+        except AccountError:  # a demo folder used again: fresh passwords for the same users
+            set_password(ctx.db, username, password)
         logins.append(DemoLogin(role, username, password, issue_token(ctx.db, username)))
     return logins
 
