@@ -28,6 +28,7 @@ def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
                      {"lead": "jn-dongshan", "co": ["jn-eco"], "expected_version": "1"})
     assert r.status_code == 302, r.get_data(as_text=True)
     assert _state(db, case_id) == "dispatched"
+    assert 'class="countdown"' in monitor.get(f"/cases/{case_id}").get_data(as_text=True)
     with db.session() as s:
         lead = s.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id)
                          .where(Assignment.case_id == case_id, Assignment.role == "lead")).all()
@@ -41,6 +42,8 @@ def test_monitor_dispatches_unit_signs_and_answers_monitor_closes(
     assert _state(db, case_id) == "responded"
     assert monitor.post_json(f"/api/v1/cases/{case_id}/actions/close", {}).status_code == 200
     assert _state(db, case_id) == "closed"
+    # a closed case keeps its deadlines on record but counts nothing down
+    assert 'class="countdown"' not in monitor.get(f"/cases/{case_id}").get_data(as_text=True)
     history = monitor.get(f"/api/v1/cases/{case_id}").get_json()["history"]
     steps = [h["action"] for h in history]
     assert [a for a in steps if a in ("dispatch", "sign", "respond", "close")] == [
