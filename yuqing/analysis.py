@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from nlp.analyzer import Analyzer, to_audit_dict
@@ -172,8 +172,3 @@ class AnalysisStep:
             index_posts(self.ctx.db, self.ctx.index, ids)
         return len(ids)
 
-
-def reset_analysis(db: Database) -> None:
-    """Mark every post for analysis again (after installing a new model)."""
-    with db.session() as session:
-        session.execute(update(Post).values(analyzed_at=None))

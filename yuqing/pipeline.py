@@ -1,7 +1,8 @@
 """The flow of a post after collection, assembled in one place.
 
-``build_ingestor`` is where analysis, event clustering and routing join the ingest seam;
-every caller (crawls, imports, the API, the demo) gets the same flow from here.
+``build_ingestor`` gives every collector (crawl workers, imports, the demo) the same storing
+and indexing. Analysis, event clustering and routing run after it in the one leader process
+(``AppContext.analysis``, driven by the scheduler's analysis job), never in the collectors.
 """
 
 from __future__ import annotations
@@ -10,18 +11,13 @@ from sqlalchemy import func, select
 
 from store import Case, Event, Post
 from yuqing.context import AppContext
-from yuqing.ingest import Ingestor, PostProcessor
-
-
-def processors(ctx: AppContext) -> list[PostProcessor]:
-    """The steps after storing, in order. Analysis and routing register here."""
-    return []
+from yuqing.ingest import Ingestor
 
 
 def build_ingestor(ctx: AppContext) -> Ingestor:
     cfg = ctx.settings.app
     return Ingestor(ctx.db, ctx.index, timezone=cfg.timezone, batch_size=cfg.ingest.batch_size,
-                    max_text_chars=cfg.ingest.max_text_chars, processors=processors(ctx))
+                    max_text_chars=cfg.ingest.max_text_chars)
 
 
 def stats(ctx: AppContext) -> dict[str, object]:
