@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 
-from store import Database
+from store import Database, utcnow
 from store.search import SearchIndex, open_index
 from yuqing.settings import Settings, load_settings
 
 
 class AppContext:
-    def __init__(self, home: str | None = None, settings: Settings | None = None):
+    """``clock`` is the one source of "now" for jobs and commands (tests pass a fixed one)."""
+
+    def __init__(self, home: str | None = None, settings: Settings | None = None,
+                 clock: Callable[[], datetime] = utcnow):
         self._home = home
         self._settings = settings
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock()
 
     @cached_property
     def settings(self) -> Settings:

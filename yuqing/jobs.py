@@ -13,7 +13,6 @@ from routing.escalation import sweep
 from routing.notify.base import Channel, build_channels
 from routing.notify.outbox import deliver_due
 from routing.policy import Policy, configure
-from store import utcnow
 from yuqing.context import AppContext
 from yuqing.routing_setup import sla_config_from_settings
 
@@ -39,7 +38,7 @@ def channels_for(ctx: AppContext) -> dict[str, Channel]:
 
 def sla_sweep_job(ctx: AppContext) -> int:
     """Reminders, overdue marking, escalation and repeats for every case that is due."""
-    steps = sweep(ctx.db, utcnow(), policy=workflow_policy(ctx))
+    steps = sweep(ctx.db, ctx.now(), policy=workflow_policy(ctx))
     if steps:
         log.info("时限巡检处理 %d 步", steps)
     return steps
@@ -47,7 +46,7 @@ def sla_sweep_job(ctx: AppContext) -> int:
 
 def deliver_job(ctx: AppContext) -> int:
     """Send queued notifications on the enabled channels."""
-    sent = deliver_due(ctx.db, channels_for(ctx), utcnow())
+    sent = deliver_due(ctx.db, channels_for(ctx), ctx.now())
     if sent:
         log.info("通知发送 %d 条", sent)
     return sent

@@ -9,11 +9,12 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
+from wf_support import T0
 
 from routing import policy as policy_module
 from routing.notify.console import notices_after
 from routing.policy import current
-from store import Case, CaseAction, Database, utcnow
+from store import Case, CaseAction, Database
 from yuqing.commands.workflow import COMMANDS, sla_sweep
 from yuqing.context import AppContext
 from yuqing.jobs import add_workflow_jobs, configure_workflow, deliver_job, sla_sweep_job
@@ -21,11 +22,12 @@ from yuqing.jobs import add_workflow_jobs, configure_workflow, deliver_job, sla_
 
 def test_jobs_sweep_overdue_cases_and_deliver_to_the_console(
         ctx: AppContext, db: Database, make_case: Callable[..., int]) -> None:
-    case_id = make_case("dispatched")
+    case_id = make_case("dispatched")  # at T0: the answer is due 48 hours later
+    ctx.clock = lambda: T0 + timedelta(hours=6)  # never today's date: the test pins its clock
     with db.session() as s:  # dispatched long ago: the sign limit has passed
         s.execute(update(Case).where(Case.id == case_id).values(
-            due_sign_at=utcnow() - timedelta(minutes=5),
-            next_reminder_at=utcnow() - timedelta(minutes=30)))
+            due_sign_at=ctx.now() - timedelta(minutes=5),
+            next_reminder_at=ctx.now() - timedelta(minutes=30)))
     assert sla_sweep_job(ctx) >= 1
     with db.session() as s:
         assert s.scalar(select(func.count(CaseAction.id)).where(

@@ -7,23 +7,8 @@ from typing import Any
 
 import click
 
-from routing.escalation import sweep
-from routing.notify.outbox import deliver_due, disabled_channels, enable_channel
-from routing.policy import Policy
-from store import utcnow
-from yuqing.jobs import channels_for
-from yuqing.routing_setup import sla_config_from_settings
-from yuqing.settings import Settings
-
-
-def run_sweep(settings: Settings, db: Any) -> dict[str, Any]:
-    steps = sweep(db, utcnow(), policy=Policy(sla=sla_config_from_settings(settings)))
-    return {"steps": steps}
-
-
-def run_deliver(ctx: Any) -> dict[str, Any]:
-    sent = deliver_due(ctx.db, channels_for(ctx), utcnow())
-    return {"sent": sent, "disabled": disabled_channels(ctx.db)}
+from routing.notify.outbox import disabled_channels, enable_channel
+from yuqing.jobs import deliver_job, sla_sweep_job
 
 
 @click.command("sla-sweep")
@@ -31,7 +16,7 @@ def run_deliver(ctx: Any) -> dict[str, Any]:
 @click.pass_obj
 def sla_sweep(app: Any, as_json: bool) -> None:
     """执行一次时限巡检：临期提醒、超时标记、升级与催办。"""
-    result = run_sweep(app.settings, app.db)
+    result = {"steps": sla_sweep_job(app)}
     click.echo(f"时限巡检完成：处理 {result['steps']} 步")
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -42,7 +27,7 @@ def sla_sweep(app: Any, as_json: bool) -> None:
 @click.pass_obj
 def notify_deliver(app: Any, as_json: bool) -> None:
     """发送一次待发通知（失败的按退避重试）。"""
-    result = run_deliver(app)
+    result = {"sent": deliver_job(app), "disabled": disabled_channels(app.db)}
     click.echo(f"通知发送 {result['sent']} 条")
     for name, reason in result["disabled"].items():
         click.echo(f"渠道「{name}」已停用：{reason}", err=True)
@@ -58,7 +43,7 @@ def notify_enable(app: Any, channel: str) -> None:
     names = {c.name for c in app.settings.channels.channels}
     if channel not in names:
         raise click.BadParameter(f"未知的通知渠道 {channel!r}", param_hint="CHANNEL")
-    enable_channel(app.db, channel, utcnow())
+    enable_channel(app.db, channel, app.now())
     click.echo(f"渠道「{channel}」已重新启用")
 
 
