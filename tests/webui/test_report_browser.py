@@ -67,7 +67,8 @@ def test_leader_picks_last_week_drills_into_a_rate_and_downloads_the_xlsx(site: 
             page.click("text=Excel")
         download = info.value
         assert download.suggested_filename == "响应考核报表_20261005-20261011.xlsx"
-        book = openpyxl.load_workbook(download.path())
+        with open(download.path(), "rb") as handle:  # the download's temp name has no suffix
+            book = openpyxl.load_workbook(handle)
         header, *rows_ = list(book.active.iter_rows(values_only=True))
         first = dict(zip(header, rows_[1], strict=True))  # row 0 is the total
         assert (first["代码"], first["按时回应率"]) == ("jn-dongshan", pytest.approx(0.6667,
