@@ -51,6 +51,7 @@ LAZY_COMMANDS = {
     "notify-enable": "yuqing.commands.workflow:notify_enable",
     "user": "yuqing.commands.users:user_group",
     "demo": "yuqing.commands.demo:demo",
+    "report": "yuqing.commands.report:report_group",
 }
 
 
