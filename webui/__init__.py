@@ -10,6 +10,7 @@ from flask import Flask, g, jsonify, render_template
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from routing.reports import PeriodError
 from store import Database
 from store.search import SearchIndex
 from webui.security import init_security, is_api_request
@@ -35,11 +36,12 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.stats"] = stats
     init_security(app)
 
-    from webui import api, auth, cases
+    from webui import api, auth, cases, replies
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(replies.bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -79,6 +81,8 @@ def _register_errors(app: Flask) -> None:
             status = 400
             message = "；".join(f"{'.'.join(map(str, e['loc'])) or '输入'}：{e['msg']}"
                                for e in exc.errors(include_url=False))
+        elif isinstance(exc, PeriodError):  # report periods: message is Chinese, safe to show
+            status, message = 400, str(exc)
         elif isinstance(exc, NotFound):
             status, message = 404, "工单不存在或无权查看"
         elif isinstance(exc, CorrectionError):
@@ -94,7 +98,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-                UnknownAction):
+                UnknownAction, PeriodError):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

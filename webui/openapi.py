@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webui.queries import CaseFilter
+from webui.replies import openapi_paths as reply_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
@@ -26,8 +27,19 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+REF = "#/components/schemas/{model}"
+
+
+def _schema(model: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    # pydantic puts nested models (CaseState …) under $defs; OpenAPI wants them in components
+    schema = model.model_json_schema(ref_template=REF)
+    defs.update(schema.pop("$defs", {}))
+    return schema
+
+
 def openapi_document() -> dict[str, Any]:
-    filters = CaseFilter.model_json_schema()["properties"]
+    defs: dict[str, Any] = {}
+    filters = _schema(CaseFilter, defs)["properties"]
     params = [{"name": name, "in": "query", "required": False, "schema": schema,
                **({"style": "form", "explode": True} if schema.get("type") == "array" else {})}
               for name, schema in filters.items()]
@@ -38,7 +50,8 @@ def openapi_document() -> dict[str, Any]:
                  "description": "承办单位用户只能看到分派给本单位的工单。网页会话需在请求头 "
                                 "X-CSRF-Token 中携带 /api/v1/me 返回的 csrf_token；"
                                 "集成系统使用 Bearer 令牌（yuqing user token 生成）。"},
-        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+                       "schemas": defs},
         "security": [{"token": []}],
         "paths": {
             "/api/v1/me": {"get": {"summary": "当前用户", "responses": _ok("用户信息")}},
@@ -53,7 +66,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "执行处置操作",
                 "parameters": [case_id, {"name": "action", "in": "path", "required": True,
                                          "schema": {"type": "string", "enum": ACTIONS}}],
-                "requestBody": _json_body(ActionInput.model_json_schema()),
+                "requestBody": _json_body(_schema(ActionInput, defs)),
                 "responses": {**_ok("处置记录"), **_errors()}}},
             "/api/v1/cases/bulk": {"post": {
                 "summary": "批量派发或不予处置",
@@ -70,9 +83,10 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/cases/{case_id}/corrections": {"post": {
                 "summary": "更正领域、级别、地区或承办单位（记为训练反馈）",
                 "parameters": [case_id],
-                "requestBody": _json_body(CorrectionInput.model_json_schema()),
+                "requestBody": _json_body(_schema(CorrectionInput, defs)),
                 "responses": {**_ok("记录的反馈"), **_errors()}}},
             "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
                                          "responses": _ok("分组工单")}},
+            **reply_paths(),
         },
     }

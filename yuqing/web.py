@@ -14,4 +14,6 @@ def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
                       stats=lambda: stats(app), YUQING_TOPICS=topics,
-                      YUQING_TIMEZONE=app.settings.app.timezone, **config)
+                      YUQING_TIMEZONE=app.settings.app.timezone,
+                      YUQING_CLOCK=app.now, YUQING_REPLY_DAYS=app.settings.app.reports.reply_days,
+                      YUQING_WORKING_HOURS=app.settings.sla.working_hours, **config)
