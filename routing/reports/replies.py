@@ -30,15 +30,8 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from routing.reports.periods import Period, median, percentile, rate
-from routing.sla import (
-    DEFAULT_WORKING_HOURS,
-    HoursSpec,
-    Zone,
-    add_duration,
-    intervals_of,
-    working_hours_between,
-    zone_of,
-)
+from routing.sla import DEFAULT_WORKING_HOURS, HoursSpec, Zone, intervals_of, zone_of
+from routing.workclock import WorkClock
 from store import Case, Post, Source, Unit
 
 DEFAULT_DAYS = (1, 3, 5, 10)
@@ -48,6 +41,7 @@ MESSAGE_SOURCE_KINDS = ("board", "import")
 MESSAGE_POST_KINDS = ("board", "hotline")
 NO_UNIT = "（未注明单位）"
 NO_TOPIC = "（未分类）"
+OPEN, LATE, MET = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +81,13 @@ class ReplyOptions:
 
 @dataclass(frozen=True, slots=True)
 class _Timed:
-    """A valid record with its durations computed once."""
+    """A valid record with its durations and verdicts computed once for every grouping."""
 
     record: ReplyRecord
     hours: float | None  # natural, None without a reply time
     working_hours: float | None
+    # per N of the options: natural then working verdict (OPEN: not judged, LATE, MET)
+    verdicts: tuple[int, ...] = ()
 
 
 @dataclass
@@ -164,72 +160,75 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def timed(records: Iterable[ReplyRecord], options: ReplyOptions
+def timed(records: Iterable[ReplyRecord], now: datetime, options: ReplyOptions
           ) -> tuple[list[_Timed], list[int], list[int]]:
-    """Valid records with durations, and the ids of invalid and undated ones."""
+    """Valid records with durations and on-time verdicts; the ids of invalid and undated ones."""
     valid: list[_Timed] = []
     invalid: list[int] = []
     undated: list[int] = []
+    dated: list[ReplyRecord] = []
     for r in records:
         if r.published_at is None:
             undated.append(r.post_id)
-            continue
-        if r.reply_at is not None and r.reply_at < r.published_at:
+        elif r.reply_at is not None and r.reply_at < r.published_at:
             invalid.append(r.post_id)
-            continue
-        if r.reply_at is None:
-            valid.append(_Timed(r, None, None))
-            continue
-        hours = (r.reply_at - r.published_at).total_seconds() / 3600
-        valid.append(_Timed(r, hours, working_hours_between(
-            r.published_at, r.reply_at, options.working_hours, options.tz)))
+        else:
+            dated.append(r)
+    if not dated:
+        return valid, invalid, undated
+    zone = zone_of(options.tz)
+    clock = WorkClock(min(r.published_at for r in dated if r.published_at).astimezone(zone)
+                      .date(), options.working_hours, options.tz)
+    day_len = clock.day_hours
+    for r in dated:
+        assert r.published_at is not None
+        verdicts: list[int] = []
+        hours = working = None
+        if r.reply_at is not None:
+            hours = (r.reply_at - r.published_at).total_seconds() / 3600
+            working = clock.between(r.published_at, r.reply_at)
+            for d in options.days:
+                verdicts += [MET if hours <= d * 24 else LATE,
+                             MET if working <= d * day_len else LATE]
+        elif r.replied:  # a reply without a time cannot be judged on time
+            verdicts = [OPEN] * (2 * len(options.days))
+        else:  # unanswered: late once the N days are over, not judged before
+            for d in options.days:
+                verdicts += [LATE if r.published_at + timedelta(days=d) <= now else OPEN,
+                             LATE if clock.add(r.published_at, d * day_len) <= now else OPEN]
+        valid.append(_Timed(r, hours, working, tuple(verdicts)))
     return valid, invalid, undated
 
 
-def figures(key: str, label: str, rows: Iterable[_Timed], now: datetime,
-            options: ReplyOptions) -> Figures:
-    out = Figures(key, label, within={d: {"natural": Share(), "working": Share()}
-                                      for d in options.days})
-    day_len = options.workday_hours
+def figures(key: str, label: str, rows: Iterable[_Timed], options: ReplyOptions) -> Figures:
+    out = Figures(key, label)
+    slots = 2 * len(options.days)
+    met, due = [0] * slots, [0] * slots
     for t in rows:
         out.messages += 1
-        r = t.record
-        if r.replied:
+        if t.record.replied:
             out.replied += 1
         if t.hours is not None and t.working_hours is not None:
             out.hours.append(t.hours)
             out.working.append(t.working_hours)
-            for d, shares in out.within.items():
-                _judge(shares["natural"], met=t.hours <= d * 24)
-                _judge(shares["working"], met=t.working_hours <= d * day_len)
-        elif r.replied:
-            out.untimed += 1  # a reply without a time cannot be judged on time
-        else:
-            assert r.published_at is not None
-            for d, shares in out.within.items():
-                if r.published_at + timedelta(days=d) <= now:
-                    _judge(shares["natural"], met=False)
-                if _working_deadline(r.published_at, d * day_len, options) <= now:
-                    _judge(shares["working"], met=False)
+        elif t.record.replied:
+            out.untimed += 1
+        for i, verdict in enumerate(t.verdicts):
+            if verdict:
+                due[i] += 1
+                met[i] += verdict == MET
+    out.within = {d: {"natural": Share(met[2 * i], due[2 * i]),
+                      "working": Share(met[2 * i + 1], due[2 * i + 1])}
+                  for i, d in enumerate(options.days)}
     return out
 
 
-def _judge(share: Share, met: bool) -> None:
-    share.due += 1
-    share.met += int(met)
-
-
-def _working_deadline(start: datetime, hours: float, options: ReplyOptions) -> datetime:
-    return add_duration(start, hours, "working", options.working_hours, options.tz)
-
-
 def _grouped(rows: Sequence[_Timed], key_of: Callable[[ReplyRecord], str],
-             label_of: Callable[[str], str], now: datetime, options: ReplyOptions
-             ) -> list[Figures]:
+             label_of: Callable[[str], str], options: ReplyOptions) -> list[Figures]:
     groups: dict[str, list[_Timed]] = defaultdict(list)
     for t in rows:
         groups[key_of(t.record)].append(t)
-    return [figures(k, label_of(k), v, now, options) for k, v in groups.items()]
+    return [figures(k, label_of(k), v, options) for k, v in groups.items()]
 
 
 def reply_report(records: Iterable[ReplyRecord], period: Period, now: datetime,
@@ -239,15 +238,15 @@ def reply_report(records: Iterable[ReplyRecord], period: Period, now: datetime,
     options = options or ReplyOptions()
     topic_names = topic_names or {}
     zone = zone_of(options.tz)
-    rows, invalid, undated = timed(records, options)
-    total = figures("total", "合计", rows, now, options)
-    by_unit = sorted(_grouped(rows, lambda r: r.unit, lambda k: k or NO_UNIT, now, options),
+    rows, invalid, undated = timed(records, now, options)
+    total = figures("total", "合计", rows, options)
+    by_unit = sorted(_grouped(rows, lambda r: r.unit, lambda k: k or NO_UNIT, options),
                      key=lambda f: (f.key == "", -f.messages, f.key))
     by_topic = sorted(_grouped(rows, lambda r: r.topic or "",
-                               lambda k: topic_names.get(k, k) if k else NO_TOPIC, now, options),
+                               lambda k: topic_names.get(k, k) if k else NO_TOPIC, options),
                       key=lambda f: (f.key == "", -f.messages, f.key))
     by_month = sorted(_grouped(rows, lambda r: f"{r.published_at.astimezone(zone):%Y-%m}"
-                               if r.published_at else "", lambda k: k, now, options),
+                               if r.published_at else "", lambda k: k, options),
                       key=lambda f: f.key)
     slow = sorted((t for t in rows if t.hours is not None),
                   key=lambda t: (-(t.hours or 0), t.record.post_id))[:options.slowest]
