@@ -36,12 +36,14 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.stats"] = stats
     init_security(app)
 
-    from webui import api, auth, cases, replies
+    from webui import api, auth, cases, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(replies.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(reports.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -81,8 +83,6 @@ def _register_errors(app: Flask) -> None:
             status = 400
             message = "；".join(f"{'.'.join(map(str, e['loc'])) or '输入'}：{e['msg']}"
                                for e in exc.errors(include_url=False))
-        elif isinstance(exc, PeriodError):  # report periods: message is Chinese, safe to show
-            status, message = 400, str(exc)
         elif isinstance(exc, NotFound):
             status, message = 404, "工单不存在或无权查看"
         elif isinstance(exc, CorrectionError):
@@ -91,6 +91,8 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction):
             status, message = 404, str(exc)
+        elif isinstance(exc, PeriodError):
+            status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
         if is_api_request():

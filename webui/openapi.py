@@ -6,6 +6,7 @@ from typing import Any
 
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
+from webui.reports import report_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
@@ -27,31 +28,19 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-REF = "#/components/schemas/{model}"
-
-
-def _schema(model: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    # pydantic puts nested models (CaseState …) under $defs; OpenAPI wants them in components
-    schema = model.model_json_schema(ref_template=REF)
-    defs.update(schema.pop("$defs", {}))
-    return schema
-
-
 def openapi_document() -> dict[str, Any]:
-    defs: dict[str, Any] = {}
-    filters = _schema(CaseFilter, defs)["properties"]
+    filters = CaseFilter.model_json_schema()["properties"]
     params = [{"name": name, "in": "query", "required": False, "schema": schema,
                **({"style": "form", "explode": True} if schema.get("type") == "array" else {})}
               for name, schema in filters.items()]
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    return {
+    return _hoist_defs(CaseFilter.model_json_schema().get("$defs", {}), {
         "openapi": "3.1.0",
         "info": {"title": "舆情监测与回应协同平台 API", "version": "1",
                  "description": "承办单位用户只能看到分派给本单位的工单。网页会话需在请求头 "
                                 "X-CSRF-Token 中携带 /api/v1/me 返回的 csrf_token；"
                                 "集成系统使用 Bearer 令牌（yuqing user token 生成）。"},
-        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
-                       "schemas": defs},
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
         "security": [{"token": []}],
         "paths": {
             "/api/v1/me": {"get": {"summary": "当前用户", "responses": _ok("用户信息")}},
@@ -66,7 +55,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "执行处置操作",
                 "parameters": [case_id, {"name": "action", "in": "path", "required": True,
                                          "schema": {"type": "string", "enum": ACTIONS}}],
-                "requestBody": _json_body(_schema(ActionInput, defs)),
+                "requestBody": _json_body(ActionInput.model_json_schema()),
                 "responses": {**_ok("处置记录"), **_errors()}}},
             "/api/v1/cases/bulk": {"post": {
                 "summary": "批量派发或不予处置",
@@ -83,10 +72,34 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/cases/{case_id}/corrections": {"post": {
                 "summary": "更正领域、级别、地区或承办单位（记为训练反馈）",
                 "parameters": [case_id],
-                "requestBody": _json_body(_schema(CorrectionInput, defs)),
+                "requestBody": _json_body(CorrectionInput.model_json_schema()),
                 "responses": {**_ok("记录的反馈"), **_errors()}}},
             "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
                                          "responses": _ok("分组工单")}},
+            **report_paths(),
             **reply_paths(),
         },
-    }
+    })
+
+
+def _hoist_defs(defs: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """Pydantic schemas carry their own "$defs" with "#/$defs/X" references, which resolve
+    against the document root, not the schema: move them (and ``defs``, those of the query
+    parameters' model) to components/schemas."""
+    schemas: dict[str, Any] = doc["components"].setdefault("schemas", {})
+    schemas.update(defs)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            for name, schema in node.pop("$defs", {}).items():
+                schemas[name] = walk(schema)
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    doc["paths"] = walk(doc["paths"])
+    return doc

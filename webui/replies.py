@@ -21,11 +21,11 @@ def _db() -> Database:
     return current_app.extensions["yuqing.db"]
 
 
-def _report() -> tuple[dict[str, Any], str]:
+def _report() -> tuple[dict[str, Any], list[str] | None]:
     q = ReplyQuery.from_args(request.args)
     with _db().session() as s:
-        report, unit_name = report_for(s, current_viewer(), q)
-    return report.as_dict(), unit_name
+        report, units = report_for(s, current_viewer(), q)
+    return report.as_dict(), units
 
 
 def _kept_args() -> dict[str, str]:
@@ -36,10 +36,10 @@ def _kept_args() -> dict[str, str]:
 @bp.get("/reports/replies")
 @login_required()
 def page() -> Any:
-    data, unit_name = _report()
+    data, units = _report()
     with _db().session() as s:
         sources = [(src.key, src.name) for src in queries.sources(s)]
-    return render_template("replies.html", r=data, unit_name=unit_name, presets=PRESETS,
+    return render_template("replies.html", r=data, scope=units, presets=PRESETS,
                            sources=sources, args=_kept_args())
 
 
@@ -55,8 +55,8 @@ def export(fmt: str) -> Any:
 @bp.get("/api/v1/reports/replies")
 @login_required()
 def api() -> Any:
-    data, unit_name = _report()
-    return jsonify({**data, "scope": {"unit": unit_name or None}})
+    data, units = _report()
+    return jsonify({**data, "scope": {"units": units}})
 
 
 def openapi_paths() -> dict[str, Any]:

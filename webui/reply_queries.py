@@ -1,9 +1,11 @@
 """Reading the reply report for the console: input, who sees which rows, and export rows.
 
-Access (the same rule for the page, the API and the exports): admins, monitors and leaders
-see every message; a unit user sees only messages whose replying (or handling) unit is its own
-unit — its full or short name as stored in ``reply_unit``. A message nobody has answered names
-no unit, so it is in nobody's unit view.
+Access (the same rule for the page, the API, the CLI and the exports, and the same unit scope
+as every report: ``routing.reports.access.report_scope``): admins and monitors see every
+message, and so do leaders not bound to a unit; a leader bound to a unit sees the units of its
+jurisdiction; a unit user sees only messages whose replying (or handling) unit is its own —
+matched on the unit's full or short name as stored in ``reply_unit``. A message nobody has
+answered names no unit, so it appears only in the unrestricted view.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from routing.reports import PRESETS, parse_period
@@ -22,11 +24,12 @@ from routing.reports.replies import (
     ReplyOptions,
     ReplyReport,
     load_reply_records,
-    names_of_unit,
     reply_report,
+    reply_unit_names,
 )
-from store import Role, Unit, utcnow
+from store import Unit
 from webui.accounts import Viewer
+from webui.report_queries import now, scope_for, sla, zone
 
 
 class ReplyQuery(BaseModel):
@@ -59,30 +62,20 @@ class ReplyQuery(BaseModel):
         return cls.model_validate({k: v for k, v in args.items() if v != ""})
 
 
-def now() -> datetime:
-    return current_app.config.get("YUQING_CLOCK", utcnow)()
-
-
-def viewer_units(session: Session, viewer: Viewer) -> tuple[list[str] | None, str]:
-    """(reply-unit names the viewer is limited to, or None for all; the unit's name)."""
-    if viewer.role != Role.UNIT:
-        return None, ""
-    unit = session.get(Unit, viewer.unit_id) if viewer.unit_id is not None else None
-    return names_of_unit(session, unit_id=viewer.unit_id), (unit.short_name or unit.name
-                                                              if unit else "")
-
-
-def report_for(session: Session, viewer: Viewer, q: ReplyQuery) -> tuple[ReplyReport, str]:
+def report_for(session: Session, viewer: Viewer, q: ReplyQuery
+               ) -> tuple[ReplyReport, list[str] | None]:
+    """The report and the names of the units the viewer is limited to (None: all)."""
     cfg = current_app.config
-    tz = cfg.get("YUQING_TIMEZONE", "Asia/Shanghai")
     moment = now()
-    options = ReplyOptions.of(q.days or cfg.get("YUQING_REPLY_DAYS"),
-                              cfg.get("YUQING_WORKING_HOURS"), tz)
-    period = parse_period(q.start, q.end, q.preset or None,
-                          moment.astimezone(ZoneInfo(tz)).date())
-    only, unit_name = viewer_units(session, viewer)
-    records = load_reply_records(session, period, tz, q.source or None, only)
-    return reply_report(records, period, moment, options, cfg.get("YUQING_TOPICS", {})), unit_name
+    options = ReplyOptions.of(q.days or cfg.get("YUQING_REPLY_DAYS"), sla().working_hours,
+                              cfg.get("YUQING_TIMEZONE", "Asia/Shanghai"))
+    period = parse_period(q.start, q.end, q.preset or None, moment.astimezone(zone()).date())
+    scope = scope_for(session, viewer)  # the one access rule every report shares
+    shown = None if scope is None else sorted(
+        u.short_name or u.name for u in session.scalars(select(Unit).where(Unit.code.in_(scope))))
+    records = load_reply_records(session, period, options.tz, q.source or None,
+                                 reply_unit_names(session, scope))
+    return reply_report(records, period, moment, options, cfg.get("YUQING_TOPICS", {})), shown
 
 
 def _pct(value: float | None) -> float | None:
@@ -125,5 +118,4 @@ def export_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
 def _local(value: str | None) -> datetime | None:
     if not value:
         return None
-    tz = ZoneInfo(current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
-    return datetime.fromisoformat(value).astimezone(tz)
+    return datetime.fromisoformat(value).astimezone(zone())

@@ -281,14 +281,18 @@ def unit_aliases(session: Session) -> dict[str, str]:
     return out
 
 
-def names_of_unit(session: Session, unit_id: int | None = None, code: str | None = None
-                  ) -> list[str]:
-    """The reply-unit texts that mean this unit (its name and short name)."""
-    unit = (session.get(Unit, unit_id) if unit_id is not None else
-            session.scalar(select(Unit).where(Unit.code == code)) if code else None)
-    if unit is None:
+def reply_unit_names(session: Session, codes: Collection[str] | None) -> list[str] | None:
+    """The reply-unit texts (full and short names) of these units; None stays "all units".
+
+    Pair it with ``routing.reports.access.report_scope``: the same unit scope as every other
+    report, applied to the text boards and hotlines store as the replying unit.
+    """
+    if codes is None:
+        return None
+    if not codes:
         return []
-    return [n for n in (unit.name, unit.short_name) if n]
+    return sorted({n for u in session.scalars(select(Unit).where(Unit.code.in_(list(codes))))
+                   for n in (u.name, u.short_name) if n})
 
 
 def load_reply_records(session: Session, period: Period, tz: Zone, source_key: str | None = None,

@@ -8,8 +8,8 @@ from reply_cases import NOW, PERIOD, TZ, case_of, records, store_posts
 from routing.reports.replies import (
     ReplyOptions,
     load_reply_records,
-    names_of_unit,
     reply_report,
+    reply_unit_names,
 )
 from store import Database
 
@@ -113,9 +113,10 @@ def test_the_loader_keeps_one_source_or_one_units_replies(db: Database) -> None:
     with db.session() as s:
         board = {r.post_id for r in load_reply_records(s, PERIOD, TZ, source_key="test:board")}
         news = load_reply_records(s, PERIOD, TZ, source_key="test:news")
-        names = names_of_unit(s, code="jn-dongshan")
+        names = reply_unit_names(s, ["jn-dongshan"])
+        assert names is not None and reply_unit_names(s, None) is None
         mine = {r.post_id for r in load_reply_records(s, PERIOD, TZ, only_units=names)}
-        nobody = load_reply_records(s, PERIOD, TZ, only_units=[])
+        nobody = load_reply_records(s, PERIOD, TZ, only_units=reply_unit_names(s, []))
     assert board == {ids[n] for n in "ABDG"}
     assert len(news) == 1  # naming a source takes all its posts, whatever their kind
     assert set(names) == {"南京市江宁区东山街道办事处", "东山街道"}

@@ -40,7 +40,7 @@ def test_monitors_admins_and_leaders_see_every_units_rows(
     assert data["total"]["median_hours"] == 39.0 and data["total"]["p90_hours"] == 168.6
     assert [u["label"] for u in data["by_unit"]] == ["区教育局", "东山街道", "秣陵街道",
                                                     "（未注明单位）"]
-    assert data["scope"] == {"unit": None}
+    assert data["scope"] == {"units": None}
     assert [t["label"] for t in data["by_topic"]][:2] == ["教育", "生态环境"]
 
 
@@ -51,7 +51,7 @@ def test_a_unit_user_sees_only_the_messages_its_unit_answered(
         posts: dict[str, int]) -> None:
     status, data = api(app, users[persona], **PERIOD)
     assert status == 200
-    assert data["scope"] == {"unit": unit}
+    assert data["scope"] == {"units": [unit]}
     assert [u["label"] for u in data["by_unit"]] == [unit]
     assert data["total"]["messages"] == messages
     assert all(s["unit"] == unit for s in data["slowest"])

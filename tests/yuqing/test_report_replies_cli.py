@@ -92,6 +92,6 @@ def test_bad_input_gets_a_chinese_usage_error(ctx: AppContext, db: Database) -> 
                           (["--preset", "someday"], "未知的时间段"),
                           (["--days", "x"], "逗号分隔"),
                           (["--days", "0"], "答复天数"),
-                          (["--unit", "nobody"], "未知的单位代码")):
+                          (["--unit", "nobody"], "未知的单位")):
         code, out = invoke(ctx, *args)
         assert code == 2 and message in out, (args, out)
