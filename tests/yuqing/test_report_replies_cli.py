@@ -86,6 +86,22 @@ def test_a_unit_and_a_source_narrow_the_report(ctx: AppContext, db: Database) ->
     assert json.loads(out.strip().splitlines()[-1])["total"]["messages"] == 3  # A, B, D (G is invalid)
 
 
+def test_user_applies_that_users_access_rule(ctx: AppContext, db: Database) -> None:
+    from webui.accounts import create_user
+
+    store_posts(db)
+    ctx.clock = lambda: NOW
+    create_user(db, "dongshan", "correct-horse-9", "unit", unit_code="jn-dongshan")
+    code, out = invoke(ctx, "--from", "2025-09-01", "--to", "2025-10-31", "--user", "dongshan",
+                       "--json")
+    assert code == 0, out
+    data = json.loads(out.strip().splitlines()[-1])
+    assert [u["label"] for u in data["by_unit"]] == ["东山街道"]
+    code, out = invoke(ctx, "--from", "2025-09-01", "--to", "2025-10-31", "--user", "dongshan",
+                       "--unit", "jn-edu")
+    assert code != 0 and "无权查看" in out
+
+
 def test_bad_input_gets_a_chinese_usage_error(ctx: AppContext, db: Database) -> None:
     ctx.clock = lambda: NOW
     for args, message in ((["--from", "2025-13-01"], "开始日期格式"),
