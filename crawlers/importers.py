@@ -22,10 +22,12 @@ FIELDS = [f for f in PostItem.__dataclass_fields__ if f not in ("extra",)]
 # Header names seen in exports, per field (compared after stripping and lower-casing).
 ALIASES: dict[str, tuple[str, ...]] = {
     "external_id": ("id", "编号", "工单号", "工单编号", "信件编号", "留言编号", "序号id", "mid"),
-    "title": ("标题", "主题", "留言标题", "信件标题", "subject"),
-    "text": ("内容", "正文", "诉求内容", "留言内容", "来电内容", "信件内容", "body", "content"),
+    "title": ("标题", "主题", "留言标题", "留言主题", "信件标题", "subject"),
+    "text": ("内容", "正文", "诉求内容", "留言内容", "留言详情", "来电内容", "信件内容", "body",
+             "content"),
     "url": ("链接", "网址", "原文链接", "link", "href"),
-    "author": ("作者", "发布者", "用户", "昵称", "来电人", "留言人", "user", "nickname"),
+    "author": ("作者", "发布者", "用户", "昵称", "来电人", "留言人", "留言用户", "user",
+               "nickname"),
     "author_followers": ("粉丝数", "粉丝", "followers"),
     "published_at": ("发布时间", "时间", "来电时间", "留言时间", "受理时间", "日期",
                      "time", "date", "created_at", "pubdate"),
@@ -34,9 +36,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "likes": ("点赞", "点赞数", "likes"),
     "place": ("地点", "区域", "所属区域", "属地", "地址", "事发地点", "location", "region"),
     "source_kind": ("类型", "渠道", "来源类型"),
-    "reply_text": ("回复", "回复内容", "办理结果", "答复内容", "reply"),
+    # 留言板 exports say 答复意见; 反对数 and other unknown columns stay under ``extra``
+    "reply_text": ("回复", "回复内容", "回复意见", "办理结果", "答复内容", "答复意见", "reply"),
     "reply_at": ("回复时间", "办结时间", "答复时间", "reply_time"),
-    "reply_unit": ("回复单位", "承办单位", "办理单位", "答复单位"),
+    "reply_unit": ("回复单位", "承办单位", "办理单位", "答复单位", "答复机构", "回复机构"),
     "source": ("source", "信息源"),
 }
 

@@ -36,11 +36,12 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.stats"] = stats
     init_security(app)
 
-    from webui import api, auth, cases, reports
+    from webui import api, auth, cases, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(replies.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.api_bp)
     _register_errors(app)

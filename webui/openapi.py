@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webui.queries import CaseFilter
+from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
 from webui.services import ActionInput, CorrectionInput
 
@@ -76,6 +77,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
                                          "responses": _ok("分组工单")}},
             **report_paths(),
+            **reply_paths(),
         },
     })
 

@@ -82,6 +82,18 @@ class IngestSettings(Strict):
     max_text_chars: int = Field(100_000, ge=1000)
 
 
+class ReportSettings(Strict):
+    # the N of "replied within N days" in the reply report (natural and working days)
+    reply_days: list[int] = Field(default_factory=lambda: [1, 3, 5, 10], min_length=1)
+
+    @field_validator("reply_days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= d <= 366 for d in value):
+            raise ValueError("答复天数应为 1–366 之间的整数")
+        return sorted(set(value))
+
+
 class AppSettings(Strict):
     database_url: str = ""
     search_url: str = ""
@@ -90,6 +102,7 @@ class AppSettings(Strict):
     web: WebSettings = WebSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
+    reports: ReportSettings = ReportSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -18,4 +18,5 @@ def build_web(app: AppContext, **config: object) -> Flask:
                       stats=lambda: stats(app), YUQING_TOPICS=topics,
                       YUQING_TIMEZONE=app.settings.app.timezone,
                       YUQING_SLA=Policy.from_settings(app.settings).sla,
+                      YUQING_REPLY_DAYS=app.settings.app.reports.reply_days,
                       YUQING_CLOCK=app.now, **config)
