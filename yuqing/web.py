@@ -12,6 +12,9 @@ from yuqing.settings import ensure_secret_key
 
 def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
+    web = app.settings.app.web
+    defaults: dict[str, object] = {
+        "YUQING_TOPICS": topics, "YUQING_TIMEZONE": app.settings.app.timezone,
+        "YUQING_SECURE_COOKIE": web.secure_cookie, "YUQING_PROXY_HOPS": web.proxy_hops}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), YUQING_TOPICS=topics,
-                      YUQING_TIMEZONE=app.settings.app.timezone, **config)
+                      stats=lambda: stats(app), **{**defaults, **config})
