@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from store import Database, LoginThrottle
+from store.search import open_index
 from tests.webui.browser import serve
 from tests.webui.conftest import PASSWORD, Browser, csrf_of
 from webui.accounts import LOGIN_REFUSED, LoginRefused, authenticate, set_password
@@ -175,13 +177,36 @@ def test_the_database_and_the_secret_key_are_created_private(tmp_path: Path,
     old = os.umask(0o022)  # a common umask: files would be world-readable by default
     try:
         db = Database(f"sqlite:///{tmp_path / 'fresh' / 'yuqing.db'}")
-        with db.engine.connect():
-            pass
+        with db.engine.begin() as conn:  # a write, so the -wal and -shm files exist too
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
         db.dispose()
+        index = open_index(f"fts5://{tmp_path / 'fresh' / 'search.db'}")
+        index.count_all()
+        index.close()
         home = tmp_path / "home"
         settings = ctx.settings.model_copy(update={"home": home})
         ensure_secret_key(settings)
     finally:
         os.umask(old)
-    assert (tmp_path / "fresh" / "yuqing.db").stat().st_mode & 0o777 == 0o600
+    for made in (tmp_path / "fresh").iterdir():
+        assert made.stat().st_mode & 0o777 == 0o600, made.name
+    assert {p.name for p in (tmp_path / "fresh").iterdir()} >= {"yuqing.db", "search.db"}
     assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_nobody_can_lock_the_admin_out(db: Database, users: dict[str, str]) -> None:
+    for n in range(3 * FREE_TRIES):  # a flood from the attacker's address…
+        with pytest.raises(LoginRefused):
+            authenticate(db, "admin", f"guess-{n}", client="203.0.113.9", now=T0)
+    # …leaves the admin signing in from anywhere else
+    assert authenticate(db, "admin", PASSWORD, client="10.0.0.1", now=T0).username == "admin"
+
+
+def test_a_session_ends_when_its_lifetime_is_over(db: Database, users: dict[str, str]) -> None:
+    from webui.accounts import SESSION_LIFETIME, session_viewer, start_session
+
+    viewer = authenticate(db, "leader", PASSWORD, client="10.0.0.1", now=T0)
+    sid = start_session(db, viewer.user_id, now=T0)
+    assert session_viewer(db, sid, now=T0 + SESSION_LIFETIME - timedelta(seconds=1))
+    assert session_viewer(db, sid, now=T0 + SESSION_LIFETIME) is None
+    assert session_viewer(db, "forged-session-id", now=T0) is None
