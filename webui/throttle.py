@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from store import Database, LoginThrottle
@@ -83,10 +83,3 @@ def unblock(db: Database, username: str) -> int:
         return s.execute(delete(LoginThrottle).where(LoginThrottle.username == username[:64])
                          ).rowcount
 
-
-def blocked(db: Database, username: str, client: str, now: datetime) -> bool:
-    name, addr = _key(username, client)
-    with db.session() as s:
-        until = s.scalar(select(LoginThrottle.blocked_until).where(
-            LoginThrottle.username == name, LoginThrottle.client == addr))
-        return until is not None and until > now

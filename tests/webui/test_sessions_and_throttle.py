@@ -163,8 +163,12 @@ def test_the_secure_cookie_setting_is_read_from_settings_yaml(tmp_path: Path,
                                                              database_url: str) -> None:
     from tests.conftest import make_settings
 
-    settings = make_settings(tmp_path / "inst", database_url,
-                             settings={"web": {"secure_cookie": "always", "proxy_hops": 1}})
+    home = tmp_path / "inst"
+    home.mkdir()
+    (home / "settings.yaml").write_text("web:\n  secure_cookie: always\n  proxy_hops: 1\n",
+                                        encoding="utf-8")
+    settings = make_settings(home, database_url)
+    assert settings.app.web.proxy_hops == 1
     app = AppContext(settings=settings)
     try:
         assert "Secure" in _cookie_flags(build_web(app, TESTING=True))
