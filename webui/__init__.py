@@ -22,7 +22,9 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
                stats: Any = None, **config: Any) -> Flask:
     """Build the console. Nothing here runs at import time; tests build as many as they like.
 
-    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics.
+    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics,
+    ``YUQING_SECURE_COOKIE`` (auto/always/never) and ``YUQING_PROXY_HOPS`` (trusted proxies)
+    are the cookie and proxy settings described in webui/security.py.
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,

@@ -102,8 +102,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 def init_security(app: Flask) -> None:
     hops = int(app.config.get("YUQING_PROXY_HOPS", 0))
     if hops:  # trust X-Forwarded-For/-Proto from exactly this many proxies in front of us
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
-                                x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops,  # type: ignore[method-assign]
+                                x_proto=hops)
     app.session_interface = _SessionInterface()
     app.before_request(_load_viewer)
     app.after_request(_headers)
