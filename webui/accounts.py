@@ -116,17 +116,19 @@ def set_active(db: Database, username: str, active: bool) -> None:
 
     The last active admin cannot be disabled: nobody could administer the instance.
     """
+    active_admins = select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True))
     with db.session() as s:
         user = _user(s, username)
-        if not active and user.active and user.role == Role.ADMIN:
-            admins = s.scalar(select(func.count()).select_from(User).where(
-                User.role == Role.ADMIN.value, User.active.is_(True)))
-            if (admins or 0) <= 1:
-                raise AccountError("不能停用最后一个启用的系统管理员")
+        guard = not active and user.role == Role.ADMIN
+        if guard:  # PostgreSQL: lock the admins so two concurrent disables cannot both pass
+            s.scalars(active_admins.with_for_update()).all()
         user.active = active
         if not active:
             user.api_token_hash = None
             s.execute(delete(UserSession).where(UserSession.user_id == user.id))
+        s.flush()  # counted after our own write (SQLite serializes writers from here on)
+        if guard and not s.scalar(select(func.count()).select_from(active_admins.subquery())):
+            raise AccountError("不能停用最后一个启用的系统管理员")
 
 
 def revoke_token(db: Database, username: str) -> bool:

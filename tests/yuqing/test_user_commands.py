@@ -96,8 +96,12 @@ def test_tokens_are_revoked_and_disabled_users_are_out(ctx: AppContext) -> None:
     assert runner.invoke(user_group, ["enable", "g"], obj=ctx).exit_code == 0
     assert _signs_in(build_web(ctx, TESTING=True).test_client(), "g", "long-enough")
 
+    runner.invoke(user_group, ["add", "root2", "--role", "admin", "--password-stdin"],
+                  obj=ctx, input="long-enough\n")
+    assert runner.invoke(user_group, ["disable", "root2"], obj=ctx).exit_code == 0
     last = runner.invoke(user_group, ["disable", "root"], obj=ctx)
     assert last.exit_code != 0 and "最后一个" in last.output
+    assert _signs_in(build_web(ctx, TESTING=True).test_client(), "root", "long-enough")
 
 
 def _signs_in(client: FlaskClient, username: str, password: str) -> bool:
