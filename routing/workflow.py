@@ -245,13 +245,19 @@ def allowed_actions(case: Case, actor: Actor, *, now: datetime | None = None,
 
 
 def visible_cases(actor: Actor) -> Select[tuple[Case]]:
-    """Authorization in the query: unit users see only cases assigned to their unit."""
+    """Authorization in the query: unit users see only cases their unit is assigned to now.
+
+    A unit whose assignment ended (reassigned away, removed, or returned by itself) no longer
+    sees the case at all: it must never read what happens after it left, and the case's
+    history stays with the monitors (README, "Who sees which case").
+    """
     query = select(Case)
     if actor.role == Role.UNIT:
         if actor.unit_id is None:
             return query.where(false())
         query = query.where(exists().where(Assignment.case_id == Case.id,
-                                           Assignment.unit_id == actor.unit_id))
+                                           Assignment.unit_id == actor.unit_id,
+                                           Assignment.active.is_(True)))
     return query
 
 

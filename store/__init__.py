@@ -13,6 +13,7 @@ from store.models import (
     Event,
     Feedback,
     Jurisdiction,
+    LoginThrottle,
     Notice,
     Notification,
     Post,
@@ -22,11 +23,12 @@ from store.models import (
     SourceRun,
     Unit,
     User,
+    UserSession,
     utcnow,
 )
 
 __all__ = [
     "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
-    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "Notice", "Notification", "Post",
-    "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "utcnow",
+    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
+    "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
 ]

@@ -116,10 +116,36 @@ class User(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     api_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     unit: Mapped[Unit | None] = relationship()
+
+
+class UserSession(Base):
+    """A signed-in browser: the cookie carries a random id, only its hash is stored here.
+
+    Deleting the row ends the session at once (logout, password change, disabled user).
+    """
+
+    __tablename__ = "user_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per (user name as typed, client address): backoff, never an account lock.
+
+    Names that do not exist are counted the same way, so throttling reveals nothing.
+    """
+
+    __tablename__ = "login_throttles"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # claimed since the last success
+    strikes: Mapped[int] = mapped_column(Integer, default=0)  # blocks so far: the backoff step
+    blocked_until: Mapped[datetime | None]
+    last_try_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Source(Base):

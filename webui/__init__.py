@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from routing.reports import PeriodError
 from store import Database
 from store.search import SearchIndex
+from webui.accounts import SESSION_LIFETIME
 from webui.security import init_security, is_api_request
 from webui.services import CorrectionError, NotFound
 from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, workflow
@@ -22,12 +23,14 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
                stats: Any = None, **config: Any) -> Flask:
     """Build the console. Nothing here runs at import time; tests build as many as they like.
 
-    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics.
+    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics,
+    ``YUQING_SECURE_COOKIE`` (auto/always/never) and ``YUQING_PROXY_HOPS`` (trusted proxies)
+    are the cookie and proxy settings described in webui/security.py.
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="yuqing_session",
-                      PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+                      PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
                       MAX_CONTENT_LENGTH=1_000_000, JSON_AS_ASCII=False, **config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Users, passwords, login throttling and API tokens (services; the views and the CLI call these)."""
+"""Users, passwords, sign-in, sessions and API tokens (services; the views and the CLI call these)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from store import Database, Role, Unit, User, utcnow
+from store import Database, Role, Unit, User, UserSession, utcnow
+from webui import throttle
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
 MIN_PASSWORD_CHARS = 8
+SESSION_LIFETIME = timedelta(hours=12)
+# One answer for a wrong password, an unknown or disabled user and a throttled client: which
+# of them it was must not be learnable from the answer.
+LOGIN_REFUSED = "用户名或密码错误，或尝试过于频繁，请稍后再试"
 TOKEN_PREFIX = "yq_"
 ROLE_LABELS = {Role.ADMIN: "系统管理员", Role.MONITOR: "舆情监测（宣传部、网信办）",
                Role.UNIT: "承办单位", Role.LEADER: "领导"}
@@ -23,6 +27,14 @@ ROLE_LABELS = {Role.ADMIN: "系统管理员", Role.MONITOR: "舆情监测（宣�
 
 class AccountError(Exception):
     """A refused account operation; the message is Chinese and safe to show."""
+
+
+class LoginRefused(AccountError):
+    """A refused sign-in; ``reason`` (password/unknown/throttled) is for logs, never for users."""
+
+    def __init__(self, reason: str):
+        super().__init__(LOGIN_REFUSED)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -75,31 +87,64 @@ def create_user(db: Database, username: str, password: str, role: str, *,
                 raise AccountError(f"未知的单位代码 {unit_code!r}")
         user = User(username=username, display_name=display_name or username,
                     password_hash=generate_password_hash(password), role=role_value.value,
-                    unit_id=unit_id, active=True, failed_logins=0)
+                    unit_id=unit_id, active=True)
         s.add(user)
         s.flush()
         return user
 
 
+def _user(s: Session, username: str) -> User:
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"用户 {username} 不存在")
+    return user
+
+
 def set_password(db: Database, username: str, password: str) -> None:
+    """New password; every session of the user ends (whoever knew the old one is out)."""
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
     with db.session() as s:
-        user = s.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise AccountError(f"用户 {username} 不存在")
+        user = _user(s, username)
         user.password_hash = generate_password_hash(password)
-        user.failed_logins, user.locked_until = 0, None
+        s.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    throttle.unblock(db, username)
+
+
+def set_active(db: Database, username: str, active: bool) -> None:
+    """Disable (ending its sessions and revoking its token) or enable a user.
+
+    The last active admin cannot be disabled: nobody could administer the instance.
+    """
+    active_admins = select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True))
+    with db.session() as s:
+        user = _user(s, username)
+        guard = not active and user.role == Role.ADMIN
+        if guard:  # PostgreSQL: lock the admins so two concurrent disables cannot both pass
+            s.scalars(active_admins.with_for_update()).all()
+        user.active = active
+        if not active:
+            user.api_token_hash = None
+            s.execute(delete(UserSession).where(UserSession.user_id == user.id))
+        s.flush()  # counted after our own write (SQLite serializes writers from here on)
+        if guard and not s.scalar(select(func.count()).select_from(active_admins.subquery())):
+            raise AccountError("不能停用最后一个启用的系统管理员")
+
+
+def revoke_token(db: Database, username: str) -> bool:
+    """Revoke the user's API token; False when there was none."""
+    with db.session() as s:
+        user = _user(s, username)
+        had = user.api_token_hash is not None
+        user.api_token_hash = None
+        return had
 
 
 def issue_token(db: Database, username: str) -> str:
     """A new API token for the user (replacing the old one); only its hash is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.session() as s:
-        user = s.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise AccountError(f"用户 {username} 不存在")
-        user.api_token_hash = hash_token(token)
+        _user(s, username).api_token_hash = hash_token(token)
     return token
 
 
@@ -112,36 +157,55 @@ def user_for_token(db: Database, token: str) -> Viewer | None:
         return Viewer.of(user) if user else None
 
 
-def load_viewer(db: Database, user_id: int) -> Viewer | None:
+def start_session(db: Database, user_id: int, now: datetime | None = None) -> str:
+    """A new server-side session; returns the id the cookie carries (only its hash is kept)."""
+    now = now or utcnow()
+    sid = secrets.token_urlsafe(32)
     with db.session() as s:
-        user = s.get(User, user_id)
-        return Viewer.of(user) if user and user.active else None
+        s.execute(delete(UserSession).where(UserSession.expires_at <= now))
+        s.add(UserSession(id_hash=hash_token(sid), user_id=user_id, created_at=now,
+                          expires_at=now + SESSION_LIFETIME))
+    return sid
 
 
-def authenticate(db: Database, username: str, password: str,
-                 now: datetime | None = None) -> Viewer:
-    """Check a login; count failures and lock the account for a while after too many."""
+def session_viewer(db: Database, sid: str, now: datetime | None = None) -> Viewer | None:
+    """Who holds this session id, if the session still exists and the user is active."""
     now = now or utcnow()
     with db.session() as s:
-        user = s.scalar(select(User).where(User.username == username.strip()))
+        user = s.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
+            UserSession.id_hash == hash_token(sid), UserSession.expires_at > now,
+            User.active.is_(True)))
+        return Viewer.of(user) if user else None
+
+
+def end_session(db: Database, sid: str) -> None:
+    with db.session() as s:
+        s.execute(delete(UserSession).where(UserSession.id_hash == hash_token(sid)))
+
+
+def authenticate(db: Database, username: str, password: str, client: str = "",
+                 now: datetime | None = None) -> Viewer:
+    """Check a sign-in from ``client`` (its address); raise LoginRefused, always alike.
+
+    A try is claimed from the throttle before the password is checked, so concurrent guesses
+    never get more tries than the throttle allows (see webui/throttle.py).
+    """
+    now = now or utcnow()
+    username = username.strip()[:64]
+    if not throttle.claim_try(db, username, client, now):
+        # No hash here: a refusal while throttled costs the server nothing, and its speed
+        # tells nothing about the account (unknown names are throttled the same way).
+        raise LoginRefused("throttled")
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
-            # Same message as a wrong password: do not reveal which user names exist.
             check_password_hash(_dummy_hash(), password)
-            raise AccountError("用户名或密码错误")
-        if user.locked_until and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            raise AccountError(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试")
+            raise LoginRefused("unknown")
         if not check_password_hash(user.password_hash, password):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
-                s.commit()
-                raise AccountError(f"登录失败次数过多，账户已锁定 {LOCK_MINUTES} 分钟")
-            s.commit()
-            raise AccountError("用户名或密码错误")
-        user.failed_logins, user.locked_until = 0, None
-        return Viewer.of(user)
+            raise LoginRefused("password")
+        viewer = Viewer.of(user)
+    throttle.forget(db, username, client, now)
+    return viewer
 
 
 @cache

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from store import Role
-from webui.accounts import AccountError, authenticate
+from webui.accounts import LoginRefused, authenticate, end_session, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -31,20 +31,25 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "")[:64]
         password = request.form.get("password", "")[:256]
+        db = current_app.extensions["yuqing.db"]
         try:
-            viewer = authenticate(current_app.extensions["yuqing.db"], username, password)
-        except AccountError as exc:
+            viewer = authenticate(db, username, password, client=request.remote_addr or "")
+        except LoginRefused as exc:
+            current_app.logger.warning("sign-in refused (%s) for %r from %s", exc.reason,
+                                       username, request.remote_addr)
             error = str(exc)
         else:
             session.clear()  # a fresh session on sign-in: no fixation
             session.permanent = True
-            session["uid"] = viewer.user_id
+            session["sid"] = start_session(db, viewer.user_id)
             return redirect(_safe_next(request.args.get("next")) or home_for(viewer.role))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    if "sid" in session:  # ended on the server: a copy of the cookie is worthless from now on
+        end_session(current_app.extensions["yuqing.db"], str(session["sid"]))
     session.clear()
     return redirect(url_for("auth.login"))
 

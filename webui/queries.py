@@ -69,7 +69,8 @@ def visible_cases(viewer: Viewer) -> Select[tuple[Case]]:
     query = select(Case)
     if viewer.role == Role.UNIT:
         mine = exists().where(Assignment.case_id == Case.id,
-                              Assignment.unit_id == (viewer.unit_id or -1))
+                              Assignment.unit_id == (viewer.unit_id or -1),
+                              Assignment.active.is_(True))
         query = query.where(mine)
     return query
 

@@ -8,10 +8,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from store import Role
-from webui.accounts import Viewer, load_viewer, user_for_token
+from webui.accounts import Viewer, session_viewer, user_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -50,8 +63,9 @@ def _load_viewer() -> None:
         g.token_auth = g.viewer is not None
         if g.viewer is None:
             return
-    elif "uid" in session:
-        g.viewer = load_viewer(db, session["uid"])
+    elif "sid" in session:
+        # Checked on every request: logout, a new password or a disabled user end it at once.
+        g.viewer = session_viewer(db, str(session["sid"]))
         if g.viewer is None:
             session.clear()
     if request.method in SAFE_METHODS or g.token_auth:
@@ -72,7 +86,25 @@ def _headers(response: Any) -> Any:
     return response
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """The cookie gets ``Secure`` per YUQING_SECURE_COOKIE: always, never, or auto (= when
+    this request came over HTTPS, as seen directly or through YUQING_PROXY_HOPS proxies)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        mode = app.config.get("YUQING_SECURE_COOKIE", "auto")
+        if mode == "always":
+            return True
+        if mode == "never":
+            return False
+        return has_request_context() and request.is_secure
+
+
 def init_security(app: Flask) -> None:
+    hops = int(app.config.get("YUQING_PROXY_HOPS", 0))
+    if hops:  # trust X-Forwarded-For/-Proto from exactly this many proxies in front of us
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops,  # type: ignore[method-assign]
+                                x_proto=hops)
+    app.session_interface = _SessionInterface()
     app.before_request(_load_viewer)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

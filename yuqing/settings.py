@@ -68,6 +68,8 @@ class WebSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8600, ge=1, le=65535)
     threads: int = Field(8, ge=1, le=256)
+    secure_cookie: Literal["auto", "always", "never"] = "auto"
+    proxy_hops: int = Field(0, ge=0, le=5)
 
 
 class SchedulerSettings(Strict):
@@ -587,6 +589,11 @@ def ensure_secret_key(settings: Settings) -> str:
         return path.read_text(encoding="utf-8").strip()
     settings.home.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    path.write_text(key, encoding="utf-8")
-    path.chmod(0o600)
+    # Created 0600 in one step: no moment where another local user could read it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process just made it: use theirs
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key)
     return key

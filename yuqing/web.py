@@ -13,10 +13,12 @@ from yuqing.settings import ensure_secret_key
 
 def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
+    web = app.settings.app.web
     # reports compute deadlines with the configured SLA and read "now" from the app's clock
+    defaults: dict[str, object] = {
+        "YUQING_TOPICS": topics, "YUQING_TIMEZONE": app.settings.app.timezone,
+        "YUQING_SECURE_COOKIE": web.secure_cookie, "YUQING_PROXY_HOPS": web.proxy_hops,
+        "YUQING_SLA": Policy.from_settings(app.settings).sla,
+        "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days, "YUQING_CLOCK": app.now}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), YUQING_TOPICS=topics,
-                      YUQING_TIMEZONE=app.settings.app.timezone,
-                      YUQING_SLA=Policy.from_settings(app.settings).sla,
-                      YUQING_REPLY_DAYS=app.settings.app.reports.reply_days,
-                      YUQING_CLOCK=app.now, **config)
+                      stats=lambda: stats(app), **{**defaults, **config})

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from store.db import private_file
 from store.search.analyzer import WordTokenizer, default_words, gram_tokens, parse_query
 from store.search.base import CountField, IndexDoc, SearchQuery, SearchResult
 
@@ -69,7 +70,7 @@ class FTS5Index:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
                                    isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")

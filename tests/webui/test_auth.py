@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Flask
 from sqlalchemy import select
 
-from store import Database, User
+from store import Database, LoginThrottle, User
 from tests.webui.conftest import PASSWORD, Browser, csrf_of
-from webui.accounts import MAX_FAILED_LOGINS
+from webui.accounts import LOGIN_REFUSED
+from webui.throttle import FREE_TRIES
 
 
-def _attempt(app: Flask, username: str, password: str, **query: str):  # type: ignore[no-untyped-def]
+def _attempt(app: Flask, username: str, password: str,  # type: ignore[no-untyped-def]
+             remote: str = "127.0.0.1", **query: str):
     client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
     token = csrf_of(client.get("/login").get_data(as_text=True))
     url = "/login" + (f"?next={query['next']}" if "next" in query else "")
     return client, client.post(url, data={"username": username, "password": password,
@@ -44,16 +48,32 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
     assert "用户名或密码错误" in unknown.get_data(as_text=True)
 
 
-def test_too_many_failures_lock_the_account_even_for_the_right_password(
+def test_a_throttled_client_gets_the_answer_an_unknown_user_gets_and_others_still_sign_in(
         app: Flask, users: dict[str, str], db: Database) -> None:
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(FREE_TRIES):
         _attempt(app, "monitor", "guess-guess")
-    _, r = _attempt(app, "monitor", PASSWORD)
-    assert r.status_code == 401 and "已锁定" in r.get_data(as_text=True)
-    with db.session() as s:
-        assert s.scalar(select(User.locked_until).where(User.username == "monitor"))
-    _, other = _attempt(app, "leader", PASSWORD)  # only that account is locked
+        _attempt(app, "nobody", "guess-guess")
+    _, throttled = _attempt(app, "monitor", PASSWORD)  # the right password, too late
+    _, unknown = _attempt(app, "no-such-user", "guess-guess")
+    _, unknown_throttled = _attempt(app, "nobody", "guess-guess")
+    assert throttled.status_code == unknown.status_code == unknown_throttled.status_code == 401
+    assert (_message(throttled) == _message(unknown) == _message(unknown_throttled)
+            == LOGIN_REFUSED)
+    with db.session() as s:  # unknown names are throttled exactly like real ones
+        blocked = {n: until for n, until in s.execute(
+            select(LoginThrottle.username, LoginThrottle.blocked_until))}
+    assert blocked["monitor"] and blocked["nobody"]
+    # not an account lock: the same account from another address, and other accounts, sign in
+    _, elsewhere = _attempt(app, "monitor", PASSWORD, remote="10.1.2.3")
+    assert elsewhere.status_code == 302
+    _, other = _attempt(app, "leader", PASSWORD)
     assert other.status_code == 302
+
+
+def _message(response) -> str:  # type: ignore[no-untyped-def]
+    found = re.search(r'id="login-error">([^<]+)<', response.get_data(as_text=True))
+    assert found, response.get_data(as_text=True)
+    return found.group(1).strip()
 
 
 def test_a_login_without_the_csrf_token_is_refused(app: Flask, users: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.webui.conftest import Browser
 
@@ -114,3 +115,50 @@ def test_malformed_json_bodies_get_400_not_a_crash(login: Callable[[str], Browse
     assert r.status_code == 400 and "http" in r.get_json()["error"]
     r = monitor.post_json("/api/v1/cases/bulk", {"action": "dismiss", "ids": "1"})
     assert r.status_code == 400 and "ids" in r.get_json()["error"]
+
+
+def _sees(b: Browser, token_client: FlaskClient, token: str, case_id: int) -> set[str]:
+    """Every way a unit reads a case; the names of those that showed it."""
+    auth = {"Authorization": f"Bearer {token}"}
+    my = b.get("/api/v1/my-cases").get_json()
+    ways = {
+        "page": b.get(f"/cases/{case_id}").status_code == 200,
+        "api": b.get(f"/api/v1/cases/{case_id}").status_code == 200,
+        "token": token_client.get(f"/api/v1/cases/{case_id}", headers=auth).status_code == 200,
+        "list": case_id in {c["id"] for c in b.get("/api/v1/cases").get_json()["cases"]},
+        "my": case_id in {c["id"] for buckets in my.values() for cases in buckets.values()
+                          for c in cases},
+    }
+    return {name for name, shown in ways.items() if shown}
+
+
+ALL_WAYS = {"page", "api", "token", "list", "my"}
+
+
+def test_a_unit_stops_seeing_a_case_once_it_is_reassigned_away(
+        login: Callable[[str], Browser], make_case: Callable[..., int], app: Flask,
+        users: dict[str, str]) -> None:
+    case_id = make_case("东山街道路灯不亮", lead="jn-dongshan", state="dispatched")
+    monitor, street, dept = login("monitor"), login("street"), login("dept")
+    token_client = app.test_client()
+    assert _sees(street, token_client, users["street"], case_id) == ALL_WAYS
+    r = monitor.post_json(f"/api/v1/cases/{case_id}/actions/reassign",
+                          {"lead": "jn-edu", "note": "属教育局职责"})
+    assert r.status_code == 200, r.get_json()
+    assert _sees(street, token_client, users["street"], case_id) == set()
+    assert _sees(dept, token_client, users["dept"], case_id) == ALL_WAYS
+    # nor can it act on it any more
+    assert street.post_json(f"/api/v1/cases/{case_id}/actions/sign", {}).status_code == 404
+
+
+def test_a_unit_that_returns_a_case_no_longer_sees_it(
+        login: Callable[[str], Browser], make_case: Callable[..., int], app: Flask,
+        users: dict[str, str]) -> None:
+    case_id = make_case("某小学乱收费", topic="education", lead="jn-edu",
+                        co=("jn-dongshan",), state="dispatched")
+    street, dept = login("street"), login("dept")
+    token_client = app.test_client()
+    r = street.post_json(f"/api/v1/cases/{case_id}/actions/return", {"note": "不属本街道"})
+    assert r.status_code == 200, r.get_json()
+    assert _sees(street, token_client, users["street"], case_id) == set()
+    assert _sees(dept, token_client, users["dept"], case_id) == ALL_WAYS
