@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from flask import Flask, g, jsonify, render_template
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from routing.reports import PeriodError
 from store import Database
 from store.search import SearchIndex
 from webui.security import init_security, is_api_request
@@ -18,10 +20,12 @@ from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, wor
 
 
 def create_app(db: Database, index: SearchIndex | None, secret_key: str,
-               stats: Any = None, **config: Any) -> Flask:
+               stats: Any = None, clock: Callable[[], datetime] | None = None,
+               **config: Any) -> Flask:
     """Build the console. Nothing here runs at import time; tests build as many as they like.
 
     ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics.
+    ``clock`` is "now" for pages that compute periods (tests pass a fixed one).
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
@@ -33,13 +37,16 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.db"] = db
     app.extensions["yuqing.index"] = index
     app.extensions["yuqing.stats"] = stats
+    app.extensions["yuqing.clock"] = clock
     init_security(app)
 
-    from webui import api, auth, cases
+    from webui import api, auth, cases, dashboard
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -87,6 +94,8 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction):
             status, message = 404, str(exc)
+        elif isinstance(exc, PeriodError):
+            status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
         if is_api_request():
@@ -94,7 +103,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-                UnknownAction):
+                UnknownAction, PeriodError):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

@@ -13,5 +13,7 @@ from yuqing.settings import ensure_secret_key
 def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), YUQING_TOPICS=topics,
-                      YUQING_TIMEZONE=app.settings.app.timezone, **config)
+                      stats=lambda: stats(app), clock=app.clock, YUQING_TOPICS=topics,
+                      YUQING_TIMEZONE=app.settings.app.timezone,
+                      YUQING_HOME_PLACE=app.settings.jurisdictions.home.code,
+                      YUQING_MAP_DIR=str(app.settings.home / "map"), **config)
