@@ -78,6 +78,15 @@ def _area(ring: list[list[float]]) -> float:
     return 0.5 * sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:] + ring[:1], strict=True))
 
 
+def _centroid(ring: list[list[float]]) -> list[float]:
+    """Where the street's name is drawn: the centroid of its (largest) polygon."""
+    a = _area(ring)
+    pairs = list(zip(ring, ring[1:] + ring[:1], strict=True))
+    cx = sum((p[0] + q[0]) * (p[0] * q[1] - q[0] * p[1]) for p, q in pairs) / (6 * a)
+    cy = sum((p[1] + q[1]) * (p[0] * q[1] - q[0] * p[1]) for p, q in pairs) / (6 * a)
+    return [round(cx, 4), round(cy, 4)]
+
+
 def clip(subject: list[list[float]], convex: list[list[float]]) -> list[list[float]]:
     """Sutherland–Hodgman: a (possibly concave) ring clipped by a convex ring."""
     if _area(convex) < 0:
@@ -142,7 +151,7 @@ def build(config: Path = DEFAULT_CONFIG, vendor: Path = VENDOR_MAP) -> dict[str,
                     else {"type": "MultiPolygon", "coordinates": rings})
         features.append({"type": "Feature", "id": code,
                          "properties": {"name": children[code], "code": code,
-                                        "cp": list(SEATS[code])},
+                                        "cp": _centroid(max(parts, key=lambda p: abs(_area(p))))},
                          "geometry": geometry})
     return {"type": "FeatureCollection", "name": home["name"],
             "yuqing": {"code": home["code"], "level": "township", "schematic": True,

@@ -63,13 +63,13 @@ def seed(db: Database) -> dict[str, int]:
         post("water", at(9), weibo, "negative", "environment", "320115001002", 100, ["停水", "小区"])
         post("water", at(9, 23), weibo, "negative", "environment", "320115001", 100, ["停水"])
         post("water", at(15), news, "neutral", "environment", "320115011", 0, ["停水", "物业"])
-        post("road", at(12), news, "neutral", "transport", "320114", 0, ["积水"])
+        post("road", at(12), news, "neutral", "traffic", "320114", 0, ["积水"])
         post("school", at(13), news, "positive", "education", None, 0, ["食堂"])
         post("school", at(14), weibo, "negative", "education", "320115011", 0, ["食堂"])
         # the week before: water 1 (heat 1.0), road 2 (heat 2.0)
         post("water", at(3), weibo, "negative", "environment", None)
-        post("road", at(4), news, "neutral", "transport", None)
-        post("road", at(5), news, "neutral", "transport", None)
+        post("road", at(4), news, "neutral", "traffic", None)
+        post("road", at(5), news, "neutral", "traffic", None)
         cases = [Case(event_id=events["water"].id, title="东山街道小区停水", state="dispatched",
                       place_code="320115001", due_sign_at=NOW - timedelta(hours=2)),
                  Case(event_id=events["road"].id, title="秣陵道路积水", state="acknowledged",
@@ -144,7 +144,7 @@ def test_figures_volume_hot_events_map_words_and_cases(
     assert moods == {"negative": 3, "neutral": 2, "positive": 1}
     assert [(t["key"], t["count"]) for t in data["topics"]] == [("environment", 3),
                                                                  ("education", 2),
-                                                                 ("transport", 1)]
+                                                                 ("traffic", 1)]
     places = {p["name"]: p["count"] for p in data["places"]}
     assert places == {"东山街道": 2, "秣陵街道": 2, "雨花台区": 1, "未定位": 1}
     hot = [(h["title"], h["heat"], h["previous_heat"], h["trend"]) for h in data["hot_events"]]

@@ -112,7 +112,7 @@
     try {
       chart("chart-words", {
         tooltip: {formatter: "{b}：{c} 条"},
-        series: [{type: "wordCloud", shape: "circle", gridSize: 6, sizeRange: [12, 40],
+        series: [{type: "wordCloud", shape: "circle", gridSize: 6, sizeRange: [14, 48],
                   rotationRange: [0, 0], width: "100%", height: "100%", drawOutOfBound: false,
                   textStyle: {fontFamily: font + ", sans-serif", color: function (p) {
                     return palette[p.dataIndex % palette.length]; }},
@@ -138,7 +138,9 @@
         var metric = select.value;
         var rows = data.map.streets.map(function (s) { return {name: s.name, value: s[metric]}; });
         var top = Math.max.apply(null, rows.map(function (r) { return r.value; }).concat([1]));
-        c.setOption({
+        c.setOption({  // notMerge: repeat the font, or labels fall back to a font without CJK
+          animation: false,
+          textStyle: {fontFamily: font + ", sans-serif"},
           tooltip: {trigger: "item", formatter: function (p) {
             var s = data.map.streets.filter(function (x) { return x.name === p.name; })[0];
             return s ? s.name + "<br>信息 " + s.posts + " 条，在办工单 " + s.open_cases + " 件" : p.name;
@@ -146,7 +148,9 @@
           visualMap: {min: 0, max: top, left: 0, bottom: 0, text: ["多", "少"],
                       calculable: false, inRange: {color: ["#fdf2f2", "#c62828"]}},
           series: [{type: "map", map: "dashboard-streets", data: rows, roam: false,
-                    label: {show: true, fontSize: 10}, emphasis: {label: {show: true}}}]
+                    layoutCenter: ["55%", "50%"], layoutSize: "95%",
+                    label: {show: true, fontSize: 11, color: "#333"},
+                    emphasis: {label: {show: true}}}]
         }, true);
       }
       select.addEventListener("change", draw);
@@ -165,7 +169,10 @@
     root.setAttribute("data-drawn", "1");
   }
 
-  var ready = document.fonts ? document.fonts.load("12px '" + font + "'", "信息量走势街道") :
+  // The shipped font comes in unicode-range slices: load every slice the canvas will need
+  // (all names in the data, plus the charts' own labels), or glyphs render as empty boxes.
+  var glyphs = island.textContent + "多少信息数条件未超时在办工单街道";
+  var ready = document.fonts ? document.fonts.load("12px '" + font + "'", glyphs) :
     Promise.resolve();
   ready.catch(function () { return null; }).then(drawAll);
   window.addEventListener("resize", function () {
