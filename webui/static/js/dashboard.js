@@ -55,7 +55,7 @@
       xAxis: {type: "category", data: block.buckets},
       yAxis: {type: "value", minInterval: 1},
       series: block.series.map(function (s) {
-        return {type: "bar", stack: "all", name: s.name, data: s.data,
+        return {type: "bar", stack: "all", name: s.name, data: s.data, barMaxWidth: 48,
                 itemStyle: colors && colors[s.key] ? {color: colors[s.key]} : undefined};
       })
     });
@@ -69,7 +69,7 @@
       xAxis: {type: "value", minInterval: 1},
       yAxis: {type: "category", data: top.map(function (r) { return r.name; }),
               axisLabel: {width: 100, overflow: "truncate"}},
-      series: [{type: "bar", name: name, data: top.map(function (r) { return r.count; }),
+      series: [{type: "bar", name: name, barMaxWidth: 28, data: top.map(function (r) { return r.count; }),
                 label: {show: true, position: "right"}}]
     });
   }
