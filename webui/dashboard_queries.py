@@ -139,7 +139,7 @@ def dashboard(session: Session, period: Period, tz: tzinfo, now: datetime, home_
     latest = sorted(posts, key=lambda p: p[1], reverse=True)[:WORDS_FROM_POSTS]
     keyword_rows = session.execute(select(Post.keywords).where(
         Post.id.in_([p[0] for p in latest]))).scalars() if latest else []
-    words = figures.word_weights(keyword_rows)
+    words = figures.word_weights(keyword_rows, exclude=_own_names(places, home_code))
 
     prev_lo, prev_hi = period.previous().bounds(tz)
     previous_total = session.scalar(select(func.count(Post.id))
@@ -164,6 +164,13 @@ def dashboard(session: Session, period: Period, tz: tzinfo, now: datetime, home_
                                for s, v in cases["by_state"].items()]},  # type: ignore[attr-defined]
         "sources": source_health(session, lo, hi),
     }
+
+
+def _own_names(places: dict[str, str], home_code: str) -> set[str]:
+    """The home district's and its parents' names (江宁区, 江宁, 南京市, 南京 …): every post
+    of the jurisdiction shares them, so they say nothing in a word cloud."""
+    names = {places.get(c, "") for c in (home_code, home_code[:4] + "00", home_code[:2] + "0000")}
+    return {n for name in names if name for n in (name, name.rstrip("省市区县"))}
 
 
 def source_health(session: Session, lo: datetime, hi: datetime) -> list[dict[str, Any]]:

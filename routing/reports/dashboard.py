@@ -101,12 +101,14 @@ def hot_events(current: Mapping[int, EventActivity], previous: Mapping[int, Even
 
 
 def word_weights(keyword_lists: Iterable[Iterable[str]], limit: int = 60,
-                 min_length: int = 2) -> list[tuple[str, int]]:
-    """Keywords by the number of posts carrying them (each post votes once per word)."""
+                 min_length: int = 2, exclude: Iterable[str] = ()) -> list[tuple[str, int]]:
+    """Keywords by the number of posts carrying them (each post votes once per word);
+    ``exclude`` drops words every post shares (the home jurisdiction's own names)."""
+    skip = set(exclude)
     votes: Counter[str] = Counter()
     for words in keyword_lists:
         votes.update({w.strip() for w in words if isinstance(w, str)
-                      and len(w.strip()) >= min_length})
+                      and len(w.strip()) >= min_length and w.strip() not in skip})
     return sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 

@@ -63,6 +63,8 @@ def test_hot_events_rank_by_heat_and_compare_with_the_previous_period() -> None:
 def test_word_weights_count_posts_not_repetitions_and_skip_single_characters() -> None:
     got = word_weights([["停水", "停水", "小区"], ["停水", "水"], ["物业", "小区"]])
     assert got == [("停水", 2), ("小区", 2), ("物业", 1)]
+    assert word_weights([["江宁区", "停水"], ["江宁", "停水"]], exclude={"江宁区", "江宁"}) == [
+        ("停水", 2)]
 
 
 def test_open_cases_by_state_count_overdue_by_flag_or_by_the_deadline_of_their_state() -> None:

@@ -60,7 +60,7 @@ def seed(db: Database) -> dict[str, int]:
             s.add(p)
 
         # last week: water 3 posts + 200 interactions (heat 5.0), road 1, school 2 (new)
-        post("water", at(9), weibo, "negative", "environment", "320115001002", 100, ["停水", "小区"])
+        post("water", at(9), weibo, "negative", "environment", "320115001002", 100, ["停水", "小区", "江宁区", "南京"])
         post("water", at(9, 23), weibo, "negative", "environment", "320115001", 100, ["停水"])
         post("water", at(15), news, "neutral", "environment", "320115011", 0, ["停水", "物业"])
         post("road", at(12), news, "neutral", "traffic", "320114", 0, ["积水"])
@@ -156,6 +156,7 @@ def test_figures_volume_hot_events_map_words_and_cases(
     assert streets["东山街道"] == (2, 1) and streets["秣陵街道"] == (2, 1)
     assert streets["汤山街道"] == (0, 0)
     assert data["words"][0] == {"name": "停水", "value": 3}
+    assert not {"江宁区", "南京"} & {w["name"] for w in data["words"]}  # every post's own place
     by_state = {r["state"]: (r["open"], r["overdue"]) for r in data["cases"]["by_state"]}
     assert by_state["dispatched"] == (1, 1) and by_state["acknowledged"] == (1, 0)
     health = {s["key"]: s for s in data["sources"]}
