@@ -253,3 +253,12 @@ def test_the_openapi_document_lists_the_dashboard_and_validates() -> None:
     validate(doc)
     params = {p["name"] for p in doc["paths"]["/api/v1/dashboard"]["get"]["parameters"]}
     assert params == {"from", "to", "preset"}
+
+
+def test_explicit_dates_win_over_a_preset_and_stay_in_the_form(
+        login: Callable[[str], Browser]) -> None:
+    html = login("leader").get("/dashboard?preset=this_year&from=2026-11-01&to=2026-11-03") \
+        .get_data(as_text=True)
+    assert island(html)["period"]["label"] == "2026-11-01 至 2026-11-03"
+    assert 'name="from" value="2026-11-01"' in html and 'name="to" value="2026-11-03"' in html
+    assert '<option value="" selected>自定义</option>' in html
