@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,12 +21,14 @@ from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, wor
 
 
 def create_app(db: Database, index: SearchIndex | None, secret_key: str,
-               stats: Any = None, **config: Any) -> Flask:
+               stats: Any = None, clock: Callable[[], datetime] | None = None,
+               **config: Any) -> Flask:
     """Build the console. Nothing here runs at import time; tests build as many as they like.
 
     ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics,
     ``YUQING_SECURE_COOKIE`` (auto/always/never) and ``YUQING_PROXY_HOPS`` (trusted proxies)
     are the cookie and proxy settings described in webui/security.py.
+    ``clock`` is "now" for pages that compute periods (tests pass a fixed one).
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
@@ -37,9 +40,10 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.db"] = db
     app.extensions["yuqing.index"] = index
     app.extensions["yuqing.stats"] = stats
+    app.extensions["yuqing.clock"] = clock
     init_security(app)
 
-    from webui import api, auth, cases, replies, reports
+    from webui import api, auth, cases, dashboard, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -47,6 +51,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(replies.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.api_bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(dashboard.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

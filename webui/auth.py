@@ -14,7 +14,10 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(role: Role) -> str:
-    return url_for("cases.my_cases") if role == Role.UNIT else url_for("cases.queue")
+    """Units land on their cases, leaders on the dashboard, monitors and admins on the queue."""
+    if role == Role.UNIT:
+        return url_for("cases.my_cases")
+    return url_for("dashboard.page") if role == Role.LEADER else url_for("cases.queue")
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.dashboard import openapi_paths as dashboard_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
@@ -29,7 +30,9 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
-    filters = CaseFilter.model_json_schema()["properties"]
+    # pydantic's $defs (CaseState) live under components/schemas, where OpenAPI resolves them
+    schema = CaseFilter.model_json_schema(ref_template="#/components/schemas/{model}")
+    filters = schema["properties"]
     params = [{"name": name, "in": "query", "required": False, "schema": schema,
                **({"style": "form", "explode": True} if schema.get("type") == "array" else {})}
               for name, schema in filters.items()]
@@ -40,7 +43,8 @@ def openapi_document() -> dict[str, Any]:
                  "description": "承办单位用户只能看到分派给本单位的工单。网页会话需在请求头 "
                                 "X-CSRF-Token 中携带 /api/v1/me 返回的 csrf_token；"
                                 "集成系统使用 Bearer 令牌（yuqing user token 生成）。"},
-        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+                       "schemas": schema.get("$defs", {})},
         "security": [{"token": []}],
         "paths": {
             "/api/v1/me": {"get": {"summary": "当前用户", "responses": _ok("用户信息")}},
@@ -78,6 +82,7 @@ def openapi_document() -> dict[str, Any]:
                                          "responses": _ok("分组工单")}},
             **report_paths(),
             **reply_paths(),
+            **dashboard_paths(),
         },
     })
 

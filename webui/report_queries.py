@@ -53,7 +53,7 @@ def zone() -> ZoneInfo:
 
 def now() -> datetime:
     """The app's clock (the wiring passes AppContext.clock; tests pin it)."""
-    source = current_app.config.get("YUQING_CLOCK")
+    source = current_app.extensions.get("yuqing.clock")
     return source() if callable(source) else utcnow()
 
 

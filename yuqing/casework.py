@@ -13,7 +13,7 @@ from nlp.types import PlaceMatch
 from routing.cases import open_or_update_case
 from routing.policy import Policy
 from routing.rules import Decision, Facts, decide
-from store import Database, Event, Post, utcnow
+from store import Database, Event, Post
 from yuqing.context import AppContext
 from yuqing.routing_setup import routing_config_from_settings
 
@@ -47,7 +47,7 @@ def case_router(ctx: AppContext, policy: Policy | None = None
                 event, facts = event_facts(db, event_id)
                 if event is None:
                     continue
-                now = utcnow()
+                now = ctx.now()  # the context's clock: the demo replays a history with it
                 decision: Decision = decide(facts, cfg, start=now)
                 open_or_update_case(db, event_id, decision.for_case(), event.severity, now,
                                     policy=policy)

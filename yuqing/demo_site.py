@@ -59,6 +59,10 @@ class DemoWorld:
         data = yaml.safe_load(resources.files("yuqing").joinpath("samples/demo_posts.yaml")
                               .read_text(encoding="utf-8"))
         world = cls(later=list(data["later"]))
+        for entry in data.get("history", []):  # 演示历史数据: the previous weeks
+            day = (now - timedelta(days=int(entry["days_ago"]))).astimezone(ZONE)
+            world._add(entry, day.replace(hour=int(entry.get("hour", 10)), minute=0, second=0,
+                                          microsecond=0))
         for entry in data["initial"]:
             world._add(entry, now - timedelta(minutes=int(entry.get("ago", 30))))
         return world

@@ -19,6 +19,8 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_TOPICS": topics, "YUQING_TIMEZONE": app.settings.app.timezone,
         "YUQING_SECURE_COOKIE": web.secure_cookie, "YUQING_PROXY_HOPS": web.proxy_hops,
         "YUQING_SLA": Policy.from_settings(app.settings).sla,
-        "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days, "YUQING_CLOCK": app.now}
+        "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days,
+        "YUQING_HOME_PLACE": app.settings.jurisdictions.home.code,
+        "YUQING_MAP_DIR": str(app.settings.home / "map")}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), **{**defaults, **config})
+                      stats=lambda: stats(app), clock=app.now, **{**defaults, **config})

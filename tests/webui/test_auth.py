@@ -25,7 +25,7 @@ def _attempt(app: Flask, username: str, password: str,  # type: ignore[no-untype
 
 
 def test_each_role_lands_on_its_home_page(app: Flask, users: dict[str, str]) -> None:
-    for persona, home in [("monitor", "/queue"), ("leader", "/queue"), ("admin", "/queue"),
+    for persona, home in [("monitor", "/queue"), ("leader", "/dashboard"), ("admin", "/queue"),
                           ("street", "/my")]:
         _, r = _attempt(app, persona, PASSWORD)
         assert r.status_code == 302 and r.headers["Location"] == home

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,13 @@ from sqlalchemy import func, select
 from store import Case
 from webui.accounts import AccountError, create_user, issue_token, set_password
 from yuqing.context import AppContext
+from yuqing.demo_history import seed_history
 from yuqing.demo_site import DemoSite, demo_sources
 from yuqing.settings import load_settings
 
 log = logging.getLogger(__name__)
+# posts older than this are the demo's history (the newest "initial" post is under 12 hours old)
+HISTORY_OLDER_THAN = timedelta(hours=16)
 # role -> (username, unit code, display name)
 DEMO_USERS = {
     "admin": ("demo-admin", None, "演示管理员"),
@@ -129,15 +133,21 @@ def run_demo(home: Path, *, port: int = 0, interval: float = 20.0, wait: float =
         threading.Thread(target=server.run, name="demo-console", daemon=True).start()
         run = DemoRun(url=f"http://127.0.0.1:{server.effective_port}/", site_url=site.url,
                       home=home, users=create_demo_users(ctx))
+        crawl_all(ctx)
+        # 演示历史数据: the previous weeks through the real pipeline and workflow, before the
+        # scheduler's own analysis job could take those posts with today's clock
+        worked = seed_history(ctx, DEMO_USERS["monitor"][0], DEMO_USERS["leader"][0],
+                              older_than=HISTORY_OLDER_THAN)
+        log.info("演示历史数据：%d 件历史工单已按流程处置", worked)
+        history = case_count(ctx)  # ready once today's posts have opened cases too
         scheduler = build_scheduler(ctx)  # SLA sweeps, notifications, reindex
         scheduler.start()
         deadline = time.monotonic() + wait
-        crawl_all(ctx)
-        while case_count(ctx) == 0 and time.monotonic() < deadline and not stop.is_set():
+        while case_count(ctx) <= history and time.monotonic() < deadline and not stop.is_set():
             site.world.release_next()
             crawl_all(ctx)
             stop.wait(2.0)
-        if case_count(ctx) == 0 and not stop.is_set():
+        if case_count(ctx) <= history and not stop.is_set():
             raise click.ClickException("演示数据已采集，但没有生成任何工单：请检查分析与分派配置")
         if on_ready and not stop.is_set():
             on_ready(run)
