@@ -149,7 +149,7 @@ def import_cmd(app: AppContext, file: str, source: str | None, mapping: tuple[st
         total = count_rows(file)
         with _progress(total, "导入中") as advance:
             report = build_ingestor(app).ingest(
-                rows, source=source or f"import:{Path(file).stem}", progress=advance)
+                rows, source=source or f"import:{Path(file).stem[:90]}", progress=advance)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     for r in report.rejected[:20]:
