@@ -148,7 +148,11 @@ class SourceSpider(scrapy.Spider):
         return None
 
     def parse_time(self, text: Any) -> datetime | None:
-        return parse_datetime(text, now=self.now)
+        problems: list[str] = []
+        found = parse_datetime(text, now=self.now, problems=problems)
+        for problem in problems:  # the item keeps an empty time; the run says why
+            self.record_error("", problem)
+        return found
 
     def external_id(self, url: str) -> str:
         pattern = self.spec.option("id_pattern")
