@@ -17,7 +17,7 @@ from typing import Any
 
 from crawlers.items import PostItem
 
-FIELDS = [f for f in PostItem.__dataclass_fields__ if f not in ("extra",)]
+FIELDS = [f for f in PostItem.__dataclass_fields__ if f not in ("extra", "truncated")]
 
 # Header names seen in exports, per field (compared after stripping and lower-casing).
 ALIASES: dict[str, tuple[str, ...]] = {

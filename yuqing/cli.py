@@ -244,7 +244,9 @@ def run(app: AppContext, host: str | None, port: int | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="yuqing", standalone_mode=False)
+        # Without standalone mode click hands back ctx.exit(n) as a return value instead of
+        # exiting: pass it on, or a failed `yuqing crawl` would end with status 0.
+        code = cli.main(args=argv, prog_name="yuqing", standalone_mode=False)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
@@ -256,3 +258,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)

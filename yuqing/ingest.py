@@ -131,7 +131,7 @@ class Ingestor:
         title = _clean(raw.get("title"))[:1000]
         if not text and not title:
             raise BadValue("正文和标题都为空")
-        truncated = len(text) > self.max_text_chars
+        truncated = len(text) > self.max_text_chars or raw.get("truncated") is True
         text = text[:self.max_text_chars]
         url = canonical_url(_clean(raw.get("url")))
         external_id = _clean(raw.get("external_id"))[:200]
