@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from crawlers.items import PostItem
@@ -34,6 +34,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A lone surrogate (from a JSON "\\udcff" escape) cannot be encoded by either database driver.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 MAX_EXTRA_CHARS = 10_000  # per value kept under ``extra``
+# What a database says about one row's data (out of range, bad encoding); an outage is not that.
+_ROW_DATA_ERRORS = (SQLAlchemyError, UnicodeError, ValueError, OverflowError)
+_OUTAGE = (OperationalError, InterfaceError)
 # Times later than this after now are typos, not announcements.
 FUTURE_SLACK = timedelta(days=366)
 _SPACES = re.compile(r"\s+")
@@ -225,16 +228,20 @@ class Ingestor:
             return report
         try:
             self._write(rows, report)
-        except (SQLAlchemyError, UnicodeError, ValueError, OverflowError):
-            # The database refused the batch: store row by row so only the culprit is lost.
+        except _ROW_DATA_ERRORS as exc:
+            if isinstance(exc, _OUTAGE):  # no row is to blame: fail loudly, lose nothing
+                raise
+            # The database refused the batch's data: store row by row so only the culprit is lost.
             log.warning("批量写入失败，逐条重试", exc_info=True)
             good = IngestReport(rejected=report.rejected)
             for position, row in rows:
                 try:
                     self._write([(position, row)], good)
-                except (SQLAlchemyError, UnicodeError, ValueError, OverflowError) as exc:
+                except _ROW_DATA_ERRORS as row_exc:
+                    if isinstance(row_exc, _OUTAGE):
+                        raise
                     good.rejected.append(
-                        Rejection(position, f"数据库拒绝写入该条（{type(exc).__name__}）"))
+                        Rejection(position, f"数据库拒绝写入该条（{type(row_exc).__name__}）"))
             return good
         return report
 

@@ -145,3 +145,25 @@ def test_an_xlsx_with_out_of_range_dates_keeps_its_good_rows(
     with ctx.db.session() as s:
         got = s.execute(select(Post.external_id, Post.likes).order_by(Post.id)).all()
     assert [tuple(r) for r in got] == [("x1", 3), ("x4", 10**12)]
+
+
+class _LeakyValidation(Ingestor):
+    """Lets one out-of-range count through, as a future validation gap would."""
+
+    def _validate(self, raw, default_source):  # type: ignore[no-untyped-def]
+        row = super()._validate(raw, default_source)
+        if row["external_id"] == "leak":
+            row["likes"] = 10**20  # beyond SQLite INTEGER and PostgreSQL bigint
+        return row
+
+
+def test_a_row_the_database_refuses_costs_only_that_row(ctx: AppContext, tmp_path: Path) -> None:
+    lines = [json.dumps({**GOOD, "id": i}) for i in ("a", "leak", "b")]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = _LeakyValidation(ctx.db, None).ingest(read_file(path), source="import:leak")
+    assert report.new == 2
+    assert [r.position for r in report.rejected] == [2]
+    assert "数据库拒绝写入" in report.rejected[0].reason
+    with ctx.db.session() as s:
+        assert sorted(s.scalars(select(Post.external_id))) == ["a", "b"]
