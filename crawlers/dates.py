@@ -1,14 +1,15 @@
 """Chinese and machine date parsing, resolved in Asia/Shanghai against the crawl time.
 
 Returns None when the text holds no date: a page without a date keeps ``published_at``
-empty rather than silently becoming "now".
+empty rather than silently becoming "now". A date the calendar cannot hold (100000000天前,
+9999-12-31T23:59:59-12:00) is None too, and is told to the caller's ``problems`` list.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -58,20 +59,32 @@ def _clock(match: re.Match[str] | None) -> tuple[int, int, int] | None:
 
 
 def _aware(value: datetime, tz: ZoneInfo) -> datetime:
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+    aware = value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+    aware.astimezone(UTC)  # 0001-01-01 in +08:00 has no UTC instant: raise here, not later
+    return aware
 
 
-def parse_datetime(text: object, now: datetime | None = None,
-                   tz: ZoneInfo = SHANGHAI) -> datetime | None:
+def parse_datetime(text: object, now: datetime | None = None, tz: ZoneInfo = SHANGHAI,
+                   problems: list[str] | None = None) -> datetime | None:
     """Parse the date forms Chinese sites print; relative ones count back from ``now``.
 
     Handles 刚刚, N秒/分钟/小时/天前, 半小时前, 今天/昨天/前天 HH:MM, MM-DD HH:MM (this year, or
     last year when that would be in the future), 2019年5月21日, ISO 8601, RFC 822 (RSS),
-    Weibo's ``Tue May 21 10:00:00 +0800 2019`` and Unix timestamps (s or ms).
+    Weibo's ``Tue May 21 10:00:00 +0800 2019`` and Unix timestamps (s or ms). Never raises:
+    a date outside the calendar's range is None, with a reason appended to ``problems``.
     """
     if text is None or isinstance(text, bool):
         return None
     now = _aware(now, tz) if now else datetime.now(tz)
+    try:
+        return _parse(text, now, tz)
+    except (OverflowError, ValueError, OSError):  # e.g. 100000000天前, or year 9999 shifted on
+        if problems is not None:
+            problems.append(f"时间超出可表示的范围：{str(text)[:40]}")
+        return None
+
+
+def _parse(text: object, now: datetime, tz: ZoneInfo) -> datetime | None:
     if isinstance(text, datetime):
         return _aware(text, tz)
     if isinstance(text, int | float):
@@ -87,7 +100,7 @@ def parse_datetime(text: object, now: datetime | None = None,
     if ago:
         amount = _cn_number(ago.group(1))
         unit = _UNITS[ago.group(2).replace("钟", "")]
-        return now - timedelta(**{unit: amount})
+        return (now - timedelta(**{unit: amount})).astimezone(tz)
     for parse in (_iso, _rfc822, _weibo):
         found = parse(raw, tz)
         if found:
@@ -130,10 +143,7 @@ def _safe(year: int, month: int, day: int, clock: tuple[int, int, int],
 def _from_epoch(value: float, tz: ZoneInfo) -> datetime | None:
     if value > 1e11:  # milliseconds
         value /= 1000.0
-    try:
-        return datetime.fromtimestamp(value, tz)
-    except (OverflowError, OSError, ValueError):
-        return None
+    return datetime.fromtimestamp(value, tz)  # out of range raises: told as a problem
 
 
 def _iso(raw: str, tz: ZoneInfo) -> datetime | None:

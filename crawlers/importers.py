@@ -17,7 +17,7 @@ from typing import Any
 
 from crawlers.items import PostItem
 
-FIELDS = [f for f in PostItem.__dataclass_fields__ if f not in ("extra",)]
+FIELDS = [f for f in PostItem.__dataclass_fields__ if f not in ("extra", "truncated")]
 
 # Header names seen in exports, per field (compared after stripping and lower-casing).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -44,6 +44,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 MAX_ROWS_PER_FILE = 2_000_000
+# A cell longer than this is refused with its row (csv's own default stops at 131,072);
+# shorter long cells land, cut to ``max_text_chars`` and flagged as truncated.
+MAX_CELL_CHARS = 1 << 20
+# Headers naming the site or platform a row came from (来源: 新浪微博). Free text: the rows stay
+# under the import's source and keep this as ``site``, like a mapped ``source`` column.
+SITE_HEADERS = ("来源", "来源网站", "来源平台", "平台", "媒体", "站点", "site", "platform")
 
 
 class ImportFileError(Exception):
@@ -87,6 +93,9 @@ def _to_item(values: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str,
         field = columns.get(header)
         if value is None:
             continue
+        if field == "source" or (not field and "site" not in item
+                                 and str(header).strip().lower() in SITE_HEADERS):
+            field = "site"  # a row never picks the import's source; it names its platform
         if field:
             item[field] = value
         elif value != "":
@@ -104,19 +113,47 @@ def _decode(raw: bytes) -> str:
     raise ImportFileError("无法识别文件编码（支持 UTF-8、GBK/GB18030）")
 
 
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Comma, tab or semicolon, judged by the header line alone: csv.Sniffer also looks at the
+    rows, and a row full of semicolons or quotes made it pick a dialect that lost good rows."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0 or best == ",":
+        return csv.excel
+    return csv.excel_tab if best == "\t" else _Semicolon
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
 def read_csv(path: Path, mapping: Mapping[str, str] | None = None
              ) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     text = _decode(path.read_bytes())
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = _dialect(text)
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    headers = [h for h in (reader.fieldnames or []) if h is not None]
+    try:
+        headers = [h for h in (reader.fieldnames or []) if h is not None]
+    except csv.Error as exc:
+        raise ImportFileError(f"无法读取表头：{exc}") from exc
     if not headers:
         raise ImportFileError("文件为空或没有表头")
     columns = resolve_columns(headers, mapping)
-    for number, row in enumerate(reader, start=2):  # row 1 is the header, as in a spreadsheet
+    number = 1  # row 1 is the header, as in a spreadsheet
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader goes on with the next line
+            reason = (f"单元格超过 {MAX_CELL_CHARS} 个字符" if "field limit" in str(exc)
+                      else f"无法解析该行：{exc}")
+            yield number, RowError(reason)
+            continue
         try:
             yield number, _to_item(row, columns)
         except RowError as exc:
@@ -133,8 +170,9 @@ def read_jsonl(path: Path, mapping: Mapping[str, str] | None = None
                 continue
             try:
                 obj = json.loads(_decode(raw))
-            except (json.JSONDecodeError, ImportFileError) as exc:
-                yield number, RowError(f"不是有效的 JSON：{exc}")
+            except (ValueError, RecursionError, ImportFileError) as exc:
+                # ValueError also covers an integer literal over 4,300 digits
+                yield number, RowError(f"不是有效的 JSON：{str(exc)[:200]}")
                 continue
             if not isinstance(obj, dict):
                 yield number, RowError("每行应为一个 JSON 对象")
@@ -166,11 +204,16 @@ def read_xlsx(path: Path, mapping: Mapping[str, str] | None = None, sheet: str |
         raise ImportFileError("工作表为空或没有表头")
     headers = [str(h).strip() if h is not None else f"列{i + 1}" for i, h in enumerate(header_row)]
     columns = resolve_columns(headers, mapping)
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(v is None or v == "" for v in values):
-            continue
-        yield number, _to_item(dict(zip(headers, values, strict=False)), columns)
-    book.close()
+    try:
+        for number, values in enumerate(rows, start=2):
+            if values is None or all(v is None or v == "" for v in values):
+                continue
+            try:
+                yield number, _to_item(dict(zip(headers, values, strict=False)), columns)
+            except RowError as exc:
+                yield number, exc
+    finally:
+        book.close()
 
 
 def read_file(path: str | Path, mapping: Mapping[str, str] | None = None,

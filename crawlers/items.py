@@ -31,6 +31,9 @@ class PostItem:
     reply_text: str = ""
     reply_at: datetime | None = None
     reply_unit: str = ""
+    # The site or platform an export names per row (来源: 新浪微博); free text, not a source key.
+    site: str = ""
+    truncated: bool = False  # the text was cut to the source's max_text_chars
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class SinkPipeline:
         if len(item.text) > self.max_text_chars:
             item.extra["truncated_from"] = len(item.text)
             item.text = item.text[: self.max_text_chars]
+            item.truncated = True
         self.batch.append(item)
         if len(self.batch) >= self.hooks.batch_size:
             self.flush()

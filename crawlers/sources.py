@@ -39,7 +39,8 @@ _KIND_OPTIONS: dict[str, set[str]] = {
     "board": {"list", "message", "reply", "id_pattern"},
     "import": {"mapping", "sheet", "pattern"},
 }
-_COMMON_OPTIONS = {"politeness", "max_pages", "incremental", "max_text_chars"}
+_COMMON_OPTIONS = {"politeness", "max_pages", "incremental", "max_text_chars",
+                   "allowed_domains", "follow_offsite"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,11 @@ class SourceSpec:
 
 
 def _check_kind(spec: SourceSpec, where: str) -> None:
+    domains = spec.option("allowed_domains", default=[])
+    if not isinstance(domains, list | tuple) or not all(isinstance(d, str) for d in domains):
+        raise SourceError(f"{where}.options.allowed_domains: 应为域名列表，如 [news.example.cn]")
+    if not isinstance(spec.option("follow_offsite", default=False), bool):
+        raise SourceError(f"{where}.options.follow_offsite: 应为 true 或 false")
     if spec.kind != "import" and not spec.start_urls:
         raise SourceError(f"{where}.start_urls: 需要至少一个起始地址")
     if spec.kind == "import" and not spec.path:

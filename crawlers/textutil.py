@@ -26,6 +26,18 @@ TRACKING_PARAMS = frozenset({
     "enterid", "sessionid", "scene", "srcid", "chksm",
 })
 TRACKING_PREFIXES = ("utm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci", "pk_")
+# Parameters that say where a click came from (from=hot, from=timeline, ref=share) but are also
+# used as offsets on some lists (from=20): dropped only when the value is not a number.
+REFERRER_PARAMS = frozenset({"from", "ref", "refer", "referer", "referrer", "fr", "tt_from",
+                             "wxfrom", "share_type", "spm_id_from", "source_from", "_from",
+                             "frm"})
+
+
+def _is_tracking(key: str, value: str) -> bool:
+    key = key.lower()
+    if key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES):
+        return True
+    return key in REFERRER_PARAMS and not value.strip().isdigit()
 
 # Elements whose content is never text a reader sees.
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "object",
@@ -109,8 +121,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in TRACKING_PARAMS
-             and not k.lower().startswith(TRACKING_PREFIXES)]
+             if not _is_tracking(k, v)]
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g, jsonify, render_template
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from routing.reports import PeriodError
 from store import Database
 from store.search import SearchIndex
+from store.validation import error_message, location
 from webui.accounts import SESSION_LIFETIME
 from webui.security import init_security, is_api_request
 from webui.services import CorrectionError, NotFound
@@ -41,6 +43,9 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.index"] = index
     app.extensions["yuqing.stats"] = stats
     app.extensions["yuqing.clock"] = clock
+    # Every <int:...> in a route is a database id: beyond 64 bits it cannot exist (404),
+    # instead of overflowing the driver (500).
+    app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
     from webui import api, auth, cases, dashboard, replies, reports
@@ -82,6 +87,15 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     return app
 
 
+MAX_ID = 2**63 - 1  # the largest BIGINT on PostgreSQL and INTEGER on SQLite
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_errors(app: Flask) -> None:
     """Domain errors map to HTTP here, once; views never catch them."""
 
@@ -90,7 +104,7 @@ def _register_errors(app: Flask) -> None:
             status, message = exc.code or 500, _http_message(exc)
         elif isinstance(exc, ValidationError):
             status = 400
-            message = "；".join(f"{'.'.join(map(str, e['loc'])) or '输入'}：{e['msg']}"
+            message = "；".join(f"{location(e['loc']) or '输入'}：{error_message(e)}"
                                for e in exc.errors(include_url=False))
         elif isinstance(exc, NotFound):
             status, message = 404, "工单不存在或无权查看"

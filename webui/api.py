@@ -11,7 +11,14 @@ from webui import queries
 from webui.openapi import openapi_document
 from webui.present import Names, case_detail, case_summary, iso
 from webui.security import csrf_token, current_viewer, login_required
-from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
+from webui.services import (
+    MAX_ID,
+    ActionInput,
+    CorrectionInput,
+    correct,
+    run_action,
+    run_bulk,
+)
 from webui.workflow import SEVERITY_LABELS, STATE_LABELS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -100,8 +107,9 @@ def bulk() -> Any:
     ids = body.get("ids")
     if action not in ("dismiss", "dispatch"):
         abort(400, description="批量操作只支持 dispatch 和 dismiss")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids):
-        abort(400, description="ids 必须是非空的整数列表")
+    if not isinstance(ids, list) or not ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
+        abort(400, description="ids 必须是非空的正整数列表（不超过 2^63-1）")
     given = _action_input()
     return jsonify(run_bulk(_db(), current_viewer(), ids, action, given))
 

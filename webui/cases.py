@@ -45,7 +45,8 @@ def bulk() -> Any:
     action = request.form.get("action", "")
     if action not in ("dismiss", "dispatch"):
         abort(400, description="批量操作只支持派发和不予处置")
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("ids")
+           if v.isascii() and v.isdigit() and len(v) < 19]  # 18 digits fit any 64-bit id
     if not ids:
         abort(400, description="请先勾选工单")
     result = run_bulk(_db(), current_viewer(), ids, action, ActionInput.from_form(request.form))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 from store import Assignment, Case, CaseState, Event, Post, Role, Source, Unit, utcnow
 from webui.accounts import Viewer
 from webui.workflow import actor_for, workflow
+
+MAX_OFFSET = 10_000_000  # far beyond any queue; keeps OFFSET inside every database's range
+# Filters older or later than these are typos; inside them every database can compare times.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 
 OPEN_STATES = (CaseState.NEW, CaseState.DISPATCHED, CaseState.ACKNOWLEDGED,
                CaseState.RESPONDED, CaseState.RETURNED)
@@ -33,7 +37,7 @@ class CaseFilter(BaseModel):
     source: str = ""
     q: str = Field("", max_length=100)
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     @field_validator("severity")
     @classmethod
@@ -46,9 +50,17 @@ class CaseFilter(BaseModel):
     @classmethod
     def _aware(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         # A time without an offset (the page's datetime-local inputs) is local time.
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             zone = (info.context or {}).get("timezone", "Asia/Shanghai")
             value = value.replace(tzinfo=ZoneInfo(zone))
+        try:
+            in_range = EARLIEST <= value.astimezone(UTC) <= LATEST
+        except OverflowError:  # 0001-01-01 00:00 local has no UTC instant
+            in_range = False
+        if not in_range:
+            raise ValueError("时间超出范围（应在 1970 年至 9000 年之间）")
         return value
 
     @classmethod

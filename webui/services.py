@@ -12,6 +12,8 @@ from webui.accounts import Viewer
 from webui.queries import get_case
 from webui.workflow import perform
 
+MAX_VERSION = MAX_ID = 2**63 - 1  # what a 64-bit column holds; beyond it is a 400, not a 500
+
 
 class NotFound(Exception):
     """The case does not exist or the viewer may not see it (the same answer for both)."""
@@ -26,7 +28,7 @@ class ActionInput(BaseModel):
     text: str = Field("", max_length=5000)
     channel: str = Field("", max_length=100)
     link: str = Field("", max_length=1000)
-    expected_version: int | None = None
+    expected_version: int | None = Field(None, ge=0, le=MAX_VERSION)
 
     @field_validator("link")
     @classmethod
@@ -90,7 +92,7 @@ class CorrectionInput(BaseModel):
     place: str = Field("", pattern=r"^(\d{6}(\d{3}(\d{3})?)?)?$")
     unit: str = Field("", max_length=64)
     note: str = Field("", max_length=2000)
-    expected_version: int | None = None
+    expected_version: int | None = Field(None, ge=0, le=MAX_VERSION)
 
     @classmethod
     def from_form(cls, form: Any) -> CorrectionInput:

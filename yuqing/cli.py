@@ -150,7 +150,7 @@ def import_cmd(app: AppContext, file: str, source: str | None, mapping: tuple[st
         total = count_rows(file)
         with _progress(total, "导入中") as advance:
             report = build_ingestor(app).ingest(
-                rows, source=source or f"import:{Path(file).stem}", progress=advance)
+                rows, source=source or f"import:{Path(file).stem[:90]}", progress=advance)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     for r in report.rejected[:20]:
@@ -245,7 +245,9 @@ def run(app: AppContext, host: str | None, port: int | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="yuqing", standalone_mode=False)
+        # Without standalone mode click hands back ctx.exit(n) as a return value instead of
+        # exiting: pass it on, or a failed `yuqing crawl` would end with status 0.
+        code = cli.main(args=argv, prog_name="yuqing", standalone_mode=False)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CONFIG)
@@ -257,3 +259,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)

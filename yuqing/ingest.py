@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from crawlers.items import PostItem
@@ -28,6 +31,14 @@ log = logging.getLogger(__name__)
 
 _ITEM_FIELDS = {f.name for f in fields(PostItem)}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone surrogate (from a JSON "\\udcff" escape) cannot be encoded by either database driver.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+MAX_EXTRA_CHARS = 10_000  # per value kept under ``extra``
+# What a database says about one row's data (out of range, bad encoding); an outage is not that.
+_ROW_DATA_ERRORS = (SQLAlchemyError, UnicodeError, ValueError, OverflowError)
+_OUTAGE = (OperationalError, InterfaceError)
+# Times later than this after now are typos, not announcements.
+FUTURE_SLACK = timedelta(days=366)
 _SPACES = re.compile(r"\s+")
 
 
@@ -74,7 +85,22 @@ def content_hash(title: str, text: str, reply: str = "") -> str:
 
 
 def _clean(value: Any) -> str:
-    return _CONTROL.sub("", str(value or "")).strip()
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", str(value or ""))).strip()
+
+
+def _safe_extra(value: Any, depth: int = 0) -> Any:
+    """A JSON value both databases accept: no NUL or lone surrogates, no NaN, bounded size."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else str(value)[:40]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping) and depth < 5:
+        return {_clean(k)[:200]: _safe_extra(v, depth + 1) for k, v in list(value.items())[:200]}
+    if isinstance(value, (list, tuple)) and depth < 5:
+        return [_safe_extra(v, depth + 1) for v in value[:200]]
+    return _clean(value)[:MAX_EXTRA_CHARS]
 
 
 def _as_dict(item: PostItem | Mapping[str, Any]) -> dict[str, Any]:
@@ -101,22 +127,23 @@ class Ingestor:
         unknown = set(raw) - _ITEM_FIELDS
         if unknown:
             raise BadValue(f"未知字段：{', '.join(sorted(map(str, unknown)))}")
-        source = _clean(raw.get("source") or default_source)
+        source = _clean(raw.get("source") or default_source)[:100]
         if not source:
             raise BadValue("缺少信息源（source）")
         text = _clean(raw.get("text"))
         title = _clean(raw.get("title"))[:1000]
         if not text and not title:
             raise BadValue("正文和标题都为空")
-        truncated = len(text) > self.max_text_chars
+        truncated = len(text) > self.max_text_chars or raw.get("truncated") is True
         text = text[:self.max_text_chars]
         url = canonical_url(_clean(raw.get("url")))
         external_id = _clean(raw.get("external_id"))[:200]
         reply_text = _clean(raw.get("reply_text"))
         now = utcnow()
-        published = parse_time(raw.get("published_at"), self.timezone, now=now)
-        if published is not None and published > now.replace(year=now.year + 1):
-            raise BadValue("发布时间在遥远的未来")
+        extra = _safe_extra(dict(raw.get("extra") or {}))
+        site = _clean(raw.get("site"))[:200]
+        if site:  # the platform a row says it came from (来源: 新浪微博), under the import's source
+            extra["site"] = site
         row = {
             "source_key": source,
             "external_id": external_id,
@@ -127,23 +154,33 @@ class Ingestor:
             "truncated": truncated,
             "author": _clean(raw.get("author"))[:200],
             "author_followers": parse_count(raw.get("author_followers"), "粉丝数"),
-            "published_at": published,
-            "collected_at": parse_time(raw.get("collected_at"), self.timezone, now=now) or now,
+            "published_at": self._time(raw, "published_at", "发布时间", now),
+            "collected_at": self._time(raw, "collected_at", "采集时间", now) or now,
             "reposts": parse_count(raw.get("reposts"), "转发数"),
             "comments": parse_count(raw.get("comments"), "评论数"),
             "likes": parse_count(raw.get("likes"), "点赞数"),
             "source_kind": _clean(raw.get("source_kind"))[:20],
             "place_hint": _clean(raw.get("place"))[:100],
             "reply_text": reply_text,
-            "reply_at": parse_time(raw.get("reply_at"), self.timezone, now=now),
+            "reply_at": self._time(raw, "reply_at", "回复时间", now),
             "reply_unit": _clean(raw.get("reply_unit"))[:200],
-            "extra": dict(raw.get("extra") or {}),
+            "extra": extra,
         }
         row["content_hash"] = content_hash(title, row["text"], reply_text)
         if not external_id:
             # the site gave no id: the canonical URL, else the content, identifies the item
             row["external_id"] = ("url:" + row["url_hash"]) if url else "sha1:" + row["content_hash"]
         return row
+
+    def _time(self, raw: Mapping[str, Any], name: str, label: str, now: datetime
+              ) -> datetime | None:
+        try:
+            value = parse_time(raw.get(name), self.timezone, now=now)
+        except BadValue as exc:
+            raise BadValue(f"{label}：{exc}") from exc
+        if value is not None and value > now + FUTURE_SLACK:
+            raise BadValue(f"{label}在遥远的未来")
+        return value
 
     # -- the entry -------------------------------------------------------------------------
     def ingest(self, items: Iterable[PostItem | Mapping[str, Any] | tuple[int, Any]],
@@ -184,21 +221,46 @@ class Ingestor:
                 rows.append((position, self._validate(_as_dict(item), default_source)))
             except BadValue as exc:
                 report.rejected.append(Rejection(position, str(exc)))
+            except Exception as exc:  # one odd value must never cost the rest of the batch
+                log.warning("第 %s 条无法处理", position, exc_info=True)
+                report.rejected.append(Rejection(position, f"无法处理该条（{type(exc).__name__}）"))
         if not rows:
             return report
+        try:
+            self._write(rows, report)
+        except _ROW_DATA_ERRORS as exc:
+            if isinstance(exc, _OUTAGE):  # no row is to blame: fail loudly, lose nothing
+                raise
+            # The database refused the batch's data: store row by row so only the culprit is lost.
+            log.warning("批量写入失败，逐条重试", exc_info=True)
+            good = IngestReport(rejected=report.rejected)
+            for position, row in rows:
+                try:
+                    self._write([(position, row)], good)
+                except _ROW_DATA_ERRORS as row_exc:
+                    if isinstance(row_exc, _OUTAGE):
+                        raise
+                    good.rejected.append(
+                        Rejection(position, f"数据库拒绝写入该条（{type(row_exc).__name__}）"))
+            return good
+        return report
+
+    def _write(self, rows: list[tuple[int, dict[str, Any]]], report: IngestReport) -> None:
+        """One transaction for these rows; ``report`` changes only when it commits."""
+        part = IngestReport()
         with self.db.session() as session:
             sources = _sources(session, {r["source_key"] for _, r in rows})
             keep: list[tuple[int, dict[str, Any]]] = []
             for position, row in rows:
                 src = sources.get(row["source_key"])
                 if src is None:
-                    report.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
+                    part.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
                     continue
-                row["source_id"] = src.id
-                row["source_kind"] = row["source_kind"] or src.source_kind
+                row = {**row, "source_id": src.id,
+                       "source_kind": row["source_kind"] or src.source_kind}
                 keep.append((position, row))
-            self._store(session, keep, report)
-        return report
+            self._store(session, keep, part)
+        report.merge(part)
 
     def _store(self, session: Session, rows: list[tuple[int, dict[str, Any]]],
                report: IngestReport) -> None:

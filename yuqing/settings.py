@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from store.validation import error_message, location
+
 ENV_PREFIX = "YUQING_"
 # config files and the top-level model field each one fills
 CONFIG_FILES = ("settings", "taxonomy", "jurisdictions", "units", "routing", "sla", "channels",
@@ -351,41 +353,19 @@ _MODELS: dict[str, type[BaseModel]] = {
     "severity": SeverityFile,
 }
 
-# Chinese wording for the pydantic errors people meet most; others fall back to pydantic's text.
+# Config wording for a few pydantic errors; the rest come from store.validation (Chinese too).
 _REASONS = {
-    "missing": "缺少必填项",
     "extra_forbidden": "不认识的配置项（拼写错误？）",
-    "int_type": "应为整数", "int_parsing": "应为整数",
-    "float_type": "应为数字", "float_parsing": "应为数字",
-    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
-    "string_type": "应为文本", "list_type": "应为列表", "dict_type": "应为映射（键: 值）",
-    "literal_error": "取值不在允许范围内",
-    "string_pattern_mismatch": "格式不正确",
-    "greater_than_equal": "数值过小", "greater_than": "数值过小",
-    "less_than_equal": "数值过大", "less_than": "数值过大",
     "time_parsing": "应为 HH:MM 格式的时间", "time_type": "应为 HH:MM 格式的时间",
 }
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
+    return location(loc)
 
 
 def _reason(err: Mapping[str, Any]) -> str:
-    base = _REASONS.get(err["type"])
-    if err["type"] == "value_error":
-        return str(err.get("ctx", {}).get("error", err["msg"]))
-    if base is None:
-        return str(err["msg"])
-    if err["type"] == "literal_error":
-        return f"{base}：{err.get('ctx', {}).get('expected', '')}"
-    return base
+    return _REASONS.get(err["type"]) or error_message(err)
 
 
 def _deep_merge(base: Any, override: Any) -> Any:
@@ -417,15 +397,23 @@ def _read_yaml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | No
     return data
 
 
-def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """YUQING_DATABASE_URL, YUQING_WEB__PORT, YUQING_SECRET_KEY_FILE ... onto settings.yaml."""
-    out: dict[str, Any] = {}
+def _env_overrides(environ: Mapping[str, str]
+                   ) -> tuple[dict[str, Any], dict[tuple[str, ...], str], list[ConfigProblem]]:
+    """YUQING_DATABASE_URL, YUQING_WEB__PORT, YUQING_SECRET_KEY_FILE ... onto settings.yaml.
 
-    def put(path: list[str], value: str) -> None:
+    Returns the overrides, which variable set each key path (so an error names the variable,
+    not settings.yaml) and the problems met reading ``*_FILE`` variables.
+    """
+    out: dict[str, Any] = {}
+    origin: dict[tuple[str, ...], str] = {}
+    problems: list[ConfigProblem] = []
+
+    def put(path: list[str], value: str, variable: str) -> None:
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
+        origin[tuple(path)] = variable
 
     for field_name, field in AppSettings.model_fields.items():
         env = ENV_PREFIX + field_name.upper()
@@ -434,13 +422,30 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             for sub_name in sub.model_fields:
                 key = f"{env}__{sub_name.upper()}"
                 if key in environ:
-                    put([field_name, sub_name], environ[key])
+                    put([field_name, sub_name], environ[key], key)
             continue
         if env in environ:
-            put([field_name], environ[env])
+            put([field_name], environ[env], env)
         elif f"{env}_FILE" in environ:  # secrets from files (docker/k8s style)
-            put([field_name], Path(environ[f"{env}_FILE"]).read_text(encoding="utf-8").strip())
-    return out
+            variable = f"{env}_FILE"
+            path = Path(environ[variable])
+            try:
+                put([field_name], path.read_text(encoding="utf-8").strip(), variable)
+            except UnicodeDecodeError:
+                problems.append(ConfigProblem(file=f"环境变量 {variable}", path="",
+                                              reason=f"文件 {path} 不是 UTF-8 文本（应为一行密钥）"))
+            except OSError as exc:
+                problems.append(ConfigProblem(file=f"环境变量 {variable}", path="",
+                                              reason=f"无法读取文件 {path}：{exc.strerror or exc}"))
+    return out, origin, problems
+
+
+def _env_origin(loc: tuple[Any, ...], env_origin: Mapping[tuple[str, ...], str]) -> str | None:
+    for length in range(len(loc), 0, -1):
+        variable = env_origin.get(tuple(str(p) for p in loc[:length]))
+        if variable:
+            return variable
+    return None
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None,
@@ -476,15 +481,20 @@ def load_settings(home: str | os.PathLike[str] | None = None,
             origin[name] = str(local)
         if overrides and name in overrides:
             data = _deep_merge(data, dict(overrides[name]))
+        env_origin: dict[tuple[str, ...], str] = {}
         if name == "settings":
-            try:
-                data = _deep_merge(data, _env_overrides(environ))
-            except OSError as exc:
-                problems.append(ConfigProblem(file="环境变量", path="", reason=str(exc)))
+            env_data, env_origin, env_problems = _env_overrides(environ)
+            data = _deep_merge(data, env_data)
+            problems += env_problems
         try:
             parsed[name] = _MODELS[name].model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
+                variable = _env_origin(err["loc"], env_origin)
+                if variable:  # the value came from the environment, not from a file
+                    problems.append(ConfigProblem(file=f"环境变量 {variable}", path="",
+                                                  reason=_reason(err)))
+                    continue
                 problems.append(ConfigProblem(file=origin[name], path=_key_path(err["loc"]),
                                               reason=_reason(err)))
     if problems:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
@@ -99,6 +101,27 @@ class SourceSpider(scrapy.Spider):
     def record_error(self, url: str, reason: str) -> None:
         self.result.record_error(url, reason)
 
+    # ---- offsite filter ------------------------------------------------------------------
+
+    @cached_property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """The start URLs' hosts, the detail API's host and ``allowed_domains`` (with their
+        subdomains); links elsewhere are not followed unless ``follow_offsite`` is set."""
+        urls = [*self.spec.start_urls, str(self.spec.option("detail", "url") or "")]
+        hosts = {(urlsplit(u).hostname or "").lower() for u in urls if u}
+        hosts |= {str(h).strip().lower().lstrip(".") for h in
+                  self.spec.option("allowed_domains", default=()) or ()}
+        return tuple(sorted(h for h in hosts if h))
+
+    def on_site(self, url: str) -> bool:
+        if self.spec.option("follow_offsite", default=False):
+            return True
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            return False
+        return any(host == h or host.endswith("." + h) for h in self.allowed_hosts)
+
     # ---- reading pages -------------------------------------------------------------------
 
     def page_text(self, response: Response) -> str:
@@ -129,13 +152,31 @@ class SourceSpider(scrapy.Spider):
         return "\n".join(p for p in parts if p).strip()
 
     def select_links(self, sel: Selector, expr: str | None, base: str) -> list[str]:
+        """Links under a selector, canonical, on the source's own hosts (offsite filter)."""
         links: list[str] = []
         for match in self.select(sel, expr):
             href = match.root if isinstance(match.root, str) else match.attrib.get("href", "")
-            url = canonical_url(str(href), base)
-            if url.startswith(("http://", "https://")) and url not in links:
+            try:
+                url = canonical_url(str(href), base)
+            except ValueError:  # http://[broken: a hostile link, not a crawl error
+                continue
+            if (url.startswith(("http://", "https://")) and url not in links
+                    and self.on_site(url)):
                 links.append(url)
         return links
+
+    def declared_canonical(self, sel: Selector, response_url: str) -> str:
+        """The page's <link rel="canonical">, when it points to the source's own hosts."""
+        for link in sel.css("link[rel]"):
+            if "canonical" not in str(link.attrib.get("rel", "")).lower().split():
+                continue
+            try:
+                url = canonical_url(str(link.attrib.get("href", "")), response_url)
+            except ValueError:
+                return ""
+            ok = url.startswith(("http://", "https://")) and self.on_site(url)
+            return url if ok else ""
+        return ""
 
     def meta_published(self, sel: Selector) -> datetime | None:
         for name in _DATE_METAS:
@@ -148,7 +189,11 @@ class SourceSpider(scrapy.Spider):
         return None
 
     def parse_time(self, text: Any) -> datetime | None:
-        return parse_datetime(text, now=self.now)
+        problems: list[str] = []
+        found = parse_datetime(text, now=self.now, problems=problems)
+        for problem in problems:  # the item keeps an empty time; the run says why
+            self.record_error("", problem)
+        return found
 
     def external_id(self, url: str) -> str:
         pattern = self.spec.option("id_pattern")

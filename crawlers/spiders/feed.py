@@ -35,6 +35,35 @@ def _text(node: etree._Element, *names: str) -> str:
     return "".join(child.itertext()).strip()
 
 
+def _markup(node: etree._Element, *names: str) -> str:
+    """Atom text constructs: ``type="xhtml"`` content is markup, not text; hand it over as
+    HTML so its paragraphs stay paragraphs (itertext would run them together)."""
+    child = _child(node, *names)
+    if child is None:
+        return ""
+    if child.get("type", "").lower() != "xhtml":
+        return "".join(child.itertext()).strip()
+    inner = etree.Element("div")  # copy without the XHTML namespace: html_to_text knows <p>
+    inner.text = child.text
+    try:
+        for part in child:
+            if isinstance(part.tag, str):
+                inner.append(_strip_namespace(part))
+    except (etree.XMLSyntaxError, ValueError):  # hostile markup: plain text is still text
+        return "".join(child.itertext()).strip()
+    return etree.tostring(inner, encoding="unicode", method="html")
+
+
+def _strip_namespace(node: etree._Element) -> etree._Element:
+    copy = etree.fromstring(etree.tostring(node, with_tail=False))
+    copy.tail = node.tail
+    for el in copy.iter():
+        if isinstance(el.tag, str):
+            el.tag = etree.QName(el.tag).localname
+    etree.cleanup_namespaces(copy)
+    return copy
+
+
 def parse_feed(body: bytes, content_type: str = "") -> list[dict[str, str]]:
     """Entries of an RSS 2.0 or Atom document as plain dicts (raw, not yet cleaned)."""
     parser = etree.XMLParser(**_PARSER_ARGS)
@@ -71,7 +100,7 @@ def parse_feed(body: bytes, content_type: str = "") -> list[dict[str, str]]:
                 "id": _text(node, "id"),
                 "url": link,
                 "title": _text(node, "title"),
-                "body": _text(node, "content") or _text(node, "summary"),
+                "body": _markup(node, "content") or _markup(node, "summary"),
                 "time": _text(node, "published", "updated"),
                 "author": _text(author, "name") if author is not None else "",
             })
@@ -104,7 +133,7 @@ class FeedSpider(SourceSpider):
                 text=html_to_text(entry["body"]), external_id=entry["id"], url=entry["url"],
                 title=html_to_text(entry["title"]), author=entry["author"],
                 published_at=self.parse_time(entry["time"]))
-            if self.spec.option("fetch_article") and item.url:
+            if self.spec.option("fetch_article") and item.url and self.on_site(item.url):
                 yield self.request(item.url, self.parse_article, item=item)
             else:
                 yield item

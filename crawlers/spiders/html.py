@@ -6,6 +6,15 @@ Options (``options`` in sources.yaml)::
               page_pattern: "https://site/list_{page}.html", first_page: 1}
     article: {title: ..., body: ..., time: ..., author: ..., place: ...}
     id_pattern: regex on the article URL whose first group is the site's id
+
+Every spider follows links only on the source's own hosts: those of ``start_urls`` (and of
+``detail.url`` for JSON APIs) with their subdomains. Common options widen that::
+
+    allowed_domains: [news.example.gov.cn, example.cn]   # more hosts (subdomains included)
+    follow_offsite: true                                 # follow links to any host
+
+An article's ``<link rel="canonical">`` names it when it points to an allowed host; tracking
+parameters (utm_*, spm, from=hot ...) are dropped from every URL.
 """
 
 from __future__ import annotations
@@ -67,7 +76,7 @@ class HtmlSpider(SourceSpider):
         if self.stop_paging(known):
             return
         nxt = ListPaging(self, list_opts).next_url(sel, response)
-        if nxt and nxt != canonical_url(response.url):
+        if nxt and nxt != canonical_url(response.url) and self.on_site(nxt):
             page = int(response.meta.get("page", list_opts.get("first_page", 1))) + 1
             pattern = not list_opts.get("next") and bool(list_opts.get("page_pattern"))
             meta: dict[str, Any] = {"page": page, "by_pattern": pattern}
@@ -90,7 +99,8 @@ class HtmlSpider(SourceSpider):
         time_text = self.select_text(sel, opts.get("time")) if opts.get("time") else ""
         published = self.parse_time(time_text) if time_text else None
         published = published or self.meta_published(sel)
-        url = canonical_url(response.url)
+        # the page's own canonical address (on the source's hosts) names it, not the link we took
+        url = self.declared_canonical(sel, response.url) or canonical_url(response.url)
         return self.make_item(
             text=body, title=title.split("\n")[0][:500], url=url, external_id=self.external_id(url),
             author=self.select_text(sel, opts.get("author"))[:200] if opts.get("author") else "",

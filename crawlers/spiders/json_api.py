@@ -11,6 +11,8 @@ Options::
     detail: {url: "https://site/api/detail?id={id}", root: result, fields: {...},
              id_from_url: "/msg/(\\d+)"}  # one more call per entry; with id_from_url, open
                                            # messages (no reply yet) are revisited each run
+
+Container entries (Weibo ``card_type: 11`` with a ``card_group``) are opened, not counted.
 """
 
 from __future__ import annotations
@@ -74,6 +76,20 @@ def to_int(value: Any) -> int:
         return 0
 
 
+def _walk_groups(entries: list[Any], depth: int = 0) -> list[Any]:
+    """Entries with container cards opened: a Weibo ``card_type: 11`` card holds its posts
+    under ``card_group`` and is no post itself (it used to count as a rejected item)."""
+    out: list[Any] = []
+    for entry in entries:
+        group = entry.get("card_group") if isinstance(entry, dict) else None
+        if isinstance(group, list):
+            if depth < 3:
+                out += _walk_groups(group, depth + 1)
+            continue
+        out.append(entry)
+    return out
+
+
 class JsonApiSpider(SourceSpider):
     strategy = "json_api"
 
@@ -132,7 +148,7 @@ class JsonApiSpider(SourceSpider):
             return
         fields = dict(self.spec.option("fields", default={}) or {})
         items = []
-        for pos, entry in enumerate(entries):
+        for pos, entry in enumerate(_walk_groups(entries)):
             if not isinstance(entry, dict):
                 self.record_error(response.url, f"第 {pos + 1} 条不是对象，已跳过")
                 continue
@@ -169,7 +185,8 @@ class JsonApiSpider(SourceSpider):
             return with_param(response.meta["base_url"], paging.get("param", "cursor"), cursor)
         if kind == "next_url":
             nxt = dig(data, paging.get("next_url_path"))
-            return canonical_url(str(nxt), response.url) if nxt else ""
+            url = canonical_url(str(nxt), response.url) if nxt else ""
+            return url if url and self.on_site(url) else ""
         return ""
 
     def entry_item(self, entry: dict[str, Any], fields: dict[str, Any], page_url: str) -> PostItem:

@@ -70,6 +70,10 @@ def route(site: FixtureSite, path: str, query: dict[str, str]) -> Page | None:
         return Page(board_message(match[0])) if match else None
     if path.startswith("/bench/"):
         return bench(site, path)
+    if path.startswith("/held/"):
+        from tests.crawlers import fixture_held_out
+
+        return fixture_held_out.route(site, path, query)
     return None
 
 

@@ -63,3 +63,20 @@ def test_relative_dates_follow_the_crawl_time_zone_not_the_machine():
                                   "99:99", True, "x" * 500])
 def test_text_without_a_date_gives_none(text):
     assert parse_datetime(text, now=NOW) is None
+
+
+@pytest.mark.parametrize("text", [
+    "100000000天前", "9999999999周前", "9999999999999小时前",
+    "0001-01-01 00:00", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00",
+    10**20, 1e300, float("inf"),
+])
+def test_dates_beyond_the_calendar_are_none_and_told(text):
+    problems: list[str] = []
+    assert parse_datetime(text, now=NOW, problems=problems) is None
+    assert len(problems) == 1 and "时间超出可表示的范围" in problems[0]
+
+
+def test_the_calendar_edges_that_exist_still_parse():
+    assert parse_datetime("9999-12-31T23:59:59+08:00", now=NOW) == datetime(
+        9999, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+    assert parse_datetime("0001-01-02 00:00", now=NOW) == datetime(1, 1, 2, tzinfo=SHANGHAI)

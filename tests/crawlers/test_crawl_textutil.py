@@ -47,8 +47,9 @@ def test_html_to_text_survives_broken_markup():
 @pytest.mark.parametrize(("url", "expected"), [
     ("HTTP://News.Example.CN:80/a/1.html?utm_source=wx&id=5#comments",
      "http://news.example.cn/a/1.html?id=5"),
-    ("https://example.cn:443/p?spm=a.b.c&from=timeline&page=2",
-     "https://example.cn/p?from=timeline&page=2"),
+    ("https://example.cn:443/p?spm=a.b.c&from=timeline&page=2", "https://example.cn/p?page=2"),
+    ("https://example.cn/p?id=7&from=hot&ref=share", "https://example.cn/p?id=7"),
+    ("https://example.cn/list?from=20&size=10", "https://example.cn/list?from=20&size=10"),
     ("https://example.cn", "https://example.cn/"),
     ("http://127.0.0.1:8080/x?b=2&a=1", "http://127.0.0.1:8080/x?b=2&a=1"),
 ])

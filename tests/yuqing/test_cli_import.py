@@ -93,3 +93,21 @@ def test_importing_the_same_rows_twice_across_batches_leaves_each_post_once(
     assert (first["new"], first["duplicate"]) == (ROWS, 0)
     assert (second["new"], second["duplicate"], second["updated"]) == (0, ROWS, 0)
     assert last_json(yq(home, database_url, "stats", "--json"))["posts"] == ROWS
+
+
+def test_bad_cells_and_a_source_column_never_stop_the_command(
+        tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "vendor.jsonl"
+    rows = [{"id": "v1", "content": "东山街道积水", "source": "新浪微博"},
+            {"id": "v2", "content": "时间坏了", "source": "抖音", "published_at": "0001-01-01"},
+            {"id": "v3", "content": "链接坏了", "url": "http://[abc"},
+            {"id": "v4", "content": "点赞无穷", "likes": float("inf")},
+            {"id": "v5", "content": "秣陵街道停电", "source": "今日头条", "likes": 10**20}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                    encoding="utf-8")
+    home = tmp_path / "instance"
+    proc = yq(home, database_url, "import", str(path), "--source", "import:vendor", "--json")
+    got = last_json(proc)
+    assert (got["new"], got["rejected"]) == (2, 3)
+    assert [r["position"] for r in got["rejections"]] == [2, 3, 4]
+    assert "第 2 行被拒绝：发布时间" in proc.stderr and "Traceback" not in proc.stderr

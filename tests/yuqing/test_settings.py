@@ -94,7 +94,7 @@ def test_config_check_exits_2_and_starts_nothing(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "yuqing", "--home", str(tmp_path), "config",
                            "check"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2
-    assert "settings.yaml: web.port: 数值过大" in proc.stderr
+    assert "settings.yaml: web.port: 应小于或等于 65535" in proc.stderr
     assert not (tmp_path / "yuqing.db").exists()  # nothing was started or created
 
 
@@ -103,3 +103,35 @@ def test_config_check_passes_on_the_shipped_defaults(tmp_path: Path) -> None:
                            "check"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "配置检查通过" in proc.stdout
+
+
+def test_a_binary_secret_key_file_is_a_clear_config_error(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"\xff\xfe\x00\x81binary")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path, environ={"YUQING_SECRET_KEY_FILE": str(secret)})
+    (problem,) = exc.value.problems
+    assert problem.file == "环境变量 YUQING_SECRET_KEY_FILE"
+    assert "不是 UTF-8 文本" in problem.reason and str(secret) in problem.reason
+
+
+def test_a_missing_secret_key_file_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path, environ={"YUQING_SECRET_KEY_FILE": str(tmp_path / "nope")})
+    (problem,) = exc.value.problems
+    assert problem.file == "环境变量 YUQING_SECRET_KEY_FILE" and "无法读取文件" in problem.reason
+
+
+def test_a_bad_environment_value_names_the_variable_not_settings_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path, environ={"YUQING_WEB__PORT": "0"})
+    assert _problems(exc) == [("环境变量 YUQING_WEB__PORT", "", "应大于或等于 1")]
+    assert "settings.yaml" not in str(exc.value)
+
+
+def test_config_messages_are_chinese_with_their_bounds(tmp_path: Path) -> None:
+    _write(tmp_path, "settings", "web:\n  port: -5\n  threads: lots\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(tmp_path, environ={})
+    reasons = {p[1]: p[2] for p in _problems(exc)}
+    assert reasons == {"web.port": "应大于或等于 1", "web.threads": "应为整数"}
