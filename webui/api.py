@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from store import Database, Role
 from webui import queries
+from webui.cases import app_now, my_groups
 from webui.openapi import openapi_document
 from webui.present import Names, case_detail, case_summary, iso
 from webui.security import csrf_token, current_viewer, login_required
@@ -87,7 +88,7 @@ def get_case(case_id: int) -> Any:
         c = queries.get_case(s, viewer, case_id)
         if c is None:
             abort(404)
-        return jsonify(case_detail(s, c, queries.event_posts(s, c.event_id), viewer))
+        return jsonify(case_detail(s, c, queries.event_posts(s, c.event_id), viewer, app_now()))
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")
@@ -126,8 +127,7 @@ def corrections(case_id: int) -> Any:
 @bp.get("/my-cases")
 @login_required(Role.UNIT)
 def my_cases() -> Any:
+    viewer = current_viewer()
+    now = app_now()
     with _db().session() as s:
-        groups = queries.my_cases(s, current_viewer())
-        names = Names(s)
-        return jsonify({role: {k: [case_summary(c, names) for c in v]
-                               for k, v in buckets.items()} for role, buckets in groups.items()})
+        return jsonify(now=iso(now), groups=my_groups(s, viewer, Names(s), now))

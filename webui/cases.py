@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 
-from store import Database, Role
+from routing import policy
+from routing.unit_tasks import GROUP_LABELS, Group
+from store import Database, Role, utcnow
 from webui import queries
-from webui.present import Names, case_detail, case_summary, routing_lines
+from webui.accounts import Viewer
+from webui.present import Names, case_detail, case_summary, my_card, routing_lines
 from webui.security import current_viewer, login_required
 from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
 from webui.workflow import ACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, workflow
 
 bp = Blueprint("cases", __name__)
 MONITORS = (Role.ADMIN, Role.MONITOR)
-BUCKETS = {"to_sign": "待签收", "due_soon": "即将到期", "overdue": "已超时",
-           "in_progress": "处置中", "answered": "已回应"}
 
 
 def _db() -> Database:
@@ -66,12 +70,13 @@ def case_page(case_id: int) -> Any:
         if c is None:
             abort(404)
         posts = queries.event_posts(s, c.event_id)
-        detail = case_detail(s, c, posts, viewer)
+        now = app_now()
+        detail = case_detail(s, c, posts, viewer, now)
         return render_template(
             "case.html", case=detail, routing=routing_lines(detail["routing"]),
             units=queries.units(s), topics=current_app.config.get("YUQING_TOPICS", {}),
             severities=SEVERITY_LABELS, places=Names(s).places,
-            can_correct=viewer.is_monitor)
+            can_correct=viewer.is_monitor, now=now.isoformat(timespec="seconds"))
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")
@@ -79,6 +84,8 @@ def case_page(case_id: int) -> Any:
 def act(case_id: int, action: str) -> Any:
     run_action(_db(), current_viewer(), case_id, action, ActionInput.from_form(request.form))
     flash(f"已{ACTION_LABELS.get(action, action)}", "info")
+    if request.form.get("back") == "my":  # signed from the "my cases" list: stay there
+        return redirect(url_for("cases.my_cases"))
     return redirect(url_for("cases.case_page", case_id=case_id))
 
 
@@ -95,11 +102,25 @@ def corrections(case_id: int) -> Any:
 @login_required(Role.UNIT)
 def my_cases() -> Any:
     viewer = current_viewer()
+    now = app_now()
     with _db().session() as s:
-        groups = queries.my_cases(s, viewer)
         names = Names(s)
-        shown = {role: {k: [case_summary(c, names) for c in v] for k, v in buckets.items()}
-                 for role, buckets in groups.items()}
+        groups = my_groups(s, viewer, names, now)
         unit = names.units.get(viewer.unit_id or -1)
-        return render_template("my.html", groups=shown, buckets=BUCKETS,
+        return render_template("my.html", groups=groups, now=now.isoformat(timespec="seconds"),
                                unit_name=unit.name if unit else "")
+
+
+def app_now() -> datetime:
+    """The app's clock (the wiring passes AppContext.clock; tests pin it)."""
+    clock: Callable[[], datetime] = current_app.extensions.get("yuqing.clock") or utcnow
+    return clock()
+
+
+def my_groups(s: Session, viewer: Viewer, names: Names, now: datetime) -> list[dict[str, Any]]:
+    """The unit's cases by what it must do next, most urgent group first (page and API)."""
+    grouped = queries.my_cases(s, viewer, now, policy.current().remind_fraction)
+    return [{"key": str(group), "label": GROUP_LABELS[group],
+             "cases": [my_card(c, a, task, names) for c, a, task in items]}
+            for group, items in grouped.items()
+            if items or group != Group.INFORMED]  # 通报 only when there is one

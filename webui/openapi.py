@@ -78,7 +78,8 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [case_id],
                 "requestBody": _json_body(CorrectionInput.model_json_schema()),
                 "responses": {**_ok("记录的反馈"), **_errors()}}},
-            "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
+            "/api/v1/my-cases": {"get": {"summary": "本单位工单，按下一步分组（已超时、即将到期、"
+                                                     "待签收、待回应、已回应待办结、已办结）",
                                          "responses": _ok("分组工单")}},
             **report_paths(),
             **reply_paths(),

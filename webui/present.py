@@ -10,7 +10,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store import Case, CaseAction, Jurisdiction, Post, Source, Unit
+from routing import policy
+from routing.unit_tasks import UnitTask, unit_task
+from store import Assignment, Case, CaseAction, Jurisdiction, Post, Source, Unit, utcnow
 from webui.accounts import Viewer
 from webui.workflow import (
     SEVERITY_COLORS,
@@ -68,6 +70,69 @@ def case_summary(c: Case, names: Names) -> dict[str, Any]:
         "version": c.version, "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
         "url": f"/cases/{c.id}",
     }
+
+
+ROLE_LABELS = {"lead": "主办", "co": "协办", "informed": "通报"}
+
+
+def unit_task_dict(a: Assignment, task: UnitTask) -> dict[str, Any]:
+    """The viewing unit's own part: its role, group, the step it owes and the deadline that
+    still applies to it (the sign limit stops once it signed)."""
+    return {"role": a.role, "role_label": ROLE_LABELS.get(a.role, a.role),
+            "group": str(task.group), "group_label": task.label,
+            "step": task.step, "step_label": task.step_label,
+            "due_kind": task.due_kind, "due_label": task.due_label, "due_at": iso(task.due_at),
+            "reopened": task.reopened, "signed_at": iso(a.signed_at),
+            "responded_at": iso(a.responded_at)}
+
+
+def my_card(c: Case, a: Assignment, task: UnitTask, names: Names) -> dict[str, Any]:
+    return {**case_summary(c, names), "mine": unit_task_dict(a, task)}
+
+
+DEADLINES = (("due_sign_at", "sign", "签收时限"), ("due_first_response_at", "first_response",
+                                                  "首次回应时限"),
+             ("due_press_at", "press", "新闻发布时限"), ("due_answer_at", "answer", "答复时限"))
+
+
+def deadline_rows(c: Case, mine: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The case's limits, each running (with a countdown) or stopped with the reason.
+
+    For a unit its own task decides (``mine``): the sign limit stops once it signed, the
+    answer limits once it responded, the first-response and press limits belong to the lead's
+    first cycle. For everyone else the case state decides, as the SLA sweep does.
+    """
+    out = []
+    for key, kind, label in DEADLINES:
+        at = getattr(c, key)
+        if at is None:
+            continue
+        if c.state in ("closed", "dismissed"):
+            running, note = False, "已办结" if c.state == "closed" else "不予处置"
+        elif mine is not None:
+            running, note = _runs_for_unit(c, kind, mine)
+        elif kind == "sign":
+            running = c.state == "dispatched"
+            note = "已签收，停止计时" if c.state in ("acknowledged", "responded") else "未在承办中"
+        else:
+            running = c.state in ("dispatched", "acknowledged")
+            note = "已回应" if c.state == "responded" else "未在承办中"
+        out.append({"kind": kind, "label": label, "at": iso(at), "running": running,
+                    "note": "" if running else note,
+                    "next": bool(mine and mine["due_kind"] == kind)})
+    return out
+
+
+def _runs_for_unit(c: Case, kind: str, mine: dict[str, Any]) -> tuple[bool, str]:
+    if c.state not in ("dispatched", "acknowledged", "responded"):
+        return False, "未在承办中"
+    if kind == "sign":
+        return (True, "") if mine["step"] == "sign" else (False, "已签收，停止计时")
+    if not mine["step"]:
+        return False, "本单位已回应" if mine["group"] == "answered" else "无需回应"
+    if kind in ("first_response", "press") and (mine["role"] != "lead" or mine["reopened"]):
+        return False, "本轮不适用" if mine["reopened"] else "由主办单位负责"
+    return True, ""
 
 
 def post_dict(p: Post) -> dict[str, Any]:
@@ -128,8 +193,20 @@ def trend(c: Case, posts: list[Post]) -> list[list[Any]]:
     return [[hour, n] for hour, n in sorted(hours.items())]
 
 
-def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer) -> dict[str, Any]:
+def viewer_task(c: Case, viewer: Viewer, now: datetime) -> dict[str, Any] | None:
+    """A unit viewer's own part of the case (None for other roles)."""
+    a = next((a for a in c.assignments if a.active and a.unit_id == viewer.unit_id), None)
+    if viewer.role != "unit" or a is None:
+        return None
+    reopens = [x.at for x in c.actions if x.action == "reopen" and x.to_state == "acknowledged"]
+    return unit_task_dict(a, unit_task(c, a, now=now, reopened_at=max(reopens, default=None),
+                                       soon_fraction=policy.current().remind_fraction))
+
+
+def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer,
+                now: datetime | None = None) -> dict[str, Any]:
     names = Names(session)
+    mine = viewer_task(c, viewer, now or utcnow())
     first = posts[0] if posts else None
     first_source = session.get(Source, c.event.first_source_id) if (
         c.event and c.event.first_source_id) else (first.source if first else None)
@@ -155,6 +232,7 @@ def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer) ->
         "escalation_level": c.escalation_level, "extensions": c.extensions,
         "dispatched_at": iso(c.dispatched_at), "responded_at": iso(c.responded_at),
         "closed_at": iso(c.closed_at),
+        "mine": mine, "deadlines": deadline_rows(c, mine),
         "allowed_actions": [{"action": a, "label": action_label(a)}
                             for a in allowed_actions(c, viewer)],
     })

@@ -7,10 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from store import Assignment, Case, CaseState, Event, Post, Role, Source, Unit, utcnow
+from routing.unit_tasks import DEFAULT_SOON_FRACTION, GROUP_LABELS, Group, UnitTask, unit_task
+from store import Assignment, Case, CaseAction, CaseState, Event, Post, Role, Source, Unit
 from webui.accounts import Viewer
 from webui.workflow import actor_for, workflow
 
@@ -20,7 +21,6 @@ EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo
 
 OPEN_STATES = (CaseState.NEW, CaseState.DISPATCHED, CaseState.ACKNOWLEDGED,
                CaseState.RESPONDED, CaseState.RETURNED)
-DUE_SOON = timedelta(hours=24)
 
 
 class CaseFilter(BaseModel):
@@ -147,35 +147,48 @@ def event_posts(session: Session, event_id: int, limit: int = 200) -> list[Post]
         .order_by(func.coalesce(Post.published_at, Post.collected_at), Post.id).limit(limit)))
 
 
-def my_cases(session: Session, viewer: Viewer, now: datetime | None = None
-             ) -> dict[str, dict[str, list[Case]]]:
-    """A unit's cases in buckets, separately as lead and as co-unit."""
-    now = now or utcnow()
+CLOSED_SHOWN = timedelta(days=30)  # 已办结 on "my cases": the last 30 days, not the archive
+
+
+def my_cases(session: Session, viewer: Viewer, now: datetime,
+             soon_fraction: float = DEFAULT_SOON_FRACTION
+             ) -> dict[Group, list[tuple[Case, Assignment, UnitTask]]]:
+    """A unit's cases grouped by what the unit must do next (``routing.unit_tasks``)."""
+    reopened = (select(CaseAction.case_id, func.max(CaseAction.at).label("at"))
+                .where(CaseAction.action == "reopen",
+                       CaseAction.to_state == CaseState.ACKNOWLEDGED)
+                .group_by(CaseAction.case_id).subquery())
     rows = session.execute(
-        select(Case, Assignment).join(Assignment, and_(Assignment.case_id == Case.id,
-                                                       Assignment.unit_id == viewer.unit_id))
+        select(Case, Assignment, reopened.c.at)
+        .join(Assignment, and_(Assignment.case_id == Case.id,
+                               Assignment.unit_id == viewer.unit_id,
+                               Assignment.active.is_(True)))
+        .outerjoin(reopened, reopened.c.case_id == Case.id)
         .where(Case.id.in_(visible_cases(viewer).with_only_columns(Case.id)))
-        .where(Case.state.not_in([CaseState.DISMISSED]))
+        .where(Case.state != CaseState.DISMISSED)
+        .where(or_(Case.state != CaseState.CLOSED, Case.closed_at.is_(None),
+                   Case.closed_at >= now - CLOSED_SHOWN))
         .options(selectinload(Case.assignments).selectinload(Assignment.unit),
-                 selectinload(Case.event))
-        .order_by(Case.severity.asc().nulls_last(), next_due().asc().nulls_last())).all()
-    out: dict[str, dict[str, list[Case]]] = {
-        role: {"to_sign": [], "due_soon": [], "overdue": [], "in_progress": [], "answered": []}
-        for role in ("lead", "co")}
-    for c, a in rows:
-        buckets = out["lead" if a.role == "lead" else "co"]
-        due = c.due_sign_at if c.state == CaseState.DISPATCHED else c.due_answer_at
-        if c.state in (CaseState.RESPONDED, CaseState.CLOSED) or a.responded_at:
-            buckets["answered"].append(c)
-        elif c.overdue or (due is not None and due < now):
-            buckets["overdue"].append(c)
-        elif a.signed_at is None and c.state == CaseState.DISPATCHED:
-            buckets["to_sign"].append(c)
-        elif due is not None and due - now <= DUE_SOON:
-            buckets["due_soon"].append(c)
-        else:
-            buckets["in_progress"].append(c)
+                 selectinload(Case.event))).all()
+    out: dict[Group, list[tuple[Case, Assignment, UnitTask]]] = {g: [] for g in GROUP_LABELS}
+    for c, a, reopened_at in rows:
+        task = unit_task(c, a, now=now, reopened_at=_aware(reopened_at),
+                         soon_fraction=soon_fraction)
+        out[task.group].append((c, a, task))
+    far = datetime.max.replace(tzinfo=UTC)
+    for group, items in out.items():
+        if group == Group.CLOSED:
+            items.sort(key=lambda t: t[0].closed_at or far, reverse=True)
+        else:  # the nearest deadline first, then the most severe
+            items.sort(key=lambda t: (t[2].due_at or far, t[0].severity or 9, -t[0].id))
     return out
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # an aggregate over a timestamp column comes back naive from SQLite
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def units(session: Session) -> list[Unit]:

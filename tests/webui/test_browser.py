@@ -99,8 +99,8 @@ def test_screenshots_of_the_case_page_and_my_cases(
     screenshot(monitor, "case")
     street = open_as("street")
     assert street.url.endswith("/my")
-    assert "东山街道某小区污水外溢" in street.locator("#lead-to_sign").inner_text()
-    assert "科学园道路积水" in street.locator("#lead-overdue").inner_text()
+    assert "东山街道某小区污水外溢" in street.locator("#group-to_sign").inner_text()
+    assert "科学园道路积水" in street.locator("#group-overdue").inner_text()
     screenshot(street, "my-cases")
 
 

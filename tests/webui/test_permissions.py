@@ -126,8 +126,7 @@ def _sees(b: Browser, token_client: FlaskClient, token: str, case_id: int) -> se
         "api": b.get(f"/api/v1/cases/{case_id}").status_code == 200,
         "token": token_client.get(f"/api/v1/cases/{case_id}", headers=auth).status_code == 200,
         "list": case_id in {c["id"] for c in b.get("/api/v1/cases").get_json()["cases"]},
-        "my": case_id in {c["id"] for buckets in my.values() for cases in buckets.values()
-                          for c in cases},
+        "my": case_id in {c["id"] for group in my["groups"] for c in group["cases"]},
     }
     return {name for name, shown in ways.items() if shown}
 

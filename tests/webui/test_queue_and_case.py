@@ -113,28 +113,6 @@ def test_corrections_change_the_case_and_are_recorded_as_feedback(
     assert unknown.status_code == 400 and "未知的领域" in unknown.get_json()["error"]
 
 
-def test_my_cases_groups_a_units_work_as_lead_and_as_co_unit(
-        login: Callable[[str], Browser], make_case: Callable[..., int]) -> None:
-    to_sign = make_case("待签收事项", state="dispatched", lead="jn-dongshan",
-                        due_sign=timedelta(hours=2))
-    overdue = make_case("超时事项", state="acknowledged", lead="jn-dongshan",
-                        due_answer=timedelta(hours=-1))
-    soon = make_case("快到期事项", state="acknowledged", lead="jn-dongshan",
-                     due_answer=timedelta(hours=3))
-    answered = make_case("已回应事项", state="responded", lead="jn-dongshan")
-    co = make_case("协办事项", state="dispatched", lead="jn-edu", co=("jn-dongshan",),
-                   due_sign=timedelta(hours=2))
-    make_case("别人的事项", state="dispatched", lead="jn-edu")
-    street = login("street")
-    groups = street.get("/api/v1/my-cases").get_json()
-    ids = {role: {k: [c["id"] for c in v] for k, v in b.items()} for role, b in groups.items()}
-    assert ids["lead"]["to_sign"] == [to_sign] and ids["lead"]["overdue"] == [overdue]
-    assert ids["lead"]["due_soon"] == [soon] and ids["lead"]["answered"] == [answered]
-    assert ids["co"]["to_sign"] == [co]
-    page = street.get("/my").get_data(as_text=True)
-    assert "别人的事项" not in page and "协办事项" in page and "超时事项" in page
-
-
 def test_every_script_style_and_font_is_served_by_the_console_itself(
         login: Callable[[str], Browser], make_case: Callable[..., int]) -> None:
     import re

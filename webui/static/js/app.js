@@ -1,12 +1,19 @@
-/* Shared helpers: CSRF header for fetch, and live countdowns on every [data-due] element. */
+/* Shared helpers: CSRF header for fetch, and live countdowns on every [data-due] element.
+   A page may carry the server's "now" in data-now: countdowns then run on the server's clock,
+   so a phone whose clock is off still shows what the server will judge as late. */
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
+  var anchor = document.querySelector("[data-now]");
+  var served = anchor ? new Date(anchor.getAttribute("data-now")).getTime() : NaN;
+  var skew = isNaN(served) ? 0 : served - Date.now();
+  function now() { return Date.now() + skew; }
   window.yq = {
+    now: now,
     csrf: meta ? meta.getAttribute("content") : "",
     remaining: function (iso) {
       if (!iso) { return "—"; }
-      var ms = new Date(iso).getTime() - Date.now();
+      var ms = new Date(iso).getTime() - now();
       var late = ms < 0;
       ms = Math.abs(ms);
       var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60);
@@ -19,7 +26,7 @@
         var due = items[i].getAttribute("data-due");
         if (!due) { items[i].textContent = "—"; continue; }
         items[i].textContent = window.yq.remaining(due);
-        items[i].classList.toggle("late", new Date(due).getTime() < Date.now());
+        items[i].classList.toggle("late", new Date(due).getTime() <= now());
       }
     }
   };
