@@ -95,7 +95,7 @@ def get_case(case_id: int) -> Any:
 @login_required()
 def act(case_id: int, action: str) -> Any:
     given = _action_input()
-    done = run_action(_db(), current_viewer(), case_id, action, given)
+    done = run_action(_db(), current_viewer(), case_id, action, given, app_now())
     return jsonify(id=done.id, action=done.action, rule=done.rule, to_state=done.to_state,
                    at=iso(done.at))
 

@@ -82,7 +82,8 @@ def case_page(case_id: int) -> Any:
 @bp.post("/cases/<int:case_id>/actions/<action>")
 @login_required()
 def act(case_id: int, action: str) -> Any:
-    run_action(_db(), current_viewer(), case_id, action, ActionInput.from_form(request.form))
+    run_action(_db(), current_viewer(), case_id, action, ActionInput.from_form(request.form),
+               app_now())
     flash(f"已{ACTION_LABELS.get(action, action)}", "info")
     if request.form.get("back") == "my":  # signed from the "my cases" list: stay there
         return redirect(url_for("cases.my_cases"))

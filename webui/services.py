@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -55,12 +56,14 @@ class ActionInput(BaseModel):
 
 
 def run_action(db: Database, viewer: Viewer, case_id: int, action: str,
-               given: ActionInput) -> CaseAction:
+               given: ActionInput, now: datetime | None = None) -> CaseAction:
+    """``now``: the app's clock (the views pass it, so deadlines and the audit row agree
+    with what the pages show); None is the wall clock."""
     with db.session() as s:
         if get_case(s, viewer, case_id) is None:
             raise NotFound()
     return perform(db, case_id, action, viewer, note=given.note, data=given.data_for(action),
-                   expected_version=given.expected_version)
+                   expected_version=given.expected_version, now=now)
 
 
 def run_bulk(db: Database, viewer: Viewer, ids: list[int], action: str, given: ActionInput

@@ -6,6 +6,7 @@ The console runs without the workflow module (read-only pages); actions need it.
 from __future__ import annotations
 
 import importlib
+from datetime import datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -66,7 +67,8 @@ def allowed_actions(case: Any, viewer: Viewer) -> list[str]:
 
 
 def perform(db: Any, case_id: int, action: str, viewer: Viewer, *, note: str = "",
-            data: dict[str, Any] | None = None, expected_version: int | None = None) -> Any:
+            data: dict[str, Any] | None = None, expected_version: int | None = None,
+            now: datetime | None = None) -> Any:
     wf = workflow()
     if wf is None:
         raise WorkflowUnavailable()
@@ -75,7 +77,7 @@ def perform(db: Any, case_id: int, action: str, viewer: Viewer, *, note: str = "
     except ValueError:
         raise UnknownAction(action) from None
     return wf.perform(db, case_id, act, actor_for(viewer), note=note, data=data,
-                      expected_version=expected_version)
+                      expected_version=expected_version, now=now)
 
 
 class WorkflowUnavailable(Exception):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from routing.workflow import Action, Actor, perform
-from store import Case, Database, Event, Role, Unit
+from store import Case, Database, Event, Post, Role, Source, Unit
 from tests.webui.conftest import Browser
 from yuqing.context import AppContext
 
@@ -42,6 +42,17 @@ def history(ctx: AppContext, db: Database) -> Callable[..., int]:
                      topic="environment", place_code="320115001", created_at=opened,
                      updated_at=opened)
             s.add(c)
+            source = s.scalar(select(Source).where(Source.key == "test:board"))
+            if source is None:
+                source = Source(key="test:board", name="江宁区网络问政", kind="board",
+                                source_kind="board")
+                s.add(source)
+                s.flush()
+            s.add(Post(source_id=source.id, external_id=f"m-{event.id}",
+                       url=f"https://board.example/{event.id}", content_hash=f"m-{event.id}",
+                       title=title, text=f"网友反映：{title}，希望相关部门尽快处理。",
+                       author="热心市民", published_at=opened, event_id=event.id,
+                       topic="environment", severity=severity))
             s.flush()
             case_id = c.id
         for action, who, at, *data in steps:
