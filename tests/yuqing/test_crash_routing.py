@@ -142,9 +142,14 @@ def test_alerts_survive_kill_9_between_analysis_and_routing(ctx: AppContext,
     zygote.start()  # the restart
     status = zygote.wait()
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    _assert_every_alert_has_its_case(ctx, min_cases=10, min_raised=3)
+
+
+def _assert_every_alert_has_its_case(ctx: AppContext, min_cases: int, min_raised: int) -> None:
     assert _unrouted(ctx) == []
     with ctx.db.session() as s:
         assert s.scalar(select(func.count(Post.id)).where(Post.analyzed_at.is_(None))) == 0
+        assert not s.scalars(select(Event.id).where(Event.routing_pending.is_(True))).all()
         cases = s.scalars(select(Case)).all()
         raised = 0
         for case in cases:
@@ -166,4 +171,32 @@ def test_alerts_survive_kill_9_between_analysis_and_routing(ctx: AppContext,
             assert "open" in changes  # the monitors were alerted
             for _, to in chain:  # and told of every raise
                 assert any(k.startswith(f"case:{case.id}:severity:{to}:") for k in keys)
-        assert len(cases) >= 10 and raised >= 3
+        assert len(cases) >= min_cases and raised >= min_raised
+
+
+@pytest.mark.slow
+def test_analyze_pending_killed_after_its_analysis_commit_routes_on_the_next_run(
+        ctx: AppContext, database_url: str, tmp_path: Path) -> None:
+    """The issue's own reproduction: `yuqing analyze-pending` SIGKILLed as soon as its
+    analysis commit is visible; the next run opens every case and applies every raise."""
+    with ctx.db.session() as s:
+        s.add(Source(key="weibo", name="微博", kind="json_api", source_kind="social",
+                     authority="user"))
+    stream = Stream(seed=7, source="weibo")
+    assert not Ingestor(ctx.db, ctx.index).ingest(stream.batch(40)).rejected
+    env = {"PATH": "/usr/bin:/bin", "YUQING_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "yuqing", "--home", str(tmp_path / "instance"),
+               "analyze-pending"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        while _analyzed(ctx) == 0 and proc.poll() is None:
+            time.sleep(0.005)
+        if proc.poll() is None:  # not yet reaped: the pid is still our child's
+            proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=600)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert _unrouted(ctx)  # the crash left alerts without their case
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    _assert_every_alert_has_its_case(ctx, min_cases=5, min_raised=0)
