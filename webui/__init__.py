@@ -21,7 +21,9 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
                stats: Any = None, **config: Any) -> Flask:
     """Build the console. Nothing here runs at import time; tests build as many as they like.
 
-    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics.
+    ``config`` goes into ``app.config``; ``YUQING_TOPICS`` ({key: 中文名}) names the topics,
+    ``YUQING_CHANNELS`` ({name: kind}) the enabled notification channels, ``YUQING_CLOCK``
+    gives "now".
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
@@ -35,10 +37,11 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.stats"] = stats
     init_security(app)
 
-    from webui import api, auth, cases
+    from webui import api, auth, cases, channels
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(channels.bp)
     app.register_blueprint(api.bp)
     _register_errors(app)
 

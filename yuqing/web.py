@@ -14,4 +14,6 @@ def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
                       stats=lambda: stats(app), YUQING_TOPICS=topics,
-                      YUQING_TIMEZONE=app.settings.app.timezone, **config)
+                      YUQING_TIMEZONE=app.settings.app.timezone, YUQING_CLOCK=app.clock,
+                      YUQING_CHANNELS={c.name: c.kind for c in app.settings.channels.channels
+                                       if c.enabled}, **config)
