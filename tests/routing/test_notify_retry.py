@@ -17,6 +17,7 @@ from routing.notify.console import notices_after
 from routing.notify.health import channel_health, delivery_alerts
 from routing.notify.outbox import Retry, deliver_due
 from store import Database, Delivery, Notification
+from yuqing.context import AppContext
 from yuqing.settings import Settings
 
 NOW = T0 + timedelta(hours=1)
@@ -123,3 +124,29 @@ def test_a_receiver_slower_than_the_timeout(db: Database, make_case: Callable[..
         assert row.status == "unknown" and len(receiver.requests) == 1
         health = {c["name"]: c for c in channel_health(db, {"ch": kind}, NOW)}
         assert health["ch"]["unknown"] == 1 and "送达情况未知" in health["ch"]["last_error"]
+
+
+def test_notify_status_and_notify_deliver_name_the_dead_messages(
+        ctx: AppContext, make_case: Callable[..., int]) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from yuqing.commands.workflow import notify_deliver, notify_status
+
+    make_case("new")
+    channels = {"hook": build_channel("hook", "webhook", {
+        "url": f"http://127.0.0.1:{free_port()}/hook", "retries": 0}, ctx.db)}
+    retry = Retry(first=timedelta(hours=8), cap=timedelta(hours=24))
+    for hours in (0, 8, 24, 48, 72):
+        deliver_due(ctx.db, channels, NOW + timedelta(hours=hours), retry=retry)
+    ctx.clock = lambda: NOW + timedelta(hours=73)
+    runner = CliRunner()
+    status = runner.invoke(notify_status, ["--json"], obj=ctx)
+    assert status.exit_code == 0, status.output
+    assert "hook（未配置）：有通知未能送达" in status.output
+    report = {c["name"]: c for c in json.loads(status.output.strip().splitlines()[-1])["channels"]}
+    assert report["hook"]["dead"] == 1 and report["console"]["configured"]
+    delivered = runner.invoke(notify_deliver, ["--json"], obj=ctx)
+    assert "渠道「hook」有 1 条通知重试期满仍未送达" in delivered.output
+    assert json.loads(delivered.output.strip().splitlines()[-1])["dead"] == {"hook": 1}
