@@ -29,7 +29,7 @@ from yuqing.context import AppContext
 from yuqing.ingest import Ingestor
 
 ROOT = Path(__file__).resolve().parents[2]
-ROUNDS = 20
+ROUNDS = 15
 BATCH = 8
 
 
