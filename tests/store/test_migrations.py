@@ -18,7 +18,7 @@ def test_migrations_build_exactly_the_models(database_url: str) -> None:
     assert diff == []
 
 
-def test_the_routing_pending_migration_marks_alerts_the_old_flow_left_unrouted(
+def test_migration_0300_marks_unrouted_alerts_and_silently_failed_messages(
         database_url: str) -> None:
     from alembic import command
     from sqlalchemy import text
@@ -47,13 +47,25 @@ def test_the_routing_pending_migration_marks_alerts_the_old_flow_left_unrouted(
                                   " false, 1, '{}', '{}', '2026-03-02 01:00:00',"
                                   " '2026-03-02 01:00:00')"),
                              {"id": cid, "eid": eid, "sev": severity})
+            # the old outbox's silent give-ups: 1 after 8 timeouts, 2 a refused address
+            for nid in (1, 2):
+                conn.execute(text("INSERT INTO notifications (id, idempotency_key, channel,"
+                                  " recipient, subject, body, payload, status, attempts,"
+                                  " created_at) VALUES (:id, :key, 'hook', 'x', 's', 'b', '{}',"
+                                  " 'failed', 8, '2026-03-02 01:00:00')"),
+                             {"id": nid, "key": f"k{nid}"})
+                conn.execute(text("INSERT INTO deliveries (notification_id, at, ok, permanent,"
+                                  " detail) VALUES (:id, '2026-03-02 01:00:00', false, :perm,"
+                                  " '')"), {"id": nid, "perm": nid == 2})
         upgrade(db)
         with db.engine.connect() as conn:
             pending = set(conn.scalars(text("SELECT id FROM events WHERE routing_pending")))
+            statuses = dict(conn.execute(text("SELECT id, status FROM notifications")).all())
         assert pending == {1, 2}
+        assert statuses == {1: "expired", 2: "failed"}  # the next delivery pass announces 1
     finally:
         upgrade(db)
         with db.engine.begin() as conn:
-            conn.execute(text("DELETE FROM cases"))
-            conn.execute(text("DELETE FROM events"))
+            for table in ("deliveries", "notifications", "cases", "events"):
+                conn.execute(text(f"DELETE FROM {table}"))
         db.dispose()

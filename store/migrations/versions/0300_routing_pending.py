@@ -1,4 +1,5 @@
-"""routing_pending on events: routing survives a crash after the analysis commit
+"""routing_pending on events: routing survives a crash after the analysis commit; messages
+the old outbox gave up after 8 attempts are announced as dead
 
 Revision ID: 0300_routing_pending
 Revises: 0200_workflow
@@ -35,6 +36,16 @@ def upgrade() -> None:
     op.execute(events.update().where(events.c.severity.in_([1, 2, 3, 4]),
                                      sa.or_(unrouted, behind.exists()))
                .values(routing_pending=sa.true()))
+    # the old outbox failed a message silently after 8 transient errors: hand those to the
+    # next delivery pass as expired, which marks them dead and tells the monitors
+    notifications = sa.table('notifications', sa.column('id', sa.Integer),
+                             sa.column('status', sa.String))
+    deliveries = sa.table('deliveries', sa.column('notification_id', sa.Integer),
+                          sa.column('permanent', sa.Boolean))
+    permanent = sa.exists().where(deliveries.c.notification_id == notifications.c.id,
+                                  deliveries.c.permanent.is_(True))
+    op.execute(notifications.update().where(notifications.c.status == 'failed', ~permanent)
+               .values(status='expired'))
 
 
 def downgrade() -> None:
