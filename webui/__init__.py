@@ -31,6 +31,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     ``YUQING_SECURE_COOKIE`` (auto/always/never) and ``YUQING_PROXY_HOPS`` (trusted proxies)
     are the cookie and proxy settings described in webui/security.py.
     ``clock`` is "now" for pages that compute periods (tests pass a fixed one).
+    ``YUQING_CHANNELS`` ({name: kind}) names the enabled notification channels.
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
@@ -48,10 +49,11 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-    from webui import api, auth, cases, dashboard, replies, reports
+    from webui import api, auth, cases, channels, dashboard, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(channels.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(replies.bp)
     app.register_blueprint(reports.bp)

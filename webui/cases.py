@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from store import Database, Role
-from webui import queries
+from webui import channels, queries
 from webui.present import Names, case_detail, case_summary, routing_lines
 from webui.security import current_viewer, login_required
 from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
@@ -35,7 +35,7 @@ def queue() -> Any:
         return render_template(
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
-            states=STATE_LABELS, severities=SEVERITY_LABELS,
+            states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(),
             can_act=viewer.is_monitor and workflow() is not None)
 
 

@@ -284,7 +284,14 @@ class ChannelConfig(Strict):
     options: dict[str, Any] = {}
 
 
+class DeliveryRetry(Strict):
+    first_seconds: float = Field(30, gt=0)
+    cap_minutes: float = Field(60, gt=0)
+    give_up_hours: float = Field(72, gt=0)
+
+
 class Channels(Strict):
+    retry: DeliveryRetry = DeliveryRetry()
     channels: list[ChannelConfig] = []
 
 
