@@ -10,8 +10,11 @@ from flask import Flask, g, jsonify, render_template
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from routing.reports import PeriodError
+from routing.reports.briefing import BriefingNotFound
 from store import Database
 from store.search import SearchIndex
+from webui.briefing import BriefingError
 from webui.security import init_security, is_api_request
 from webui.services import CorrectionError, NotFound
 from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, workflow
@@ -35,11 +38,13 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.stats"] = stats
     init_security(app)
 
-    from webui import api, auth, cases
+    from webui import api, auth, briefings, cases
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(briefings.bp)
+    app.register_blueprint(briefings.api)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -85,8 +90,10 @@ def _register_errors(app: Flask) -> None:
             status, message = 409 if "他人修改" in str(exc) else 400, str(exc)
         elif isinstance(exc, WorkflowUnavailable):
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
-        elif isinstance(exc, UnknownAction):
+        elif isinstance(exc, UnknownAction | BriefingNotFound):
             status, message = 404, str(exc)
+        elif isinstance(exc, BriefingError | PeriodError):
+            status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
         if is_api_request():
@@ -94,7 +101,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-                UnknownAction):
+                UnknownAction, BriefingError, BriefingNotFound, PeriodError):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.briefings import openapi_paths as briefing_paths
 from webui.queries import CaseFilter
 from webui.services import ActionInput, CorrectionInput
 
@@ -74,5 +75,6 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {**_ok("记录的反馈"), **_errors()}}},
             "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
                                          "responses": _ok("分组工单")}},
+            **briefing_paths(),
         },
     }

@@ -51,6 +51,7 @@ LAZY_COMMANDS = {
     "notify-enable": "yuqing.commands.workflow:notify_enable",
     "user": "yuqing.commands.users:user_group",
     "demo": "yuqing.commands.demo:demo",
+    "briefing": "yuqing.commands.briefing:briefing_command",
 }
 
 

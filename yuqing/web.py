@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from webui import create_app
+from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
 from yuqing.settings import ensure_secret_key
@@ -14,4 +15,5 @@ def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
                       stats=lambda: stats(app), YUQING_TOPICS=topics,
-                      YUQING_TIMEZONE=app.settings.app.timezone, **config)
+                      YUQING_TIMEZONE=app.settings.app.timezone,
+                      YUQING_BRIEFING=briefing_setup(app), YUQING_CLOCK=app.clock, **config)
