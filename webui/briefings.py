@@ -66,8 +66,8 @@ def _show(kind: str, event_id: int | None = None) -> Any:
         data = briefing.render(doc, fmt)
         return send_file(io.BytesIO(data), mimetype=briefing.MEDIA_TYPES[fmt],
                          as_attachment=True, download_name=briefing.download_name(doc, fmt))
-    here = {"event": url_for("briefings.event_page", event_id=event_id or 0)}.get(
-        kind, url_for(f"briefings.{kind}_page"))
+    here = (url_for("briefings.event_page", event_id=event_id) if kind == "event"
+            else url_for(f"briefings.{kind}_page"))
     return render_template("briefing/page.html", doc=doc, kind=kind, fig=fig, here=here,
                            date=request.args.get("date") or (fig.get("period") or {}).get("from"))
 

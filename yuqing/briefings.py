@@ -18,16 +18,19 @@ from sqlalchemy import select
 
 from routing.notify.outbox import enqueue
 from routing.reports.periods import Period
+from routing.reports.response import build_response_report
 from store import Unit
 from webui.briefing import (
     KINDS,
     BriefingSetup,
+    ResponseReport,
     build_document,
     default_period,
     file_stem,
     save_files,
 )
 from yuqing.context import AppContext
+from yuqing.routing_setup import sla_config_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +39,13 @@ def briefings_folder(ctx: AppContext) -> Path:
     return ctx.settings.home / "briefings"
 
 
-def response_report_for(ctx: AppContext) -> Any:
-    """The response report (section 1 of issue 11) as the briefings call it, or None."""
-    try:
-        from routing.reports.response import build_response_report
-    except ModuleNotFoundError:
-        return None
-    from yuqing.routing_setup import sla_config_from_settings
-
+def response_report_for(ctx: AppContext) -> ResponseReport:
+    """The response report (考核) of a period, as the briefings call it."""
     sla = sla_config_from_settings(ctx.settings)
+    topics = {t.key: t.name for t in ctx.settings.taxonomy.topics}
 
     def report(session: Any, period: Period, now: datetime) -> Any:
-        return build_response_report(session, period, sla=sla, now=now)
+        return build_response_report(session, period, sla=sla, now=now, topic_names=topics)
 
     return report
 

@@ -231,14 +231,16 @@ def place_rows(counts: Sequence[tuple[str, int]], names: Mapping[str, str],
 
 
 def response_summary(report: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The parts of the response report a briefing shows (None when no report was given)."""
+    """The parts of the response report (``build_response_report``) a briefing shows: the
+    total row, the flagged unit rows (below the threshold, listed first by the report) and
+    the threshold. None when no report was given."""
     if not report:
         return None
-    total = dict(report.get("total") or {})
-    flagged = [dict(u) for u in report.get("flagged") or []]
-    return {"total": total, "flagged": flagged,
-            "units": [dict(u) for u in report.get("units") or []][:TOP_ROWS * 2],
-            "threshold": report.get("threshold")}
+    units = [dict(u) for u in report.get("units") or []]
+    return {"total": dict(report.get("total") or {}),
+            "flagged": [u for u in units if u.get("flagged")],
+            "units": units[:TOP_ROWS * 2],
+            "threshold": (report.get("basis") or {}).get("threshold")}
 
 
 def risk(fig: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Deadline rules: 签收 is met when the lead unit signed (SIGN-1) by ``due_sign_at``; 首次权威发布
 when any unit's first response came by ``due_first_response_at``; 新闻发布会 when a response
-whose channel names a 发布会 came by ``due_press_at``; 回应 when the lead unit's response
+whose channel names a 发布会 (as the response report counts it) came by ``due_press_at``; 回应 when the lead unit's response
 (the case's ``responded_at``) came by ``due_answer_at``. Without the act: 已超时 once the
 deadline has passed at ``now``, else 未到期.
 """
@@ -27,6 +27,7 @@ from routing.reports.briefing import (
     lead_units,
     local_time,
 )
+from routing.reports.response import PRESS_WORDS
 from store import Case, CaseAction, Event, Jurisdiction, Post, Source
 
 MAX_SOURCES_IN_TIMELINE = 8
@@ -37,7 +38,8 @@ def _done_times(actions: list[CaseAction], case: Case) -> dict[str, datetime | N
     sign = next((a.at for a in actions if a.action == "sign" and a.rule == "SIGN-1"), None)
     responses = [a for a in actions if a.action == "respond"]
     press = next((a.at for a in responses
-                  if "发布会" in str((a.data or {}).get("channel", ""))), None)
+                  if any(w in str((a.data or {}).get("channel", "")) for w in PRESS_WORDS)),
+                 None)
     answer = case.responded_at or next(
         (a.at for a in reversed(responses) if a.rule == "RESPOND-1"), None)
     return {"sign": sign, "first_response": responses[0].at if responses else None,
