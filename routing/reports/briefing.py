@@ -272,8 +272,9 @@ def risk(fig: Mapping[str, Any]) -> dict[str, Any]:
             "text": f"风险研判：{RISK_LEVELS[level]}。{words or '未见重大风险苗头'}。"}
 
 
-def summary(fig: Mapping[str, Any], period_name: str) -> str:
-    """At most SUMMARY_MAX characters; optional clauses are dropped (last first) to fit."""
+def summary(fig: Mapping[str, Any], period_name: str) -> tuple[str, str]:
+    """(body, risk line), together at most SUMMARY_MAX characters; optional clauses are
+    dropped (last first) to fit."""
     vol, sent = fig["volume"], fig["sentiment"]
     lead = (f"{period_name}共监测到相关信息{vol['posts']}条，{_change_words(vol['change'])}"
             f"（上期{vol['previous_posts']}条）")
@@ -296,8 +297,9 @@ def summary(fig: Mapping[str, Any], period_name: str) -> str:
         if len(body) + len(tail) <= SUMMARY_MAX or not clauses:
             break
         clauses.pop()
-    text = body + tail
-    return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1] + "…"
+    if len(body) + len(tail) > SUMMARY_MAX:
+        body = body[:SUMMARY_MAX - len(tail) - 1] + "…"
+    return body, tail
 
 
 def outlook(fig: Mapping[str, Any], next_name: str) -> list[str]:
@@ -357,6 +359,8 @@ def period_briefing(session: Session, period: Period, *, kind: str, tz: tzinfo, 
     name = "本日" if kind == "daily" else "本周" if period.days == 7 else "本期"
     next_name = "明日" if kind == "daily" else "下周" if period.days == 7 else "下一期"
     fig["risk"] = risk(fig)
-    fig["summary"] = summary(fig, name)
+    body, tail = summary(fig, name)
+    fig["summary"] = body + tail  # the text sent upward: at most SUMMARY_MAX characters
+    fig["summary_body"] = body
     fig["outlook"] = outlook(fig, next_name)
     return fig

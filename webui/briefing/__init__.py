@@ -78,8 +78,10 @@ def period_for(kind: str, day: date) -> Period:
 
 
 def default_period(kind: str, today: date) -> Period:
-    """What the job produces on ``today``: yesterday's 日报, last week's 周报."""
-    return preset("yesterday" if kind == "daily" else "last_week", today)
+    """What the job produces on ``today``: yesterday's 日报, last week's 周报. Without the
+    preset's name: a kept file read next month must not say 上周."""
+    chosen = preset("yesterday" if kind == "daily" else "last_week", today)
+    return Period(chosen.start, chosen.end)
 
 
 def parse_day(value: str | None, today: date, kind: str) -> Period:

@@ -18,6 +18,7 @@ from typing import Any
 from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 FONT_PATH = (Path(__file__).resolve().parent.parent / "static" / "fonts" / "noto-sans-sc-ttf"
              / "NotoSansSC-Regular.ttf")
@@ -58,7 +59,8 @@ def line_chart(points: Sequence[Sequence[Any]], ylabel: str = "信息量（条�
         step = max(1, len(labels) // 12)  # at most about twelve tick labels
         ax.set_xticks(list(xs)[::step], labels[::step], rotation=0)
         ax.set_ylabel(ylabel)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=max(values or [0]) * 1.15 + 1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # posts come whole
         ax.grid(axis="y", alpha=0.3)
         if values:
             peak = max(range(len(values)), key=values.__getitem__)
@@ -80,5 +82,6 @@ def bar_chart(rows: Sequence[tuple[str, int]], xlabel: str = "信息量（条）
         ax.bar_label(bars, padding=3)
         ax.grid(axis="x", alpha=0.3)
         ax.set_xlim(0, max(values or [1]) * 1.15 + 1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     return _render(draw)

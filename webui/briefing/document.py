@@ -39,7 +39,7 @@ class Bullets:
 class Table:
     headers: list[str]
     rows: list[list[str]]
-    widths: list[int] = field(default_factory=list)  # relative column widths
+    widths: list[float] = field(default_factory=list)  # relative column widths
     kind: str = "table"
 
 
@@ -99,7 +99,8 @@ def period_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Docume
     vol, sent = fig["volume"], fig["sentiment"]
     doc = _Sections()
     doc.section("总体情况")
-    doc.add(Paragraph(fig["summary"], "summary"), Paragraph(fig["risk"]["text"], "risk"))
+    # the summary ends with the risk line: shown apart, in red
+    doc.add(Paragraph(fig["summary_body"], "summary"), Paragraph(fig["risk"]["text"], "risk"))
 
     doc.section("信息量及变化")
     change = vol["change"]
@@ -125,7 +126,7 @@ def period_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Docume
                         _names(e["lead_units"]), str(e["posts"]),
                         e["state"] + ("（超时）" if e["overdue"] else "")]
                        for i, e in enumerate(fig["events"], 1)],
-                      [1, 6, 3, 2, 2, 3, 2, 2]))
+                      [1.5, 6, 3, 2, 2, 3, 2, 2.5]))
     else:
         doc.add(Paragraph("本期无相关舆情事件。", "muted"))
 

@@ -109,13 +109,11 @@ class _Pdf(FPDF):
 def _bold(pdf: FPDF, text: str, size: float, color: tuple[int, int, int], align: str = "L",
           height: float = 9) -> None:
     pdf.set_font("noto", size=size)
-    pdf.set_text_color(*color)
-    pdf.set_draw_color(*color)
-    pdf.set_line_width(0.25)
-    pdf.text_mode = TextMode.FILL_STROKE  # the shipped font has one weight: stroke it bolder
-    pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.text_mode = TextMode.FILL
-    pdf.set_text_color(0, 0, 0)
+    # the shipped font has one weight: stroke the glyphs to draw them bolder; the local
+    # context restores the text mode and colours afterwards
+    with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.22,
+                           text_color=color, draw_color=color):
+        pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def to_pdf(doc: Document) -> bytes:
@@ -150,13 +148,15 @@ def to_pdf(doc: Document) -> bytes:
             else:
                 pdf.set_font("noto", size=10.5)
                 pdf.set_text_color(*color)
-                pdf.multi_cell(0, 6.5, block.text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.multi_cell(0, 6.5, block.text, align="L", new_x=XPos.LMARGIN,
+                               new_y=YPos.NEXT)
             pdf.set_text_color(0, 0, 0)
             pdf.ln(1)
         elif isinstance(block, Bullets):
             pdf.set_font("noto", size=10.5)
-            for item in block.items:
-                pdf.multi_cell(0, 6.5, f"• {item}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            for item in block.items:  # hanging indent: wrapped lines start under the text
+                pdf.cell(5, 6.5, "•")
+                pdf.multi_cell(0, 6.5, item, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(1)
         elif isinstance(block, Table):
             pdf.set_font("noto", size=9)
