@@ -126,7 +126,7 @@ def period_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Docume
                         _names(e["lead_units"]), str(e["posts"]),
                         e["state"] + ("（超时）" if e["overdue"] else "")]
                        for i, e in enumerate(fig["events"], 1)],
-                      [1.5, 6, 3, 2, 2, 3, 2, 2.5]))
+                      [1.5, 6, 3, 2.5, 2.5, 3, 2, 2.5]))
     else:
         doc.add(Paragraph("本期无相关舆情事件。", "muted"))
 
