@@ -160,3 +160,12 @@ def test_openapi_briefing_paths_validate_and_are_served(app: Flask) -> None:
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["paths"]["/api/v1/briefings/event/{event_id}"] == \
         openapi_paths()["/api/v1/briefings/event/{event_id}"]
+
+
+def test_case_page_links_to_its_special_report_for_monitors_only(
+        login: Callable, history: History) -> None:
+    link = f'href="/briefings/event/{history.e2}"'
+    assert link in login("monitor").get(f"/cases/{history.case2}").get_data(as_text=True)
+    street = login("dept")  # 区教育局 co-handles case 2 and may open it, but gets no briefing
+    page = street.get(f"/cases/{history.case2}")
+    assert page.status_code == 200 and link not in page.get_data(as_text=True)
