@@ -62,7 +62,7 @@ def _show(kind: str, event_id: int | None = None) -> Any:
     fmt = _format()
     fig = _figures(kind, event_id)
     doc = briefing.layout(fig, _setup())
-    if fmt != "html" or request.args.get("download"):
+    if fmt != "html":
         data = briefing.render(doc, fmt)
         return send_file(io.BytesIO(data), mimetype=briefing.MEDIA_TYPES[fmt],
                          as_attachment=True, download_name=briefing.download_name(doc, fmt))

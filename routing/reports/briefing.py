@@ -42,6 +42,7 @@ ACTION_NAMES = {"open": "生成案件", "dispatch": "派发", "sign": "签收", 
                 "escalate": "超时升级", "correct": "更正研判"}
 LIVE = ("new", "dispatched", "acknowledged", "responded", "returned")
 RISK_LEVELS = {2: "较高", 1: "中等", 0: "较低"}
+DONE_NAMES = ("已办结", "不予处置")
 
 
 class BriefingNotFound(LookupError):
@@ -56,7 +57,7 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _change_words(change: float | None) -> str:
+def change_words(change: float | None) -> str:
     if change is None:
         return "上期无数据"
     if abs(change) < 0.005:
@@ -247,8 +248,11 @@ def risk(fig: Mapping[str, Any]) -> dict[str, Any]:
     """A level (2 较高 / 1 中等 / 0 较低) with its reasons, by fixed rules over the figures."""
     reasons: list[tuple[int, str]] = []
     severe = [e for e in fig["events"] if e["severity"] in (1, 2)]
-    if severe:
-        reasons.append((2, f"出现{len(severe)}起重大及以上舆情（{severe[0]['title'][:20]}）"))
+    live = [e for e in severe if e["state"] not in DONE_NAMES]
+    if live:
+        reasons.append((2, f"出现{len(live)}起重大及以上舆情尚未办结（{live[0]['title'][:20]}）"))
+    elif severe:  # answered and closed: still worth a word, no longer the top risk
+        reasons.append((1, f"出现{len(severe)}起重大及以上舆情（已办结）"))
     overdue = fig["overdue_cases"]
     if any(c["severity_label"].startswith(("I级", "II级")) for c in overdue):
         reasons.append((2, "重大舆情案件超时未办结"))
@@ -259,7 +263,7 @@ def risk(fig: Mapping[str, Any]) -> dict[str, Any]:
         reasons.append((1, f"{len(overdue)}件案件超时"))
     vol = fig["volume"]
     if vol["change"] is not None and vol["change"] >= 0.5 and vol["posts"] >= 20:
-        reasons.append((1, f"信息量{_change_words(vol['change'])}"))
+        reasons.append((1, f"信息量{change_words(vol['change'])}"))
     neg = fig["sentiment"]["negative_share"]
     if neg is not None and neg >= 0.4 and vol["posts"] >= 20:
         reasons.append((1, f"负面信息占比{_pct(neg)}"))
@@ -276,7 +280,7 @@ def summary(fig: Mapping[str, Any], period_name: str) -> tuple[str, str]:
     """(body, risk line), together at most SUMMARY_MAX characters; optional clauses are
     dropped (last first) to fit."""
     vol, sent = fig["volume"], fig["sentiment"]
-    lead = (f"{period_name}共监测到相关信息{vol['posts']}条，{_change_words(vol['change'])}"
+    lead = (f"{period_name}共监测到相关信息{vol['posts']}条，{change_words(vol['change'])}"
             f"（上期{vol['previous_posts']}条）")
     severe = sum(1 for e in fig["events"] if e["severity"] in (1, 2))
     alerts = [e for e in fig["events"] if e["severity"]]
@@ -310,9 +314,9 @@ def outlook(fig: Mapping[str, Any], next_name: str) -> list[str]:
         if t["previous"] == 0:
             out.append(f"「{t['name']}」领域本期新增信息{t['posts']}条（上期无），{next_name}需持续关注。")
         elif t["change"] is not None and t["change"] >= 0.5:
-            out.append(f"「{t['name']}」领域信息量{_change_words(t['change'])}，{next_name}需持续关注。")
+            out.append(f"「{t['name']}」领域信息量{change_words(t['change'])}，{next_name}需持续关注。")
     for e in fig["events"]:
-        if e["severity"] in (1, 2) and e["state"] not in ("已办结", "不予处置"):
+        if e["severity"] in (1, 2) and e["state"] not in DONE_NAMES:
             out.append(f"{e['severity_label']}事件「{e['title'][:30]}」仍在处置中（{e['state']}），"
                        "需跟踪回应和舆论走向。")
     if fig["due_next"]:

@@ -70,10 +70,24 @@ def test_summary_fits_200_characters_and_ends_with_the_risk_judgement(
     fig = weekly(db)
     assert len(fig["summary"]) <= SUMMARY_MAX
     assert fig["summary"].startswith("本周共监测到相关信息12条，环比上升200.0%（上期4条）")
-    # a II 重大 event this week: the risk is 较高 and says why
-    assert fig["risk"]["label"] == "较高"
+    # the II 重大 event was closed, the III one is overdue: 中等, and it says why
+    assert fig["risk"]["label"] == "中等"
     assert fig["summary"].endswith(fig["risk"]["text"])
-    assert "重大及以上舆情" in fig["risk"]["text"]
+    assert "出现1起重大及以上舆情（已办结）" in fig["risk"]["text"]
+
+
+def test_an_open_major_event_makes_the_risk_high(db: Database, history: History,
+                                                 policy: Policy) -> None:
+    from routing.workflow import Action, Actor, perform
+    from store import Role
+
+    monitor = Actor(user_id=None, role=Role.MONITOR, unit_id=None, name="值班员")
+    perform(db, history.case1, Action.REOPEN, monitor, note="居民反映仍有外溢", now=NOW,
+            policy=policy)
+    fig = weekly(db)
+    assert fig["risk"]["label"] == "较高"
+    assert "重大及以上舆情尚未办结（东山街道某小区污水外溢多日无人处" in fig["risk"]["text"]
+    assert any("仍在处置中" in line for line in fig["outlook"])
 
 
 def test_response_performance_comes_from_the_response_report(db: Database, history: History,

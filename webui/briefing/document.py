@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from routing.reports.briefing import change_words
 from webui.briefing import charts
 
 
@@ -103,11 +104,8 @@ def period_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Docume
     doc.add(Paragraph(fig["summary_body"], "summary"), Paragraph(fig["risk"]["text"], "risk"))
 
     doc.section("信息量及变化")
-    change = vol["change"]
-    change_words = ("上期无数据" if change is None else
-                    f"环比{'上升' if change >= 0 else '下降'}{abs(change) * 100:.1f}%")
     doc.add(Paragraph(f"本期监测到相关信息 {vol['posts']} 条，上期 {vol['previous_posts']} 条，"
-                      f"{change_words}；涉及事件 {fig['active_events']} 个，其中新出现 "
+                      f"{change_words(vol['change'])}；涉及事件 {fig['active_events']} 个，其中新出现 "
                       f"{fig['new_events']} 个。"))
     if vol["posts"]:
         unit = "按小时" if fig["kind"] == "daily" else "按日"
@@ -191,6 +189,12 @@ def _role(role: Any) -> str:
     return {"lead": "主办", "co": "协办"}.get(str(role or ""), str(role or "—"))
 
 
+def _history_note(h: Mapping[str, Any]) -> str:
+    parts = [h["note"].rstrip("。；"), h["text"].rstrip("。；"),
+             f"渠道：{h['channel']}" if h["channel"] else ""]
+    return "；".join(p for p in parts if p) or "—"
+
+
 def event_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Document:
     ev, spread = fig["event"], fig["spread"]
     doc = _Sections()
@@ -211,7 +215,7 @@ def event_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Documen
         lines.append("处置状态：未立案")
     doc.add(*[Paragraph(line) for line in lines])
     if ev["summary"]:
-        doc.add(Paragraph(ev["summary"], "summary"))
+        doc.add(Paragraph(f"事件摘要：{ev['summary']}", "summary"))
 
     doc.section("传播态势")
     first = fig["first_post"]
@@ -238,7 +242,7 @@ def event_document(fig: Mapping[str, Any], *, home: str, issuer: str) -> Documen
     if fig["history"]:
         doc.add(Table(["时间", "操作", "操作人", "说明"],
                       [[h["at"], h["action"], h["actor"],
-                        "；".join(x for x in (h["note"], h["text"], h["channel"]) if x) or "—"]
+                        _history_note(h)]
                        for h in fig["history"]], [3, 2, 2, 6]))
     else:
         doc.add(Paragraph("尚无处置记录。", "muted"))
