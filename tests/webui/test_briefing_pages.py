@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from routing.policy import Policy
 from store import Database
+from yuqing.context import AppContext
 from yuqing.settings import Settings
 
 
@@ -169,3 +170,42 @@ def test_case_page_links_to_its_special_report_for_monitors_only(
     street = login("dept")  # 区教育局 co-handles case 2 and may open it, but gets no briefing
     page = street.get(f"/cases/{history.case2}")
     assert page.status_code == 200 and link not in page.get_data(as_text=True)
+
+
+HOSTILE = '<script>window.__pwned=1</script>\x00\x0b小区污水😀'
+
+
+def test_hostile_crawled_text_is_escaped_and_written_into_every_format(
+        login: Callable, db: Database, clocked: Flask) -> None:
+    from store import Event
+
+    with db.session() as s:
+        event = Event(title=HOSTILE, topic="environment", severity=4, summary=HOSTILE)
+        s.add(event)
+        s.flush()
+        event_id = event.id
+    leader = login("leader")
+    html = leader.get(f"/briefings/event/{event_id}").get_data(as_text=True)
+    assert "<script>window.__pwned" not in html and "&lt;script&gt;" in html
+    docx = leader.get(f"/briefings/event/{event_id}?format=docx")
+    assert docx.status_code == 200
+    paragraphs = [p.text for p in read_docx(io.BytesIO(docx.data)).paragraphs]
+    assert "<script>window.__pwned=1</script>小区污水😀" in paragraphs  # controls dropped
+    pdf = leader.get(f"/briefings/event/{event_id}?format=pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert pdf.status_code == 200 and "小区污水" in text and "尚无处置记录" in text
+
+
+def test_files_kept_by_the_job_are_listed_and_downloadable(
+        login: Callable, history: History, ctx: AppContext) -> None:
+    from yuqing.briefings import handle_one
+
+    handle_one(AppContext(settings=ctx.settings, clock=lambda: NOW), "weekly", deliver=False)
+    leader = login("leader")
+    page = leader.get("/briefings").get_data(as_text=True)
+    assert "舆情周报" in page and 'href="/briefings/files/weekly-2026-11-16.pdf"' in page
+    r = leader.get("/briefings/files/weekly-2026-11-16.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    listed = leader.get("/api/v1/briefings").get_json()["briefings"]
+    assert [f["url"] for f in listed[0]["files"]] == [
+        "/briefings/files/weekly-2026-11-16.docx", "/briefings/files/weekly-2026-11-16.pdf"]

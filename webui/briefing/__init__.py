@@ -145,7 +145,7 @@ def file_stem(kind: str, period: Period | None = None, event_id: int | None = No
 
 
 def download_name(doc: Document, fmt: str) -> str:
-    clean = re.sub(r"[\\/:*?\"<>|\s]+", "_", f"{doc.title}_{doc.subtitle}")[:80]
+    clean = re.sub(r"[\\/:*?\"<>|\s\x00-\x1f\x7f]+", "_", f"{doc.title}_{doc.subtitle}")[:80]
     return f"{clean}.{fmt}"
 
 

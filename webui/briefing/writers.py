@@ -12,6 +12,7 @@ ReportLab. fpdf2 has no bold of this font, so headings are drawn as fill+stroke 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from docx import Document as Docx
@@ -25,12 +26,18 @@ from fpdf.fonts import FontFace
 from webui.briefing.charts import FONT_PATH
 from webui.briefing.document import Bullets, Chart, Document, Heading, Paragraph, Table
 
+# Crawled text may hold control characters: XML (DOCX) refuses them, a PDF shows boxes.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 FONT_NAME = "Noto Sans SC"  # Word falls back to its own CJK font where this one is missing
 RED = (183, 28, 28)
 GREY = (102, 102, 119)
 
 
 # ---- DOCX ------------------------------------------------------------------------------------
+
+def clean(text: str) -> str:
+    return CONTROL.sub("", str(text))
+
 
 def _font(run: Any, size: float | None = None, bold: bool = False,
           color: tuple[int, int, int] | None = None) -> None:
@@ -54,41 +61,42 @@ def to_docx(doc: Document) -> bytes:
         st.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT_NAME)
     title = out.add_heading(level=0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run(doc.title), 20, True, RED)
+    _font(title.add_run(clean(doc.title)), 20, True, RED)
     sub = out.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(sub.add_run(doc.subtitle), 12)
+    _font(sub.add_run(clean(doc.subtitle)), 12)
     meta = out.add_paragraph()
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(meta.add_run("　".join(doc.meta)), 9, color=GREY)
+    _font(meta.add_run(clean("　".join(doc.meta))), 9, color=GREY)
     for block in doc.blocks:
         if isinstance(block, Heading):
             h = out.add_heading(level=1 if block.level <= 2 else 2)
-            _font(h.add_run(block.text), 14, True, (31, 45, 61))
+            _font(h.add_run(clean(block.text)), 14, True, (31, 45, 61))
         elif isinstance(block, Paragraph):
             p = out.add_paragraph()
             color = RED if block.style == "risk" else GREY if block.style == "muted" else None
-            _font(p.add_run(block.text), 11, block.style in ("summary", "risk"), color)
+            _font(p.add_run(clean(block.text)), 11, block.style in ("summary", "risk"), color)
         elif isinstance(block, Bullets):
             for item in block.items:
-                _font(out.add_paragraph(style="List Bullet").add_run(item), 11)
+                _font(out.add_paragraph(style="List Bullet").add_run(clean(item)), 11)
         elif isinstance(block, Table):
             table = out.add_table(rows=1, cols=len(block.headers))
             table.style = "Table Grid"
             for cell, text in zip(table.rows[0].cells, block.headers, strict=True):
-                _font(cell.paragraphs[0].add_run(text), 10, True)
+                _font(cell.paragraphs[0].add_run(clean(text)), 10, True)
             for row in block.rows:
                 cells = table.add_row().cells
                 for cell, text in zip(cells, row, strict=True):
-                    _font(cell.paragraphs[0].add_run(text), 10)
+                    _font(cell.paragraphs[0].add_run(clean(text)), 10)
             out.add_paragraph()
         elif isinstance(block, Chart):
             out.add_picture(io.BytesIO(block.png), width=Cm(16))
             cap = out.add_paragraph()
             cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _font(cap.add_run(block.caption), 9, color=GREY)
+            _font(cap.add_run(clean(block.caption)), 9, color=GREY)
     core = out.core_properties
-    core.title, core.subject, core.author = doc.title, doc.subtitle, "舆情监测与回应协同平台"
+    core.title, core.subject = clean(doc.title), clean(doc.subtitle)[:200]
+    core.author = "舆情监测与回应协同平台"
     buf = io.BytesIO()
     out.save(buf)
     return buf.getvalue()
@@ -113,23 +121,23 @@ def _bold(pdf: FPDF, text: str, size: float, color: tuple[int, int, int], align:
     # context restores the text mode and colours afterwards
     with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.22,
                            text_color=color, draw_color=color):
-        pdf.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, height, clean(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def to_pdf(doc: Document) -> bytes:
     pdf = _Pdf(format="A4")
-    pdf.footer_text = doc.title
+    pdf.footer_text = clean(doc.title)
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font("noto", fname=str(FONT_PATH))
-    pdf.set_title(doc.title)
-    pdf.set_subject(doc.subtitle)
+    pdf.set_title(clean(doc.title))
+    pdf.set_subject(clean(doc.subtitle))
     pdf.set_creator("舆情监测与回应协同平台")
     pdf.set_lang("zh-CN")
     pdf.add_page()
     _bold(pdf, doc.title, 20, RED, "C", 12)
     pdf.set_font("noto", size=12)
-    pdf.multi_cell(0, 8, doc.subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, clean(doc.subtitle), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("noto", size=9)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(0, 6, "　".join(doc.meta), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -148,7 +156,7 @@ def to_pdf(doc: Document) -> bytes:
             else:
                 pdf.set_font("noto", size=10.5)
                 pdf.set_text_color(*color)
-                pdf.multi_cell(0, 6.5, block.text, align="L", new_x=XPos.LMARGIN,
+                pdf.multi_cell(0, 6.5, clean(block.text), align="L", new_x=XPos.LMARGIN,
                                new_y=YPos.NEXT)
             pdf.set_text_color(0, 0, 0)
             pdf.ln(1)
@@ -156,7 +164,7 @@ def to_pdf(doc: Document) -> bytes:
             pdf.set_font("noto", size=10.5)
             for item in block.items:  # hanging indent: wrapped lines start under the text
                 pdf.cell(5, 6.5, "•")
-                pdf.multi_cell(0, 6.5, item, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.multi_cell(0, 6.5, clean(item), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(1)
         elif isinstance(block, Table):
             pdf.set_font("noto", size=9)
@@ -168,7 +176,7 @@ def to_pdf(doc: Document) -> bytes:
                 for row in [block.headers, *block.rows]:
                     cells = table.row()
                     for text in row:
-                        cells.cell(text)
+                        cells.cell(clean(text))
             pdf.ln(3)
         elif isinstance(block, Chart):
             width = pdf.w - pdf.l_margin - pdf.r_margin
