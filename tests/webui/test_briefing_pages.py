@@ -172,7 +172,7 @@ def test_case_page_links_to_its_special_report_for_monitors_only(
     assert page.status_code == 200 and link not in page.get_data(as_text=True)
 
 
-HOSTILE = '<script>window.__pwned=1</script>\x00\x0b小区污水😀'
+HOSTILE = '<script>window.__pwned=1</script>\x01\x0b小区污水😀'  # NUL never reaches the store
 
 
 def test_hostile_crawled_text_is_escaped_and_written_into_every_format(
