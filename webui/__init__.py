@@ -38,13 +38,15 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.extensions["yuqing.stats"] = stats
     init_security(app)
 
-    from webui import api, auth, briefings, cases
+    from webui import api, auth, briefings, cases, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(briefings.bp)
     app.register_blueprint(briefings.api)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(reports.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

@@ -6,6 +6,7 @@ from typing import Any
 
 from webui.briefings import openapi_paths as briefing_paths
 from webui.queries import CaseFilter
+from webui.reports import report_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
@@ -33,7 +34,7 @@ def openapi_document() -> dict[str, Any]:
                **({"style": "form", "explode": True} if schema.get("type") == "array" else {})}
               for name, schema in filters.items()]
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    return {
+    return _hoist_defs(CaseFilter.model_json_schema().get("$defs", {}), {
         "openapi": "3.1.0",
         "info": {"title": "舆情监测与回应协同平台 API", "version": "1",
                  "description": "承办单位用户只能看到分派给本单位的工单。网页会话需在请求头 "
@@ -76,5 +77,29 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
                                          "responses": _ok("分组工单")}},
             **briefing_paths(),
+            **report_paths(),
         },
-    }
+    })
+
+
+def _hoist_defs(defs: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """Pydantic schemas carry their own "$defs" with "#/$defs/X" references, which resolve
+    against the document root, not the schema: move them (and ``defs``, those of the query
+    parameters' model) to components/schemas."""
+    schemas: dict[str, Any] = doc["components"].setdefault("schemas", {})
+    schemas.update(defs)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            for name, schema in node.pop("$defs", {}).items():
+                schemas[name] = walk(schema)
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    doc["paths"] = walk(doc["paths"])
+    return doc

@@ -22,14 +22,17 @@ are holidays and Sat 2026-10-10 is a make-up working day (chinesecalendar). Work
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from routing.cases import open_or_update_case
 from routing.policy import Policy
 from routing.reports import Period
 from routing.workflow import Action, Actor, perform
-from store import Case, Database
+from store import Case, Database, Event, Role, Unit
+from tests.routing.wf_support import Decision
 
 NANJING = ZoneInfo("Asia/Shanghai")
 PERIOD = Period(date(2026, 9, 28), date(2026, 10, 11))
@@ -41,9 +44,35 @@ def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=NANJING).astimezone(UTC)
 
 
-def build_history(db: Database, make_case: Callable[..., int], people: dict[str, Actor],
-                  policy: Policy) -> dict[str, int]:
-    """Cases A–E as described above; returns their ids."""
+def actors(db: Database) -> dict[str, Actor]:
+    with db.session() as s:
+        ids = {u.code: u.id for u in s.scalars(select(Unit))}
+    return {
+        "monitor": Actor(None, Role.MONITOR, ids["jn-publicity"], "值班员小王"),
+        "leader": Actor(None, Role.LEADER, None, "王部长"),
+        "lead": Actor(None, Role.UNIT, ids["jn-dongshan"], "东山街道"),
+        "co": Actor(None, Role.UNIT, ids["jn-edu"], "区教育局"),
+        "other": Actor(None, Role.UNIT, ids["jn-moling"], "秣陵街道"),
+    }
+
+
+def build_history(db: Database, policy: Policy) -> dict[str, int]:
+    """Cases A–E as described above, opened and handled through the real workflow;
+    returns their ids."""
+    people = actors(db)
+
+    def make_case(state: str, severity: int, at: datetime) -> int:
+        assert state == "new"
+        with db.session() as s:
+            event = Event(title=f"东山街道某小学收费问题（{at:%m-%d}）", topic="education",
+                          severity=severity, post_count=1, source_count=1,
+                          places=["320115001"], first_seen_at=at, last_seen_at=at)
+            s.add(event)
+            s.flush()
+            event_id = event.id
+        change = open_or_update_case(db, event_id, Decision(), severity, at, policy=policy)
+        assert change.case_id is not None
+        return change.case_id
 
     def do(case_id: int, who: str, action: Action, at: datetime, note: str = "",
            **data: object) -> None:

@@ -3,25 +3,22 @@ computed by hand. Hours are from the local times in report_history's docstring."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
-from report_history import NOW, PERIOD, build_history
 
 from routing.policy import Policy
 from routing.reports import Period
 from routing.reports.history import load_histories
 from routing.reports.response import build_response_report, drill_down
-from routing.workflow import Actor
 from store import Database
+from tests.routing.report_history import NOW, PERIOD, build_history
 
 
 @pytest.fixture
-def history(db: Database, make_case: Callable[..., int], people: dict[str, Actor],
-            policy: Policy) -> dict[str, int]:
-    return build_history(db, make_case, people, policy)
+def history(db: Database, policy: Policy) -> dict[str, int]:
+    return build_history(db, policy)
 
 
 def report(db: Database, policy: Policy, period: Period = PERIOD, **kw: object) -> dict:
