@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.briefings import openapi_paths as briefing_paths
 from webui.channels import openapi_paths as channel_paths
 from webui.dashboard import openapi_paths as dashboard_paths
 from webui.queries import CaseFilter
@@ -81,6 +82,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {**_ok("记录的反馈"), **_errors()}}},
             "/api/v1/my-cases": {"get": {"summary": "本单位工单（主办、协办分组）",
                                          "responses": _ok("分组工单")}},
+            **briefing_paths(),
             **report_paths(),
             **reply_paths(),
             **dashboard_paths(),

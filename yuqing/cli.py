@@ -52,6 +52,7 @@ LAZY_COMMANDS = {
     "notify-status": "yuqing.commands.workflow:notify_status",
     "user": "yuqing.commands.users:user_group",
     "demo": "yuqing.commands.demo:demo",
+    "briefing": "yuqing.commands.briefing:briefing_command",
     "report": "yuqing.commands.report:report_group",
 }
 
