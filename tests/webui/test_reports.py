@@ -123,6 +123,8 @@ def test_access_matrix_is_the_same_in_page_api_drill_down_and_exports(
                 f"/api/v1/reports/response/cases?{RANGE}&metric=assigned&unit=jn-moling"):
         r = who.client.get(url)
         assert r.status_code == (403 if persona in ("street", "dept") else 200), url
+        if r.status_code == 403:
+            assert r.get_json()["error"] == "无权查看其他单位的考核数据"
     # the total's drill-down holds only the cases the viewer may see
     drill = who.client.get(f"/api/v1/reports/response/cases?{RANGE}&metric=assigned").get_json()
     listed = {c["case_id"] for c in drill["cases"]}
