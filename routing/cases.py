@@ -106,7 +106,8 @@ def open_or_update_case(db: Database, event_id: int, decision: DecisionLike,
                         severity: int | None, now: datetime, *,
                         policy: clock.Policy | None = None) -> CaseChange:
     """Open the event's case, or update the one it has; one transaction with its audit row
-    and notifications. Safe when two ingest workers race on the same event."""
+    and notifications, which also clears the event's ``routing_pending`` mark. Safe when two
+    ingest workers race on the same event."""
     pol = clock.current(policy)
     for _ in range(5):
         try:
@@ -114,6 +115,9 @@ def open_or_update_case(db: Database, event_id: int, decision: DecisionLike,
                 event = session.get(Event, event_id)
                 if event is None:
                     raise ValueError(f"事件 {event_id} 不存在")
+                # the event is routed: cleared in the case change's own transaction, so a
+                # crash leaves either both or neither (see yuqing/analysis.py)
+                event.routing_pending = False
                 case = session.scalar(select(Case).where(Case.event_id == event_id))
                 if case is None:
                     if severity not in (1, 2, 3, 4):

@@ -9,6 +9,7 @@ know yet it falls back to Monday–Friday and logs a warning once per year.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -136,12 +137,124 @@ def localize(moment: datetime, tz: Zone = "Asia/Shanghai") -> datetime:
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
-def _segments(day: date, working_hours: Sequence[tuple[time, time]], zone: tzinfo
-              ) -> list[tuple[datetime, datetime]]:
-    if not is_working_day(day):
-        return []
-    return [(datetime.combine(day, a, zone), datetime.combine(day, b, zone))
-            for a, b in working_hours]
+_US = timedelta(microseconds=1)
+
+
+def _us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+class WorkingTime:
+    """Working time under one set of working hours in one zone, kept as running totals.
+
+    Walking day by day is right for one case and too slow for a report over tens of thousands
+    of records, so the working microseconds before each day of a year are counted once per
+    year (and per process: ``working_time`` shares one instance per hours and zone). A
+    duration is then a few look-ups and a deadline a binary search; integers keep results
+    exact to the microsecond. Times are read on the local wall clock of ``zone``, like the
+    working hours themselves. A year is only counted when a computation reaches it, so the
+    unknown-year warning names the same years as a day-by-day walk would.
+    """
+
+    def __init__(self, working_hours: Sequence[tuple[time, time]], zone: tzinfo):
+        self.zone = zone
+        # an empty or reversed span holds no working time
+        self.spans = tuple((_us(a), _us(b)) for a, b in working_hours if a < b)
+        self.day_us = sum(b - a for a, b in self.spans)
+        self._year = lru_cache(maxsize=256)(self._count_year)
+
+    @property
+    def day_hours(self) -> float:
+        return self.day_us / 3_600_000_000
+
+    def _count_year(self, year: int) -> tuple[tuple[bool, ...], tuple[int, ...]]:
+        """Per day of ``year``: does it work, and the working µs before it (one more entry:
+        the year's total)."""
+        first = date(year, 1, 1)
+        working = tuple(is_working_day(first + timedelta(i))
+                        for i in range((date(year + 1, 1, 1) - first).days))
+        before = [0]
+        for works in working:
+            before.append(before[-1] + (self.day_us if works else 0))
+        return working, tuple(before)
+
+    def _local(self, moment: datetime) -> datetime:
+        return moment.replace(tzinfo=self.zone) if moment.tzinfo is None \
+            else moment.astimezone(self.zone)
+
+    def _done(self, local: datetime) -> int:
+        """Working µs from 1 January 00:00 of ``local``'s year to ``local``."""
+        working, before = self._year(local.year)
+        index = local.timetuple().tm_yday - 1
+        done = before[index]
+        if working[index]:
+            now = _us(local.time())
+            done += sum(min(now, b) - a for a, b in self.spans if now > a)
+        return done
+
+    def between(self, start: datetime, end: datetime) -> float:
+        """Working hours from ``start`` to ``end`` (0 when end is not after start); a naive
+        moment is read as local time in the zone."""
+        lo, hi = self._local(start), self._local(end)
+        if hi <= lo:
+            return 0.0
+        total = self._done(hi) - self._done(lo) + sum(
+            self._year(year)[1][-1] for year in range(lo.year, hi.year))
+        return timedelta(microseconds=total).total_seconds() / 3600
+
+    def add(self, start: datetime, hours: float) -> datetime:
+        """The first moment by which ``hours`` of working time have passed since ``start``;
+        for 0 hours the first working moment at or after ``start`` (never a span's end)."""
+        if hours < 0:
+            raise SlaError(f"时限不能为负数：{hours}")
+        if self.day_us <= 0:
+            raise SlaError("工作时间为空，无法按工作时间计时")
+        begin = self._local(start)
+        left = timedelta(hours=hours) // _US
+        year, index = begin.year, begin.timetuple().tm_yday - 1  # day of the year, from 0
+        if left == 0:
+            now = _us(begin.time())
+            for _ in range(_MAX_DAYS):
+                working, _before = self._year(year)
+                if working[index]:
+                    for a, b in self.spans:
+                        if b > now:
+                            return begin if now >= a else self._at(year, index, a)
+                now, index = -1, index + 1  # later days start at midnight
+                if index == len(working):
+                    year, index = year + 1, 0
+            raise SlaError(f"{hours} 个工作小时超出可计算范围")
+        target = self._done(begin) + left  # from 1 January of the year at hand
+        limit = begin.date() + timedelta(_MAX_DAYS)  # a limit needing more is refused
+        while year <= limit.year:
+            before = self._year(year)[1]
+            if before[-1] >= target:
+                day = bisect_left(before, target, lo=index + 1) - 1
+                if date(year, 1, 1) + timedelta(day) >= limit:
+                    break
+                left = target - before[day]
+                for a, b in self.spans:
+                    if left <= b - a:
+                        return self._at(year, day, a + left)
+                    left -= b - a
+            target -= before[-1]
+            year, index = year + 1, 0
+        raise SlaError(f"{hours} 个工作小时超出可计算范围")
+
+    def _at(self, year: int, day: int, us: int) -> datetime:
+        midnight = datetime.combine(date(year, 1, 1) + timedelta(day), time(0), self.zone)
+        return midnight + timedelta(microseconds=us)
+
+
+@lru_cache(maxsize=32)
+def _shared(working_hours: tuple[tuple[time, time], ...], zone: tzinfo) -> WorkingTime:
+    return WorkingTime(working_hours, zone)
+
+
+def working_time(working_hours: HoursSpec = DEFAULT_WORKING_HOURS,
+                 tz: Zone = "Asia/Shanghai") -> WorkingTime:
+    """The shared working-time table for these hours and zone (deadlines, reminders, reports)."""
+    return _shared(intervals_of(working_hours), zone_of(tz))
 
 
 def add_duration(start: datetime, hours: float, calendar: Calendar = "natural",
@@ -155,46 +268,20 @@ def add_duration(start: datetime, hours: float, calendar: Calendar = "natural",
     """
     if hours < 0:
         raise SlaError(f"时限不能为负数：{hours}")
-    begin = localize(start, tz)
-    zone = zone_of(tz)
     if calendar == "natural":
         # arithmetic in UTC, so a zone with daylight saving would still count real hours
-        return (begin.astimezone(UTC) + timedelta(hours=hours)).astimezone(zone)
+        begin = localize(start, tz)
+        return (begin.astimezone(UTC) + timedelta(hours=hours)).astimezone(zone_of(tz))
     if calendar != "working":
         raise SlaError(f"未知的计时方式 {calendar!r}（应为 natural 或 working）")
-    working_hours = intervals_of(working_hours)
-    if not any(a < b for a, b in working_hours):
-        raise SlaError("工作时间为空，无法按工作时间计时")
-    left = timedelta(hours=hours)
-    day = begin.date()
-    for _ in range(_MAX_DAYS):
-        for seg_start, seg_end in _segments(day, working_hours, zone):
-            lo = max(seg_start, begin)
-            if lo >= seg_end:
-                continue
-            if left <= seg_end - lo:
-                return lo + left
-            left -= seg_end - lo
-        day += timedelta(days=1)
-    raise SlaError(f"{hours} 个工作小时超出可计算范围")
+    return working_time(working_hours, tz).add(start, hours)
 
 
 def working_hours_between(start: datetime, end: datetime,
                           working_hours: HoursSpec = DEFAULT_WORKING_HOURS,
                           tz: Zone = "Asia/Shanghai") -> float:
     """Working hours elapsed from ``start`` to ``end`` (0 when end is not after start)."""
-    zone = zone_of(tz)
-    working_hours = intervals_of(working_hours)
-    lo_all, hi_all = localize(start, tz), localize(end, tz)
-    total = timedelta()
-    day = lo_all.date()
-    while day <= hi_all.date():
-        for seg_start, seg_end in _segments(day, working_hours, zone):
-            lo, hi = max(seg_start, lo_all), min(seg_end, hi_all)
-            if hi > lo:
-                total += hi - lo
-        day += timedelta(days=1)
-    return total.total_seconds() / 3600
+    return working_time(working_hours, tz).between(start, end)
 
 
 def elapsed_hours(start: datetime, end: datetime, calendar: Calendar = "natural",

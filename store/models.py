@@ -198,6 +198,9 @@ class Event(Base):
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     places: Mapped[list[Any]] = mapped_column(default=list)
     trend: Mapped[dict[str, Any]] = mapped_column(default=dict)  # hour (ISO) -> posts
+    # set in the analysis transaction that changed the event, cleared in the routing
+    # transaction that opened or updated its case: a crash in between is routed at restart
+    routing_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

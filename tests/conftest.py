@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,63 @@ def database_url(tmp_path: Path, pg_database_url: str | None, sqlite_template: P
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(sqlite_template, target)
     yield f"sqlite:///{target}"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A database filled once (per module) and what its builder returned (ids, tokens)."""
+
+    url: str
+    data: Any
+
+
+@contextmanager
+def prepared_database(home: Path, pg_database_url: str | None, sqlite_template: Path,
+                      build: Callable[[AppContext], Any]) -> Iterator[Prepared]:
+    """A migrated database of its own, with reference data, filled by ``build`` once.
+
+    For expensive fixed histories shared by a module's tests: pair it with
+    ``prepared_url``. On PostgreSQL it is a database next to the run's own one, so the
+    per-test truncation of ``database_url`` never touches it; dropped at the end.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    name = None
+    if pg_database_url:
+        name = f"yuqing_prepared_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(pg_database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(pg_database_url).set(database=name).render_as_string(hide_password=False)
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
+    else:
+        shutil.copy(sqlite_template, home / "yuqing.db")
+        url = f"sqlite:///{home / 'yuqing.db'}"
+    app = AppContext(settings=make_settings(home, url))
+    try:
+        sync_reference_data(app.db, app.settings)
+        data = build(app)
+    finally:
+        app.close()  # closing the last connection checkpoints SQLite's WAL into the file
+    try:
+        yield Prepared(url, data)
+    finally:
+        if name:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def prepared_url(prepared: Prepared, tmp_path: Path) -> str:
+    """The prepared database for one test: SQLite gets its own copy of the file (the test may
+    write); PostgreSQL shares the database itself, so only tests that read may use it."""
+    if not prepared.url.startswith("sqlite:"):
+        return prepared.url
+    target = tmp_path / "instance" / "yuqing.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(prepared.url.removeprefix("sqlite:///"), target)
+    return f"sqlite:///{target}"
 
 
 def make_settings(home: Path, database_url: str, **overrides: Any) -> Settings:

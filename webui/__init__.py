@@ -13,10 +13,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from routing.reports import PeriodError
+from routing.reports.briefing import BriefingNotFound
 from store import Database
 from store.search import SearchIndex
 from store.validation import error_message, location
 from webui.accounts import SESSION_LIFETIME
+from webui.briefing import BriefingError
 from webui.security import init_security, is_api_request
 from webui.services import CorrectionError, NotFound
 from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, workflow
@@ -31,6 +33,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     ``YUQING_SECURE_COOKIE`` (auto/always/never) and ``YUQING_PROXY_HOPS`` (trusted proxies)
     are the cookie and proxy settings described in webui/security.py.
     ``clock`` is "now" for pages that compute periods (tests pass a fixed one).
+    ``YUQING_CHANNELS`` ({name: kind}) names the enabled notification channels.
     """
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key, SESSION_COOKIE_HTTPONLY=True,
@@ -48,12 +51,15 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-    from webui import api, auth, cases, dashboard, replies, reports
+    from webui import api, auth, briefings, cases, channels, dashboard, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(channels.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(replies.bp)
+    app.register_blueprint(briefings.bp)
+    app.register_blueprint(briefings.api)
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.api_bp)
     app.register_blueprint(dashboard.bp)
@@ -112,9 +118,9 @@ def _register_errors(app: Flask) -> None:
             status, message = 409 if "他人修改" in str(exc) else 400, str(exc)
         elif isinstance(exc, WorkflowUnavailable):
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
-        elif isinstance(exc, UnknownAction):
+        elif isinstance(exc, UnknownAction | BriefingNotFound):
             status, message = 404, str(exc)
-        elif isinstance(exc, PeriodError):
+        elif isinstance(exc, BriefingError | PeriodError):
             status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
@@ -123,7 +129,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-                UnknownAction, PeriodError):
+                UnknownAction, BriefingError, BriefingNotFound, PeriodError):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from routing import policy
 from routing.unit_tasks import GROUP_LABELS, Group
 from store import Database, Role, utcnow
-from webui import queries
+from webui import channels, queries
 from webui.accounts import Viewer
 from webui.present import Names, case_detail, case_summary, my_card, routing_lines
 from webui.security import current_viewer, login_required
@@ -39,7 +39,7 @@ def queue() -> Any:
         return render_template(
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
-            states=STATE_LABELS, severities=SEVERITY_LABELS,
+            states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(),
             can_act=viewer.is_monitor and workflow() is not None)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.briefings import openapi_paths as briefing_paths
+from webui.channels import openapi_paths as channel_paths
 from webui.dashboard import openapi_paths as dashboard_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
@@ -81,9 +83,11 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/my-cases": {"get": {"summary": "本单位工单，按下一步分组（已超时、即将到期、"
                                                      "待签收、待回应、已回应待办结、已办结）",
                                          "responses": _ok("分组工单")}},
+            **briefing_paths(),
             **report_paths(),
             **reply_paths(),
             **dashboard_paths(),
+            **channel_paths(),
         },
     })
 

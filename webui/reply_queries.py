@@ -70,7 +70,7 @@ def report_for(session: Session, viewer: Viewer, q: ReplyQuery
     options = ReplyOptions.of(q.days or cfg.get("YUQING_REPLY_DAYS"), sla().working_hours,
                               cfg.get("YUQING_TIMEZONE", "Asia/Shanghai"))
     period = parse_period(q.start, q.end, q.preset or None, moment.astimezone(zone()).date())
-    scope = scope_for(session, viewer)  # the one access rule every report shares
+    scope = scope_for(session, viewer, report="replies")  # the rule every report shares
     shown = None if scope is None else sorted(
         u.short_name or u.name for u in session.scalars(select(Unit).where(Unit.code.in_(scope))))
     records = load_reply_records(session, period, options.tz, q.source or None,

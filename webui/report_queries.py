@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from routing import policy as clock
 from routing.reports import Period, parse_period
-from routing.reports.access import narrow, report_scope
+from routing.reports.access import narrow, refusal, report_scope
 from routing.reports.history import Histories, UnitInfo, load_histories
 from routing.reports.response import (
     DEFAULT_THRESHOLD,
@@ -74,10 +74,12 @@ def threshold() -> float:
     return float(current_app.config.get("YUQING_REPORT_THRESHOLD", DEFAULT_THRESHOLD))
 
 
-def scope_for(session: Session, viewer: Viewer, wanted: str | None = None) -> list[str] | None:
+def scope_for(session: Session, viewer: Viewer, wanted: str | None = None,
+              report: str = "response") -> list[str] | None:
     """The units this viewer may see figures of, narrowed to ``wanted`` when asked.
 
-    Asking for a unit outside one's scope is refused, not answered with empty figures."""
+    Asking for a unit outside one's scope is refused (worded for ``report``, a key of
+    ``REPORT_DATA``), not answered with empty figures."""
     units = load_unit_infos(session)
     code = None
     if viewer.unit_id is not None:
@@ -87,7 +89,7 @@ def scope_for(session: Session, viewer: Viewer, wanted: str | None = None) -> li
         abort(404, description=f"未知的单位「{wanted}」")
     narrowed = narrow(scope, wanted)
     if wanted and narrowed == []:
-        abort(403, description="无权查看其他单位的考核数据")
+        abort(403, description=refusal(report))
     return narrowed
 
 

@@ -2,8 +2,12 @@
 
 It runs in the one leader process (`yuqing run`, the demo): crawl workers and imports only
 store posts, and this step picks up every post whose ``analyzed_at`` is empty, so a crash
-at any point is finished by the next run. The event index lives in memory, rebuilt at start
-from the posts of the clustering window, and hands out database event ids.
+at any point is finished by the next run. The transaction that stores a batch's analysis
+also marks the events it changed ``routing_pending``; routing clears the mark in the same
+transaction as the case change, and every run routes the marked events first, so a crash
+between the analysis and the routing delays an alert but never loses it. The event index
+lives in memory, rebuilt at start from the posts of the clustering window, and hands out
+database event ids.
 """
 
 from __future__ import annotations
@@ -109,6 +113,19 @@ class AnalysisStep:
         if events and self.on_events:
             self.on_events(db, sorted(events))
 
+    def route_pending(self, limit: int = 500) -> int:
+        """Route the events an earlier run analysed but did not finish routing (a crash, a
+        failed decision). Returns how many were handed to routing."""
+        if self.on_events is None:
+            return 0
+        with self.ctx.db.session() as session:
+            ids = list(session.scalars(select(Event.id).where(Event.routing_pending.is_(True))
+                                       .order_by(Event.id).limit(limit)))
+        if ids:
+            log.info("补做 %d 个事件的分派", len(ids))
+            self.on_events(self.ctx.db, ids)
+        return len(ids)
+
     def _store(self, db: Database, analyses: list[Analysis]) -> set[int]:
         now = utcnow()
         touched: set[int] = set()
@@ -147,6 +164,7 @@ class AnalysisStep:
                                 .where(Post.event_id == event_id)).all()
         levels = [p.severity for p in posts if p.severity is not None]
         topics = [p.topic for p in posts if p.topic]
+        event.routing_pending = True  # committed with the analysis; routing clears it
         event.post_count = len(posts)
         event.source_count = len({p.source_id for p in posts})
         event.severity = min(levels) if levels else None  # I (1) is the gravest
@@ -163,7 +181,11 @@ class AnalysisStep:
             event.title = (first.title or summary.summary)[:200]
 
     def pending(self, limit: int = 500) -> int:
-        """Analyze posts never analyzed (or changed since). Returns how many."""
+        """Analyze posts never analyzed (or changed since). Returns how many.
+
+        Events left routing-pending by an earlier run are routed first, so a restart
+        finishes them even when no new post arrives."""
+        self.route_pending()
         with self.ctx.db.session() as session:
             ids = list(session.scalars(select(Post.id).where(Post.analyzed_at.is_(None))
                                        .order_by(Post.id).limit(limit)))

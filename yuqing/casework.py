@@ -1,5 +1,10 @@
 """The routing step of the pipeline: events changed by analysis -> decide -> open or update
-the event's case (one case per event, 并单). Runs in the leader after the analysis step."""
+the event's case (one case per event, 并单). Runs in the leader after the analysis step.
+
+An event stays ``routing_pending`` until ``open_or_update_case`` commits its case change
+(with the audit row and the queued notifications) and clears the mark in that same
+transaction; an event whose routing failed or was cut short is routed again by the next
+analysis run (``AnalysisStep.route_pending``)."""
 
 from __future__ import annotations
 
@@ -51,7 +56,7 @@ def case_router(ctx: AppContext, policy: Policy | None = None
                 decision: Decision = decide(facts, cfg, start=now)
                 open_or_update_case(db, event_id, decision.for_case(), event.severity, now,
                                     policy=policy)
-            except Exception:  # one bad event must not stop the others; it is retried
-                log.exception("事件 %s 分派失败", event_id)  # when its next post arrives
+            except Exception:  # one bad event must not stop the others; it stays pending
+                log.exception("事件 %s 分派失败，下次分析时重试", event_id)
 
     return route

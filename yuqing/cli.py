@@ -49,8 +49,10 @@ LAZY_COMMANDS = {
     "sla-sweep": "yuqing.commands.workflow:sla_sweep",
     "notify-deliver": "yuqing.commands.workflow:notify_deliver",
     "notify-enable": "yuqing.commands.workflow:notify_enable",
+    "notify-status": "yuqing.commands.workflow:notify_status",
     "user": "yuqing.commands.users:user_group",
     "demo": "yuqing.commands.demo:demo",
+    "briefing": "yuqing.commands.briefing:briefing_command",
     "report": "yuqing.commands.report:report_group",
 }
 

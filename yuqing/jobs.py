@@ -11,7 +11,7 @@ from typing import Any
 
 from routing.escalation import sweep
 from routing.notify.base import Channel, build_channels
-from routing.notify.outbox import deliver_due
+from routing.notify.outbox import Retry, deliver_due
 from routing.policy import Policy, configure
 from yuqing.context import AppContext
 from yuqing.routing_setup import sla_config_from_settings
@@ -46,7 +46,8 @@ def sla_sweep_job(ctx: AppContext) -> int:
 
 def deliver_job(ctx: AppContext) -> int:
     """Send queued notifications on the enabled channels."""
-    sent = deliver_due(ctx.db, channels_for(ctx), ctx.now())
+    sent = deliver_due(ctx.db, channels_for(ctx), ctx.now(),
+                       retry=Retry.from_settings(ctx.settings.channels.retry))
     if sent:
         log.info("通知发送 %d 条", sent)
     return sent

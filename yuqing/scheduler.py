@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from yuqing.briefings import add_briefing_jobs
 from yuqing.context import AppContext
 from yuqing.crawling import schedule_sources
 from yuqing.ingest import reindex_pending
@@ -45,4 +46,5 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
                       id="analysis", next_run_time=datetime.now(UTC), **common)
     schedule_sources(scheduler, ctx.settings)
     add_workflow_jobs(scheduler, ctx)
+    add_briefing_jobs(scheduler, ctx)
     return scheduler

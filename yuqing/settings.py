@@ -98,6 +98,14 @@ class ReportSettings(Strict):
         return sorted(set(value))
 
 
+class BriefingSettings(Strict):
+    daily_at: time | None = time(7, 30)
+    weekly_at: time | None = time(8, 0)
+    formats: list[Literal["docx", "pdf", "html"]] = ["docx", "pdf"]
+    recipients: list[str] = []  # unit codes; empty: the routing coordinator
+    public_url: str = ""
+
+
 class AppSettings(Strict):
     database_url: str = ""
     search_url: str = ""
@@ -107,6 +115,7 @@ class AppSettings(Strict):
     scheduler: SchedulerSettings = SchedulerSettings()
     ingest: IngestSettings = IngestSettings()
     reports: ReportSettings = ReportSettings()
+    briefing: BriefingSettings = BriefingSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -284,7 +293,14 @@ class ChannelConfig(Strict):
     options: dict[str, Any] = {}
 
 
+class DeliveryRetry(Strict):
+    first_seconds: float = Field(30, gt=0)
+    cap_minutes: float = Field(60, gt=0)
+    give_up_hours: float = Field(72, gt=0)
+
+
 class Channels(Strict):
+    retry: DeliveryRetry = DeliveryRetry()
     channels: list[ChannelConfig] = []
 
 
@@ -570,6 +586,9 @@ def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
             bad("sources", f"sources[{i}].path", "导入类信息源需要 path（监视的文件夹）")
         if src.kind != "import" and not src.start_urls:
             bad("sources", f"sources[{i}].start_urls", "需要至少一个起始地址")
+    for i, code in enumerate(s.app.briefing.recipients):
+        if code not in units:
+            bad("settings", f"briefing.recipients[{i}]", f"未知的单位 {code!r}")
     names = [c.name for c in s.channels.channels]
     for key in sorted({k for k in names if names.count(k) > 1}):
         bad("channels", "channels", f"通知渠道 {key!r} 重复定义")

@@ -6,6 +6,7 @@ from flask import Flask
 
 from routing.policy import Policy
 from webui import create_app
+from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
 from yuqing.settings import ensure_secret_key
@@ -21,6 +22,8 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_SLA": Policy.from_settings(app.settings).sla,
         "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days,
         "YUQING_HOME_PLACE": app.settings.jurisdictions.home.code,
-        "YUQING_MAP_DIR": str(app.settings.home / "map")}
+        "YUQING_MAP_DIR": str(app.settings.home / "map"),
+        "YUQING_CHANNELS": {c.name: c.kind for c in app.settings.channels.channels if c.enabled},
+        "YUQING_BRIEFING": briefing_setup(app)}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
                       stats=lambda: stats(app), clock=app.now, **{**defaults, **config})

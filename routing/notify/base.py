@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,24 @@ class Notice:
 
 class TransportError(Exception):
     """A failed send. ``permanent``: retrying will not help. ``recipient_only``: the fault is
-    this recipient's address (fail that message), not the channel (which gets disabled)."""
+    this recipient's address (fail that message), not the channel (which gets disabled).
+    ``maybe_sent``: the request went out but no answer came (a read timeout, a dropped
+    connection): the receiver may have it."""
 
-    def __init__(self, message: str, *, permanent: bool = False, recipient_only: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, recipient_only: bool = False,
+                 maybe_sent: bool = False):
         super().__init__(message)
         self.permanent = permanent
         self.recipient_only = recipient_only
+        self.maybe_sent = maybe_sent
 
 
 class Channel:
     kind = ""
+    # After a send that may have arrived: True sends again later (at-least-once: receivers
+    # drop the double by its Idempotency-Key); False records it as "unknown" and stops, for
+    # receivers that cannot deduplicate (a group robot would show the message twice).
+    resend_when_unsure = True
 
     def __init__(self, name: str, options: dict[str, Any], db: Any = None):
         self.name = name
@@ -72,13 +81,30 @@ def parse_recipient(recipient: str) -> tuple[str, int] | None:
     return kind, int(rest)
 
 
+CONNECT_TIMEOUT = 5.0  # seconds; a refused or unanswered connection never sent anything
+ROBOT_TIMEOUT = 30.0  # read timeout of the group robots, which are never sent twice
+
+
+def _not_sent(exc: requests.RequestException) -> bool:
+    """True when the request surely never reached the receiver (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
 def http_post(url: str, *, json_body: Any = None, data: str | bytes | None = None,
               headers: dict[str, str] | None = None, timeout: float = 10.0,
               retries: int = 2, backoff: float = 0.2) -> requests.Response:
-    """POST with a few quick retries on connection errors and 5xx; raise TransportError.
+    """POST with a few quick retries on refused connections and 5xx; raise TransportError.
 
-    4xx other than 408/429 is permanent (the request itself is wrong); the outbox retries
-    transient failures later with a longer backoff, so the retries here stay short.
+    ``timeout`` is the read timeout (connecting has CONNECT_TIMEOUT). A request that went out
+    but got no answer is never repeated here: it raises ``maybe_sent`` and the outbox decides
+    (the channel's ``resend_when_unsure``). 4xx other than 408/429 is permanent (the request
+    itself is wrong); the outbox retries transient failures later with a longer backoff, so
+    the retries here stay short.
     """
     last = ""
     for attempt in range(retries + 1):
@@ -86,8 +112,12 @@ def http_post(url: str, *, json_body: Any = None, data: str | bytes | None = Non
             time.sleep(backoff * 2 ** (attempt - 1))
         try:
             resp = requests.post(url, json=json_body, data=data, headers=headers,
-                                 timeout=timeout, allow_redirects=False)
+                                 timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
+                                 allow_redirects=False)
         except requests.RequestException as exc:
+            if not _not_sent(exc):
+                raise TransportError(f"已发出但未收到应答：{type(exc).__name__}",
+                                     maybe_sent=True) from exc
             last = f"连接失败：{type(exc).__name__}"
             continue
         if resp.status_code < 300:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 from urllib.parse import quote_plus
 
-from routing.notify.base import Channel, Notice, check_robot_reply, http_post
+from routing.notify.base import ROBOT_TIMEOUT, Channel, Notice, check_robot_reply, http_post
 
 # 310000: signature, keyword or IP check failed; 300001: bad token. 130101 (too fast) retries.
 PERMANENT = {310000, 300001, 400101}
@@ -27,6 +27,9 @@ def signed_url(url: str, secret: str, timestamp_ms: int) -> str:
 
 class DingtalkChannel(Channel):
     kind = "dingtalk"
+    # the robot API has no message id to deduplicate by: a post that may have arrived is
+    # recorded as unknown instead of posted again, and the read timeout is long
+    resend_when_unsure = False
 
     def is_noop(self) -> bool:
         return not self.options.get("url")
@@ -44,6 +47,6 @@ class DingtalkChannel(Channel):
         body = {"msgtype": "markdown",
                 "markdown": {"title": notice.subject[:60], "text": f"### {notice.subject}\n\n"
                              + notice.body.replace("\n", "\n\n")}}
-        resp = http_post(url, json_body=body, timeout=float(self.options.get("timeout", 10)),
+        resp = http_post(url, json_body=body, timeout=float(self.options.get("timeout", ROBOT_TIMEOUT)),
                          retries=int(self.options.get("retries", 2)))
         check_robot_reply(resp, PERMANENT)

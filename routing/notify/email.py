@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 from routing.notify.base import Channel, Notice, TransportError
+
+
+def attach(msg: EmailMessage, files: list[dict[str, str]]) -> None:
+    """Attach files named in the payload ({"path", "name"}), e.g. the briefings' DOCX/PDF.
+    A file gone from disk is a permanent fault of this message, not of the channel."""
+    for item in files:
+        path = Path(item["path"])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TransportError(f"附件不存在：{path.name}", permanent=True,
+                                 recipient_only=True) from exc
+        kind, _ = mimetypes.guess_type(path.name)
+        maintype, _, subtype = (kind or "application/octet-stream").partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype,
+                           filename=item.get("name") or path.name)
 
 
 class EmailChannel(Channel):
@@ -33,6 +51,7 @@ class EmailChannel(Channel):
         # a stable Message-ID lets mail systems drop a duplicate of a retried message
         msg["Message-ID"] = f"<{hashlib.sha1(notice.key.encode()).hexdigest()}@yuqing>"
         msg.set_content(notice.body)
+        attach(msg, notice.payload.get("attachments") or [])
         try:
             with smtplib.SMTP(opts["host"], int(opts.get("port", 25)),
                               timeout=float(opts.get("timeout", 10))) as smtp:

@@ -4,9 +4,16 @@
 recipient) with an idempotency key, so a retried change never queues twice. Those rows have
 channel ``"*"``: ``deliver_due`` expands each into one row per enabled channel (key plus
 channel and address) and sends them. Every attempt is a Delivery row; a send is claimed with
-compare-and-set on (status, attempts) so two processes never send the same row;
-statuses: pending → sending → sent / failed (and "expanded" for the "*" rows); transient
-failures back off exponentially; a permanent channel fault disables the channel and says so.
+compare-and-set on (status, attempts) so two processes never send the same row.
+
+Statuses: pending → sending → sent; "expanded" for the "*" rows; "failed" when the address
+itself is refused; "unknown" when a channel that must not send twice (the robots) got no
+answer in time, so the message may or may not have arrived. Transient failures back off
+exponentially up to a cap and are retried for ``Retry.give_up`` (72 hours by default,
+``retry`` in channels.yaml); then the message is "expired", and the next pass marks every
+expired message of a channel "dead" together with one console notice to the monitors, in one
+transaction, so nobody is left uninformed even across a crash. A permanent channel fault
+disables the channel and says so; its messages wait for it.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,11 +36,28 @@ from store import Notice as NoticeRow
 log = logging.getLogger(__name__)
 
 FANOUT = "*"
-MAX_ATTEMPTS = 8
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_CAP = timedelta(hours=1)
 # a claimed row whose sender died is retried after this lease (longer than any one send)
 LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How long and how often a transiently failing message is retried (channels.yaml)."""
+
+    first: timedelta = timedelta(seconds=30)  # the first retry; each next one doubles
+    cap: timedelta = timedelta(hours=1)  # ... up to this
+    give_up: timedelta = timedelta(hours=72)  # after this since queueing: dead, monitors told
+
+    @classmethod
+    def from_settings(cls, cfg: Any) -> Retry:
+        """From ``yuqing.settings.DeliveryRetry`` (duck-typed: routing does not import yuqing)."""
+        return cls(first=timedelta(seconds=cfg.first_seconds),
+                   cap=timedelta(minutes=cfg.cap_minutes),
+                   give_up=timedelta(hours=cfg.give_up_hours))
+
+    def backoff(self, attempts: int) -> timedelta:
+        # the exponent stops growing long after the cap: 2**n must not overflow timedelta
+        return min(self.first * 2 ** min(max(attempts - 1, 0), 30), self.cap)
 
 
 def _key(*parts: Any) -> str:
@@ -151,10 +176,6 @@ def _disable(session: Session, name: str, reason: str, now: datetime) -> None:
     log.error("notification channel %s disabled: %s", name, reason)
 
 
-def _backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
-
-
 def _claim(db: Database, channels: Mapping[str, Channel], now: datetime,
            skip: set[str]) -> Notification | None:
     """Claim one due row (compare-and-set), or None when nothing is due."""
@@ -184,8 +205,9 @@ def _claim(db: Database, channels: Mapping[str, Channel], now: datetime,
 
 
 def deliver_due(db: Database, channels: Mapping[str, Channel], now: datetime, *,
-                limit: int = 200) -> int:
+                limit: int = 200, retry: Retry | None = None) -> int:
     """Send what is due on the enabled ``channels``; returns the number delivered."""
+    retry = retry or Retry()
     if channels:  # with no channel at all, expanding would drop the messages
         _expand(db, channels, now, limit)
     skip = set(disabled_channels(db)) | {n for n, c in channels.items() if c.is_noop()}
@@ -198,32 +220,86 @@ def deliver_due(db: Database, channels: Mapping[str, Channel], now: datetime, *,
                         channel=row.channel, recipient=row.recipient, subject=row.subject,
                         body=row.body, link=str(row.payload.get("link", "")),
                         payload=row.payload)
+        channel = channels[row.channel]
         error: TransportError | None = None
         try:
-            channels[row.channel].send(notice)
+            channel.send(notice)
         except TransportError as exc:
             error = exc
         except Exception as exc:  # a bug in a channel must not stop the others
             log.exception("channel %s crashed", row.channel)
             error = TransportError(f"渠道内部错误：{type(exc).__name__}")
         with db.session() as session:
-            session.add(Delivery(notification_id=row.id, at=now, ok=error is None,
-                                 permanent=bool(error and error.permanent),
-                                 detail="已送达" if error is None else str(error)))
             values: dict[str, Any]
+            detail = "已送达" if error is None else str(error)
             if error is None:
                 values = {"status": "sent", "sent_at": now, "next_attempt_at": None}
                 sent += 1
-            elif error.permanent or row.attempts >= MAX_ATTEMPTS:
+            elif error.maybe_sent and not channel.resend_when_unsure:
+                # the robot may have posted it: a second post would show twice in the group
+                values = {"status": "unknown", "sent_at": now, "next_attempt_at": None}
+                detail += "；送达情况未知，为免群内重复不再重发"
+            elif error.permanent and not error.recipient_only:
+                _disable(session, row.channel, str(error), now)
+                skip.add(row.channel)
+                # the message itself was fine: keep it queued for when the channel is back
+                values = {"status": "pending", "next_attempt_at": now}
+            elif error.permanent:
                 values = {"status": "failed", "next_attempt_at": None}
-                if error.permanent and not error.recipient_only:
-                    _disable(session, row.channel, str(error), now)
-                    skip.add(row.channel)
-                    # the message itself was fine: keep it queued for when the channel is back
-                    values = {"status": "pending", "next_attempt_at": now}
-            else:
-                values = {"status": "pending", "next_attempt_at": now + _backoff(row.attempts)}
+            elif now >= (until := _since(session, row.id, now) + retry.give_up):
+                values = {"status": "expired", "next_attempt_at": None}
+                detail += f"；已重试 {_hours(retry.give_up)}，放弃"
+            else:  # the last retry falls exactly at the end of the window
+                values = {"status": "pending",
+                          "next_attempt_at": min(now + retry.backoff(row.attempts), until)}
+            session.add(Delivery(notification_id=row.id, at=now, ok=error is None,
+                                 permanent=bool(error and error.permanent), detail=detail))
             session.execute(update(Notification).where(Notification.id == row.id,
                                                        Notification.status == "sending")
                             .values(**values))
+    announce_dead(db, now, retry)
     return sent
+
+
+def _since(session: Session, notification_id: int, now: datetime) -> datetime:
+    """When the retry window started: the message's first transient failure (time spent
+    waiting for a disabled channel does not count)."""
+    first = session.scalar(select(func.min(Delivery.at))
+                           .where(Delivery.notification_id == notification_id,
+                                  Delivery.ok.is_(False), Delivery.permanent.is_(False)))
+    return first or now
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g} 小时"
+
+
+def announce_dead(db: Database, now: datetime, retry: Retry | None = None) -> int:
+    """Mark expired messages dead and tell the monitors, one console notice per channel, in
+    the same transaction (a crash leaves them expired and the next pass announces them)."""
+    retry = retry or Retry()
+    with db.session() as session:
+        rows = session.scalars(select(Notification).where(Notification.status == "expired")
+                               .order_by(Notification.id)).all()
+        by_channel: dict[str, list[Notification]] = {}
+        for row in rows:
+            by_channel.setdefault(row.channel, []).append(row)
+        for name, dead in by_channel.items():
+            session.execute(update(Notification)
+                            .where(Notification.id.in_([r.id for r in dead]),
+                                   Notification.status == "expired")
+                            .values(status="dead", sent_at=now)
+                            .execution_options(synchronize_session=False))
+            lines = [f"· {r.subject}（发往 {r.recipient}）" for r in dead[:5]]
+            if len(dead) > 5:
+                lines.append(f"· 另有 {len(dead) - 5} 条")
+            cases = {r.case_id for r in dead}
+            link = f"/cases/{dead[0].case_id}" if len(cases) == 1 and dead[0].case_id else "/queue"
+            session.add(NoticeRow(
+                title=f"通知渠道「{name}」有 {len(dead)} 条通知未能送达",
+                body=(f"重试 {_hours(retry.give_up)} 仍未成功，已停止重发，请核实渠道并"
+                      "通过电话等方式转达：\n" + "\n".join(lines)),
+                link=link, created_at=now))
+            log.error("notification channel %s: %d message(s) dead after %s", name,
+                      len(dead), retry.give_up)
+        return len(rows)

@@ -2,6 +2,8 @@
 
 Headers: ``X-Yuqing-Timestamp`` (unix seconds), ``X-Yuqing-Signature: sha256=<hex>`` over
 ``"<timestamp>.<body>"``, and ``Idempotency-Key`` so a receiver can drop a repeated delivery.
+Delivery is at-least-once: a receiver slower than ``timeout`` gets the message again later,
+with the same key (one per case, change, channel and address; the body's ``key`` too).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from routing.reports.history import UnitInfo
 
 ALL_UNITS_ROLES = ("admin", "monitor")
+# what each report shows, as the refusal names it (a reply report holds no 考核数据)
+REPORT_DATA = {"response": "考核数据", "replies": "答复时效数据"}
 
 
 def report_scope(role: str, unit_code: str | None,
@@ -39,3 +41,14 @@ def narrow(scope: list[str] | None, wanted: str | None) -> list[str] | None:
     if scope is None or wanted in scope:
         return [wanted]
     return []
+
+
+def refusal(report: str, unit: str | None = None, username: str | None = None) -> str:
+    """The message refusing a unit outside the caller's scope, worded for the report asked.
+
+    >>> refusal("replies", "jn-edu", "dongshan")
+    '用户 dongshan 无权查看单位「jn-edu」的答复时效数据'
+    """
+    who = f"用户 {username} " if username else ""
+    whose = f"单位「{unit}」" if unit else "其他单位"
+    return f"{who}无权查看{whose}的{REPORT_DATA[report]}"

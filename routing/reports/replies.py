@@ -30,8 +30,14 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from routing.reports.periods import Period, median, percentile, rate
-from routing.sla import DEFAULT_WORKING_HOURS, HoursSpec, Zone, intervals_of, zone_of
-from routing.workclock import WorkClock
+from routing.sla import (
+    DEFAULT_WORKING_HOURS,
+    HoursSpec,
+    Zone,
+    intervals_of,
+    working_time,
+    zone_of,
+)
 from store import Case, Post, Source, Unit
 
 DEFAULT_DAYS = (1, 3, 5, 10)
@@ -176,9 +182,7 @@ def timed(records: Iterable[ReplyRecord], now: datetime, options: ReplyOptions
             dated.append(r)
     if not dated:
         return valid, invalid, undated
-    zone = zone_of(options.tz)
-    clock = WorkClock(min(r.published_at for r in dated if r.published_at).astimezone(zone)
-                      .date(), options.working_hours, options.tz)
+    clock = working_time(options.working_hours, options.tz)  # the SLA's, shared
     day_len = clock.day_hours
     for r in dated:
         assert r.published_at is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,13 +32,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class HttpReceiver:
-    """Records every POST; answers ``status`` with ``reply`` (JSON) as set by the test."""
+    """Records every POST; answers ``status`` with ``reply`` (JSON) as set by the test, after
+    ``delay`` seconds (a receiver slower than the sender's timeout)."""
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
         self.requests: list[Received] = []
         self.status = 200
         self.reply: Any = {"errcode": 0, "errmsg": "ok"}
+        self.delay = 0.0
         self._lock = threading.Lock()
         self._server: _Server | None = None
 
@@ -56,13 +59,18 @@ class HttpReceiver:
                 with receiver._lock:
                     receiver.requests.append(Received(parts.path, parse_qs(parts.query),
                                                       dict(self.headers), body))
-                    status, reply = receiver.status, receiver.reply
+                    status, reply, delay = receiver.status, receiver.reply, receiver.delay
+                if delay:
+                    time.sleep(delay)
                 data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the sender gave up waiting and closed the connection
+                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass

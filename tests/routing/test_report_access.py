@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.reports.access import narrow, report_scope
+from routing.reports.access import narrow, refusal, report_scope
 from routing.reports.history import UnitInfo
 
 UNITS = {"jn-dongshan": UnitInfo("jn-dongshan", "东山街道", "320115001"),
@@ -34,3 +34,10 @@ def test_narrowing_never_widens_a_scope() -> None:
     assert narrow(["jn-edu"], "jn-edu") == ["jn-edu"]
     assert narrow(["jn-edu"], "jn-dongshan") == []
     assert narrow(["jn-edu"], None) == ["jn-edu"]
+
+
+def test_a_refusal_names_the_data_of_the_report_asked_for() -> None:
+    assert refusal("response") == "无权查看其他单位的考核数据"
+    assert refusal("replies") == "无权查看其他单位的答复时效数据"
+    assert refusal("replies", "jn-edu", "dongshan") == "用户 dongshan 无权查看单位「jn-edu」的答复时效数据"
+    assert refusal("response", "jn-edu", "dongshan") == "用户 dongshan 无权查看单位「jn-edu」的考核数据"

@@ -36,6 +36,10 @@ def app(ctx: AppContext) -> Flask:
 @pytest.fixture
 def users(db: Database) -> dict[str, str]:
     """persona -> API token; every persona's password is PASSWORD."""
+    return create_personas(db)
+
+
+def create_personas(db: Database) -> dict[str, str]:
     tokens = {}
     for name, (role, unit) in PERSONAS.items():
         create_user(db, name, PASSWORD, role, unit_code=unit, display_name=f"{name}用户")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -95,7 +96,7 @@ def test_the_openapi_document_lists_every_api_route(app: Flask) -> None:
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     routes = {str(r) for r in app.url_map.iter_rules() if str(r).startswith("/api/v1/")}
-    documented = {p.replace("{case_id}", "<int:case_id>").replace("{action}", "<action>")
+    documented = {re.sub(r"\{(\w+_id)\}", r"<int:\1>", p).replace("{action}", "<action>")
                   for p in doc["paths"]} | {"/api/v1/openapi.json"}
     assert routes == documented
     params = {p["name"] for p in doc["paths"]["/api/v1/cases"]["get"]["parameters"]}

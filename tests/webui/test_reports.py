@@ -4,24 +4,57 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import openpyxl
 import pytest
 from flask import Flask
 
 from routing.policy import Policy
+from store import Database
+from tests.conftest import Prepared, prepared_database, prepared_url
 from tests.routing.report_history import NOW, build_history
-from tests.webui.conftest import Browser
+from tests.webui.conftest import Browser, create_personas
 from yuqing.context import AppContext
 
 RANGE = "from=2026-09-28&to=2026-10-11"
 
 
+def _history_and_personas(ctx: AppContext) -> dict[str, dict[str, int] | dict[str, str]]:
+    return {"cases": build_history(ctx.db, Policy.from_settings(ctx.settings)),
+            "tokens": create_personas(ctx.db)}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory, pg_database_url: str | None,
+             sqlite_template: Path) -> Iterator[Prepared]:
+    # the fixed history is built through the real workflow: once per module, not per test
+    with prepared_database(tmp_path_factory.mktemp("history"), pg_database_url,
+                           sqlite_template, _history_and_personas) as done:
+        yield done
+
+
 @pytest.fixture
-def history(ctx: AppContext, app: Flask) -> dict[str, int]:
+def database_url(request: pytest.FixtureRequest, database_url: str, prepared: Prepared,
+                 tmp_path: Path) -> str:
+    """Tests that ask for ``history`` only read: they get the prepared database; the others
+    (which add cases of their own) an empty one as everywhere."""
+    return prepared_url(prepared, tmp_path) if "history" in request.fixturenames \
+        else database_url
+
+
+@pytest.fixture
+def users(request: pytest.FixtureRequest, db: Database, prepared: Prepared) -> dict[str, str]:
+    # the personas live in the prepared database; an empty one gets its own
+    return prepared.data["tokens"] if "history" in request.fixturenames \
+        else create_personas(db)
+
+
+@pytest.fixture
+def history(ctx: AppContext, app: Flask, prepared: Prepared) -> dict[str, int]:
     ctx.clock = lambda: NOW  # the report's "now" (overdue, missed limits) is the fixed instant
-    return build_history(ctx.db, Policy.from_settings(ctx.settings))
+    return prepared.data["cases"]
 
 
 def test_leader_page_lists_flagged_units_first_and_every_number_drills_down(
@@ -90,6 +123,8 @@ def test_access_matrix_is_the_same_in_page_api_drill_down_and_exports(
                 f"/api/v1/reports/response/cases?{RANGE}&metric=assigned&unit=jn-moling"):
         r = who.client.get(url)
         assert r.status_code == (403 if persona in ("street", "dept") else 200), url
+        if r.status_code == 403:
+            assert r.get_json()["error"] == "无权查看其他单位的考核数据"
     # the total's drill-down holds only the cases the viewer may see
     drill = who.client.get(f"/api/v1/reports/response/cases?{RANGE}&metric=assigned").get_json()
     listed = {c["case_id"] for c in drill["cases"]}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from routing.policy import Policy
 from routing.reports import PRESETS, PeriodError, parse_period
-from routing.reports.access import narrow, report_scope
+from routing.reports.access import narrow, refusal, report_scope
 from routing.reports.history import UnitInfo, load_histories
 from routing.reports.replies import (
     ReplyOptions,
@@ -42,7 +42,7 @@ def _period(app: Any, start: str | None, end: str | None, preset: str | None) ->
 
 
 def _scope(session: Any, units: dict[str, UnitInfo], unit: str | None,
-           username: str | None) -> list[str] | None:
+           username: str | None, report: str) -> list[str] | None:
     """The same rule as the console: a user's scope (``--user``), narrowed by ``--unit``."""
     if unit and unit not in units:
         raise click.BadParameter(f"未知的单位「{unit}」", param_hint="--unit")
@@ -56,7 +56,7 @@ def _scope(session: Any, units: dict[str, UnitInfo], unit: str | None,
         scope = report_scope(user.role, code, units)
     narrowed = narrow(scope, unit)
     if unit and narrowed == []:
-        raise click.ClickException(f"用户 {username} 无权查看单位「{unit}」的考核数据")
+        raise click.ClickException(refusal(report, unit, username))
     return narrowed
 
 
@@ -99,7 +99,7 @@ def response_command(app: Any, start: str | None, end: str | None, preset: str |
     with app.db.session() as s:
         units = {u.code: UnitInfo(u.code, u.short_name or u.name, u.jurisdiction_code)
                  for u in s.scalars(select(Unit))}
-        scope = _scope(s, units, unit, username)
+        scope = _scope(s, units, unit, username, "response")
         histories = load_histories(s, period, ZoneInfo(sla.tz))
     rep = compute_report(histories, period, sla=sla, now=app.now(), threshold=threshold,
                          unit_codes=scope, topic_names=topics)
@@ -141,7 +141,7 @@ def build_reply_report(app: Any, start: str | None = None, end: str | None = Non
     with app.db.session() as session:
         units = {u.code: UnitInfo(u.code, u.short_name or u.name, u.jurisdiction_code)
                  for u in session.scalars(select(Unit))}
-        names = reply_unit_names(session, _scope(session, units, unit, username))
+        names = reply_unit_names(session, _scope(session, units, unit, username, "replies"))
         records = load_reply_records(session, period, s.app.timezone, source, names)
     topics = {t.key: t.name for t in s.taxonomy.topics}
     return reply_report(records, period, app.now(), options, topics)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0310_auth_sessions'
-down_revision = '0200_workflow'
+down_revision = '0300_routing_pending'
 branch_labels = None
 depends_on = None
 
