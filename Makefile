@@ -9,6 +9,9 @@ DEMO_DIR ?= instance-demo
 PORT ?= 8600
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# Two workers (this machine has 2 cores; most tests wait on servers, crawls or Chromium);
+# whole files go to one worker so module-scoped fixtures are built once.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-clock-ahead install install-test lint bench clean
@@ -36,14 +39,14 @@ lint: install-test
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
-	YUQING_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	YUQING_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The suite must not depend on today's date: run it (SQLite) with the clock a year ahead.
 # libfaketime breaks timed waits in child servers and Chromium, so those few tests are left out.
 test-clock-ahead: install-test
 	command -v faketime >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y faketime; }
-	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+365d" $(BIN)/python -m pytest -q -n 2 \
+	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+365d" $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) \
 		-m "not browser" --deselect tests/yuqing/test_run.py --deselect tests/yuqing/test_demo.py $(PYTEST_ARGS)
 
 bench: install-test
