@@ -14,6 +14,7 @@ from store.search.query import (
     parse,
     plain_snippet,
     snippet,
+    snippet_parts,
 )
 
 
@@ -44,4 +45,4 @@ def open_index(url: str, words: WordTokenizer = default_words,
 
 __all__ = ["CountField", "IndexDoc", "Normalizer", "ParsedQuery", "QuerySyntaxError",
            "SearchIndex", "SearchQuery", "SearchResult", "UnknownSearchBackend", "fold",
-           "open_index", "parse", "plain_snippet", "snippet"]
+           "open_index", "parse", "plain_snippet", "snippet", "snippet_parts"]

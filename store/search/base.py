@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from store.search.query import ParsedQuery
+
 CountField = Literal["day", "topic", "sentiment", "severity", "source", "place"]
 Order = Literal["relevance", "newest"]
 
@@ -65,6 +67,10 @@ class SearchIndex(Protocol):
         """Insert or replace these documents (by id)."""
 
     def delete(self, ids: list[int]) -> None: ...
+
+    def parse(self, text: str) -> ParsedQuery:
+        """``text`` read as this index reads it (its normalizer applied); raises
+        ``QuerySyntaxError`` when malformed. Callers use it to validate and to highlight."""
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Posts whose text holds the query (``store.search.query``) exactly as a substring

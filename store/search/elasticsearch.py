@@ -200,6 +200,9 @@ class ElasticsearchIndex:
         if ops:
             self.client.bulk(operations=ops, refresh="wait_for")
 
+    def parse(self, text: str) -> ParsedQuery:
+        return parse(text, self.normalize)
+
     def _parse(self, q: SearchQuery) -> ParsedQuery | None:
         return parse(q.text, self.normalize) if q.text and q.text.strip() else None
 

@@ -187,6 +187,9 @@ class FTS5Index:
             params.extend([q.place, q.place + "\uffff"])
         return source, (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
+    def parse(self, text: str) -> ParsedQuery:
+        return parse(text, self.normalize)
+
     def _parse(self, q: SearchQuery) -> ParsedQuery | None:
         return parse(q.text, self.normalize) if q.text and q.text.strip() else None
 

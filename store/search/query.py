@@ -156,9 +156,9 @@ def parse(text: str | None, normalize: Normalizer | None = None) -> ParsedQuery:
     return ParsedQuery(tuple(clauses))
 
 
-def snippet(text: str, query: ParsedQuery, width: int = 120) -> str:
-    """HTML: an excerpt of ``text`` around the first hit, escaped first, hits then wrapped in
-    <mark>. Crawled text is hostile: nothing of it reaches the markup unescaped."""
+def snippet_parts(text: str, query: ParsedQuery, width: int = 120) -> list[tuple[str, bool]]:
+    """An excerpt of ``text`` around the first hit as (piece, is_hit) pairs, raw text: the
+    template escapes each piece and wraps hits in <mark>, so no markup comes from the text."""
     folded = fold(text)
     if len(folded) != len(text):  # positions would not line up: show the folded text
         text = folded
@@ -166,18 +166,32 @@ def snippet(text: str, query: ParsedQuery, width: int = 120) -> str:
     first = spans[0][0] if spans else 0
     start = max(0, first - width // 3)
     end = min(len(text), start + width)
-    out: list[str] = ["…" if start else ""]
+    parts: list[tuple[str, bool]] = [("…", False)] if start else []
     pos = start
     for s, e in spans:
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)
-        out.append(html.escape(text[pos:s]))
-        out.append("<mark>" + html.escape(text[s:e]) + "</mark>")
+        if s > pos:
+            parts.append((text[pos:s], False))
+        parts.append((text[s:e], True))
         pos = e
-    out.append(html.escape(text[pos:end]))
-    out.append("…" if end < len(text) else "")
-    return "".join(out).replace("\n", " ")
+    if end > pos:
+        parts.append((text[pos:end], False))
+    if end < len(text):
+        parts.append(("…", False))
+    return [(piece.replace("\n", " "), hit) for piece, hit in parts]
+
+
+def snippet(text: str, query: ParsedQuery, width: int = 120) -> str:
+    """The excerpt as HTML: each piece escaped first, hits then wrapped in <mark>."""
+    return "".join(f"<mark>{html.escape(p)}</mark>" if hit else html.escape(p)
+                   for p, hit in snippet_parts(text, query, width))
+
+
+def plain_snippet(text: str, query: ParsedQuery, width: int = 120) -> str:
+    """The same excerpt as plain text (CLI, JSON, exports)."""
+    return "".join(p for p, _ in snippet_parts(text, query, width))
 
 
 def _spans(folded: str, needles: list[str]) -> list[tuple[int, int]]:
@@ -191,9 +205,3 @@ def _spans(folded: str, needles: list[str]) -> list[tuple[int, int]]:
                 taken.append(span)
             at = folded.find(needle, at + 1)
     return sorted(taken)
-
-
-def plain_snippet(text: str, query: ParsedQuery, width: int = 120) -> str:
-    """The same excerpt as plain text (CLI, JSON, exports)."""
-    marked = snippet(text, query, width)
-    return html.unescape(marked.replace("<mark>", "").replace("</mark>", ""))
