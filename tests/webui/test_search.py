@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from openpyxl import load_workbook
-from search_posts import XSS, seed_search_posts
 
+from tests.search_posts import XSS, seed_search_posts
 from yuqing.context import AppContext
 
 
