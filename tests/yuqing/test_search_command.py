@@ -49,6 +49,7 @@ def test_limit_source_and_dates_narrow_it(ctx: AppContext) -> None:
 
 
 def test_a_malformed_query_exits_with_a_chinese_message(ctx: AppContext) -> None:
+    seed_search_posts(ctx)
     for args, says in [(('"食堂',), "引号不成对"), (("食堂 -",), "减号后缺少"),
                        (("--", "-食堂"), "至少需要一个"), (("食堂", "--from", "2025-02-30"), "开始日期")]:
         code, out = _run(ctx, *args)
