@@ -67,3 +67,14 @@ def test_it_runs_as_a_real_command(tmp_path: Path, database_url: str) -> None:
                          env=env, timeout=600)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {"total": 0, "items": []}
+
+
+def test_reindex_all_rebuilds_the_index_from_the_stored_posts(ctx: AppContext) -> None:
+    from yuqing.cli import reindex
+
+    seed_search_posts(ctx)
+    ctx.index.clear()  # an index lost or from an older format
+    assert _run(ctx, "污水", "--json")[1].strip().splitlines()[-1].startswith('{"total": 0')
+    result = CliRunner().invoke(reindex, ["--all"], obj=ctx)
+    assert result.exit_code == 0 and "已补建索引 6 条" in result.output
+    assert json.loads(_run(ctx, "污水", "--json")[1].strip().splitlines()[-1])["total"] == 3
