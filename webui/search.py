@@ -10,6 +10,7 @@ from routing.reports import PRESETS
 from store import Database
 from store.search import QuerySyntaxError, SearchIndex
 from webui import queries
+from webui.dashboard_queries import SENTIMENTS, SOURCE_KINDS
 from webui.exports import export_response
 from webui.report_queries import today, zone
 from webui.search_queries import (
@@ -56,6 +57,7 @@ def page() -> Any:
     topics = current_app.config.get("YUQING_TOPICS", {})
     return render_template("search.html", form=form, result=result, error=error,
                            sources=sources, topics=topics, presets=PRESETS,
+                           kinds=SOURCE_KINDS, sentiments=SENTIMENTS,
                            args=form.args(), export_limit=EXPORT_LIMIT), status
 
 
