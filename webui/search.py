@@ -58,7 +58,9 @@ def page() -> Any:
     return render_template("search.html", form=form, result=result, error=error,
                            sources=sources, topics=topics, presets=PRESETS,
                            kinds=SOURCE_KINDS, sentiments=SENTIMENTS,
-                           args=form.args(), export_limit=EXPORT_LIMIT), status
+                           args=form.args(), export_limit=EXPORT_LIMIT,
+                           all_events={k: v for k, v in form.args().items() if k != "event"}
+                           ), status
 
 
 @bp.get("/search/export.<fmt>")
@@ -81,7 +83,7 @@ def openapi_paths() -> dict[str, Any]:
     props = SearchForm.model_json_schema(by_alias=True)["properties"]
     params = [{"name": name, "in": "query", "required": name == "q",
                "description": schema.get("description", ""),
-               "schema": {"type": "integer" if name in ("page", "per_page", "severity")
+               "schema": {"type": "integer" if name in ("page", "per_page", "severity", "event")
                           else "string"}} for name, schema in props.items()]
     nullable = {"type": ["string", "null"]}
     item = {"type": "object", "properties": {
