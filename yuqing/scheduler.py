@@ -11,6 +11,7 @@ from yuqing.context import AppContext
 from yuqing.crawling import schedule_sources
 from yuqing.ingest import reindex_pending
 from yuqing.jobs import add_workflow_jobs, configure_workflow
+from yuqing.schemes import add_scheme_jobs
 
 log = logging.getLogger(__name__)
 
@@ -45,4 +46,5 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
                       id="analysis", next_run_time=datetime.now(UTC), **common)
     schedule_sources(scheduler, ctx.settings)
     add_workflow_jobs(scheduler, ctx)
+    add_scheme_jobs(scheduler, ctx)
     return scheduler
