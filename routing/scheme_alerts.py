@@ -50,6 +50,7 @@ class PostView:
     published_at: datetime | None
     url: str
     event_id: int | None
+    excerpt: str = ""  # the body alone, for the push
 
 
 def scheme_matches(scheme: ActiveScheme, post: PostView) -> bool:
@@ -130,7 +131,7 @@ def addresses(session: Session, spec: SchemeSpec, kinds: Mapping[str, str]
 
 def post_message(name: str, post: PostView, tz: tzinfo) -> tuple[str, str, dict[str, Any]]:
     title = one_line(post.title) or one_line(post.text)[:40] or f"信息 {post.id}"
-    excerpt = one_line(post.text)[:EXCERPT_CHARS]
+    excerpt = one_line(post.excerpt or post.text)[:EXCERPT_CHARS]
     link = post.url if post.url.lower().startswith(("http://", "https://")) else ""
     lines = [f"监测方案「{name}」命中新信息", f"标题：{title}", f"来源：{post.source_name}",
              f"时间：{when(post.published_at or post.at, tz)}"]

@@ -114,7 +114,7 @@ def _view(post: Post) -> PostView:
                     source_name=post.source.name, topic=post.topic,
                     places=tuple(p.code for p in post.places), severity=post.severity,
                     at=post.collected_at, published_at=post.published_at, url=post.url or "",
-                    event_id=post.event_id)
+                    event_id=post.event_id, excerpt=normalize(post.text, 400))
 
 
 @dataclass(frozen=True)
