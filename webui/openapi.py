@@ -8,6 +8,7 @@ from webui.dashboard import openapi_paths as dashboard_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
+from webui.schemes import openapi_paths as scheme_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
@@ -83,6 +84,7 @@ def openapi_document() -> dict[str, Any]:
             **report_paths(),
             **reply_paths(),
             **dashboard_paths(),
+            **scheme_paths(),
         },
     })
 

@@ -84,6 +84,16 @@ def load_yaml_schemes(settings: Settings) -> list[SchemeEntry]:
     return out
 
 
+def yaml_scheme_dicts(settings: Settings) -> list[dict[str, Any]]:
+    """The YAML schemes for the console's list (read-only there); none when the file is bad
+    (``yuqing schemes check`` and the scheduler's start say why)."""
+    try:
+        return [e.model_dump(mode="json") for e in load_yaml_schemes(settings)]
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return []
+
+
 def all_schemes(ctx: AppContext, *, enabled_only: bool = True) -> list[tuple[str, SchemeSpec, str]]:
     """(key, spec, origin) of YAML and console schemes; origin is "yaml" or "console"."""
     out: list[tuple[str, SchemeSpec, str]] = [

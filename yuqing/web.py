@@ -8,6 +8,7 @@ from routing.policy import Policy
 from webui import create_app
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
+from yuqing.schemes import known_from_settings, yaml_scheme_dicts
 from yuqing.settings import ensure_secret_key
 
 
@@ -21,6 +22,9 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_SLA": Policy.from_settings(app.settings).sla,
         "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days,
         "YUQING_HOME_PLACE": app.settings.jurisdictions.home.code,
-        "YUQING_MAP_DIR": str(app.settings.home / "map")}
+        "YUQING_MAP_DIR": str(app.settings.home / "map"),
+        "YUQING_SCHEME_KNOWN": known_from_settings(app.settings),
+        "YUQING_YAML_SCHEMES": lambda: yaml_scheme_dicts(app.settings),
+        "YUQING_PLACES": {p.code: p.name for p in app.settings.jurisdictions.home_places()}}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
                       stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
