@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from routing.reports import PeriodError
 from store import Database
-from store.search import SearchIndex
+from store.search import QuerySyntaxError, SearchIndex
 from store.validation import error_message, location
 from webui.accounts import SESSION_LIFETIME
 from webui.scheme_queries import SchemeInvalid
@@ -49,7 +49,11 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
+<<<<<<< HEAD
     from webui import api, auth, cases, dashboard, replies, reports, schemes
+=======
+    from webui import api, auth, cases, dashboard, replies, reports, search
+>>>>>>> search
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -59,7 +63,11 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(reports.api_bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api_bp)
+<<<<<<< HEAD
     app.register_blueprint(schemes.bp)
+=======
+    app.register_blueprint(search.bp)
+>>>>>>> search
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -116,7 +124,11 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction):
             status, message = 404, str(exc)
+<<<<<<< HEAD
         elif isinstance(exc, PeriodError | SchemeInvalid):
+=======
+        elif isinstance(exc, PeriodError | QuerySyntaxError):
+>>>>>>> search
             status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
@@ -125,7 +137,11 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
+<<<<<<< HEAD
                 UnknownAction, PeriodError, SchemeInvalid):
+=======
+                UnknownAction, PeriodError, QuerySyntaxError):
+>>>>>>> search
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

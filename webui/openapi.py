@@ -9,6 +9,7 @@ from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
 from webui.schemes import openapi_paths as scheme_paths
+from webui.search import openapi_paths as search_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
@@ -85,6 +86,7 @@ def openapi_document() -> dict[str, Any]:
             **reply_paths(),
             **dashboard_paths(),
             **scheme_paths(),
+            **search_paths(),
         },
     })
 

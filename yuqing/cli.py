@@ -52,6 +52,7 @@ LAZY_COMMANDS = {
     "user": "yuqing.commands.users:user_group",
     "demo": "yuqing.commands.demo:demo",
     "report": "yuqing.commands.report:report_group",
+    "search": "yuqing.commands.search:search_command",
 }
 
 

@@ -33,7 +33,11 @@ class AppContext:
 
     @cached_property
     def index(self) -> SearchIndex:
-        return open_index(self.settings.search_url, timezone=self.settings.app.timezone)
+        from nlp.normalize import normalize
+
+        # query terms are normalized as the indexed text was (繁→简, full-width, spaces)
+        return open_index(self.settings.search_url, timezone=self.settings.app.timezone,
+                          normalize=normalize)
 
     @cached_property
     def analysis(self):  # type: ignore[no-untyped-def]  # -> yuqing.analysis.AnalysisStep

@@ -23,6 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from crawlers.items import PostItem
+from nlp.normalize import normalize
 from store import Database, Post, Source, utcnow
 from store.search import IndexDoc, SearchIndex
 from yuqing.values import BadValue, canonical_url, parse_count, parse_time
@@ -365,7 +366,10 @@ def _sources(session: Session, keys: set[str]) -> dict[str, Source]:
 
 
 def index_doc(post: Post) -> IndexDoc:
-    return IndexDoc(id=post.id, title=post.title, text=post.text_norm or post.text,
+    # title, body and reply as the search sees them: normalized (繁→简, full-width), so a
+    # query normalized the same way finds them as a substring scan would
+    return IndexDoc(id=post.id, title=normalize(post.title), text=post.text_norm or
+                    normalize(post.text), reply=normalize(post.reply_text),
                     at=post.published_at or post.collected_at, source=post.source.key,
                     source_kind=post.source_kind, topic=post.topic, sentiment=post.sentiment,
                     severity=post.severity, places=[p.code for p in post.places],
