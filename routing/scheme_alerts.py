@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from routing.messages import one_line, when
 from routing.notify.outbox import enqueue_direct
-from routing.schemes import Query, SchemeSpec
+from routing.schemes import SchemeSpec
 from store import Post, PostTag, Unit
+from store.search.query import ParsedQuery
 
 EXCERPT_CHARS = 120
 SEVERITY_SHORT = {1: "I级", 2: "II级", 3: "III级", 4: "IV级"}
@@ -31,12 +32,13 @@ SEVERITY_SHORT = {1: "I级", 2: "II级", 3: "III级", 4: "IV级"}
 class ActiveScheme:
     key: str
     spec: SchemeSpec
-    query: Query  # parsed once per batch
+    query: ParsedQuery  # parsed once per batch
 
 
 @dataclass(frozen=True)
 class PostView:
-    """What matching needs of a post; ``text`` is normalized title + body + reply."""
+    """What matching needs of a post; ``text`` is title + body + reply normalized as the
+    search index has them and folded (``store.search.query.fold``): what queries match."""
 
     id: int
     title: str

@@ -1,7 +1,8 @@
 """Monitoring schemes (监测方案): one definition shape for the console and ``schemes.yaml``.
 
-A scheme is a saved search (the search syntax: words AND, ``-word`` NOT, ``A | B`` / ``OR``,
-``"a phrase"``, substring over normalized text) plus filters, subscribers and actions. Both the
+A scheme is a saved search (the search desk's syntax and parser,
+``store.search.query``: words AND, ``-word`` NOT, ``A | B`` / ``OR``, ``"a phrase"``,
+substring over normalized text) plus filters, subscribers and actions. Both the
 console form and the YAML loader call ``validate_scheme`` so they give the same Chinese
 messages for the same mistake. Matching and its effects live in ``routing.scheme_alerts``.
 """
@@ -15,76 +16,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from store.search.query import ParsedQuery, QuerySyntaxError, fold, parse
 from store.validation import error_message, location
 
 # -- the query -------------------------------------------------------------------------------
-# Kept behind parse_query/matches so the search desk's parser can replace it in one place.
+# One parser for search and schemes: store.search.query (``parse`` raises QuerySyntaxError
+# with a Chinese message; ``ParsedQuery.matches`` takes text folded by ``fold``).
 
 
-class QueryError(ValueError):
-    """A malformed query; the message is Chinese and safe to show."""
-
-
-@dataclass(frozen=True)
-class Query:
-    """Conjunction of clauses; each clause is a disjunction of terms (substrings)."""
-
-    all_of: tuple[tuple[str, ...], ...]
-    none_of: tuple[str, ...] = ()
-
-    def matches(self, text: str) -> bool:
-        low = text.lower()
-        if any(t in low for t in self.none_of):
-            return False
-        return all(any(t in low for t in clause) for clause in self.all_of)
-
-
-_TOKEN = re.compile(r'-?"[^"]*"|\S+')
-
-
-def parse_query(text: str, normalize: Callable[[str], str] = lambda s: s) -> Query:
-    """Parse the search syntax; ``normalize`` is applied to each term (繁→简, full-width)."""
-    source = (text or "").strip()
-    if not source:
-        raise QueryError("检索式不能为空")
-    if source.count('"') % 2:
-        raise QueryError("引号不成对：短语需要用一对英文双引号括起来")
-    tokens = _TOKEN.findall(source.replace("｜", "|"))
-    clauses: list[list[str]] = []
-    excluded: list[str] = []
-    join_next = False
-    for tok in tokens:
-        if tok in ("|", "OR"):
-            if not clauses or join_next:
-                raise QueryError("“或”（| 或 OR）两侧都需要检索词")
-            join_next = True
-            continue
-        negative = tok.startswith("-") and len(tok) > 1
-        raw = tok[1:] if negative else tok
-        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
-            raw = raw[1:-1]
-        term = normalize(raw).strip().lower()
-        if not term:
-            raise QueryError("检索式含空的短语")
-        if negative:
-            if join_next:
-                raise QueryError("“或”（| 或 OR）不能连接排除词")
-            excluded.append(term)
-        elif join_next:
-            clauses[-1].append(term)
-            join_next = False
-        else:
-            clauses.append([term])
-    if join_next:
-        raise QueryError("“或”（| 或 OR）两侧都需要检索词")
-    if not clauses:
-        raise QueryError("检索式至少需要一个不带减号的检索词")
-    return Query(tuple(tuple(c) for c in clauses), tuple(excluded))
-
-
-def matches(query: str | Query, text: str) -> bool:
-    q = parse_query(query) if isinstance(query, str) else query
-    return q.matches(text)
+def matches(query: str | ParsedQuery, text: str,
+            normalize: Callable[[str], str] | None = None) -> bool:
+    """Whether ``text`` (already normalized like the search index's) is a hit of ``query``."""
+    q = parse(query, normalize) if isinstance(query, str) else query
+    return q.matches(fold(text))
 
 
 # -- the definition --------------------------------------------------------------------------
@@ -136,11 +80,9 @@ class SchemeSpec(_Strict):
     @field_validator("query")
     @classmethod
     def _query(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("检索式不能为空")
         try:
-            parse_query(value)
-        except QueryError as exc:
+            parse(value)
+        except QuerySyntaxError as exc:
             raise ValueError(str(exc)) from exc
         return value.strip()
 

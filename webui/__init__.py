@@ -49,11 +49,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-<<<<<<< HEAD
-    from webui import api, auth, cases, dashboard, replies, reports, schemes
-=======
-    from webui import api, auth, cases, dashboard, replies, reports, search
->>>>>>> search
+    from webui import api, auth, cases, dashboard, replies, reports, schemes, search
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -63,11 +59,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(reports.api_bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api_bp)
-<<<<<<< HEAD
     app.register_blueprint(schemes.bp)
-=======
     app.register_blueprint(search.bp)
->>>>>>> search
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -124,11 +117,7 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction):
             status, message = 404, str(exc)
-<<<<<<< HEAD
-        elif isinstance(exc, PeriodError | SchemeInvalid):
-=======
-        elif isinstance(exc, PeriodError | QuerySyntaxError):
->>>>>>> search
+        elif isinstance(exc, PeriodError | QuerySyntaxError | SchemeInvalid):
             status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
@@ -137,11 +126,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-<<<<<<< HEAD
-                UnknownAction, PeriodError, SchemeInvalid):
-=======
-                UnknownAction, PeriodError, QuerySyntaxError):
->>>>>>> search
+                UnknownAction, PeriodError, QuerySyntaxError, SchemeInvalid):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

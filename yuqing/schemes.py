@@ -23,10 +23,12 @@ from routing.cases import open_or_update_case
 from routing.notify.outbox import enqueue, enqueue_direct
 from routing.rules import decide
 from routing.scheme_alerts import ActiveScheme, PostView, addresses, apply_schemes, case_requests
-from routing.schemes import Known, SchemeEntry, SchemeSpec, parse_query, validate_scheme
+from routing.schemes import Known, SchemeEntry, SchemeSpec, validate_scheme
 from routing.spikes import DEFAULT_RULE, Spike, SpikeRule, detect
 from store import JobMark, Post, PostPlace, PostTag, Scheme, Unit
+from store.search.query import fold, parse
 from yuqing.context import AppContext
+from yuqing.ingest import index_doc
 from yuqing.settings import ConfigError, ConfigProblem, Settings, _read_yaml, shipped_config_dir
 
 log = logging.getLogger(__name__)
@@ -112,14 +114,14 @@ def all_schemes(ctx: AppContext, *, enabled_only: bool = True) -> list[tuple[str
 
 
 def active(ctx: AppContext) -> list[ActiveScheme]:
-    return [ActiveScheme(key, spec, parse_query(spec.query, normalize))
+    return [ActiveScheme(key, spec, parse(spec.query, normalize))
             for key, spec, _ in all_schemes(ctx)]
 
 
 # -- matching job ----------------------------------------------------------------------------
 
 def _view(post: Post) -> PostView:
-    text = normalize("\n".join(x for x in (post.title, post.text, post.reply_text) if x))
+    text = fold(index_doc(post).haystack())  # exactly what the search desk matches
     return PostView(id=post.id, title=post.title or "", text=text, source=post.source.key,
                     source_name=post.source.name, topic=post.topic,
                     places=tuple(p.code for p in post.places), severity=post.severity,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Browser
 from sqlalchemy import select
 
 from store import Database, Scheme
+from tests.webui.conftest import Browser
 from yuqing.schemes import load_yaml_schemes
 from yuqing.settings import ConfigError, Settings
 
@@ -72,7 +72,7 @@ def test_create_edit_disable_and_enable(login: Callable[[str], Browser], db: Dat
 BAD_CASES = [
     # (console form fields, YAML item fields, the reason both must give)
     ({"query": '"未闭合'}, {"query": '"未闭合'}, "引号不成对"),
-    ({"query": "-仅排除"}, {"query": "-仅排除"}, "检索式至少需要一个不带减号的检索词"),
+    ({"query": "-仅排除"}, {"query": "-仅排除"}, "至少需要一个不带减号的检索词"),
     ({"alert_count": "很多", "alert_mode": "window"},
      {"alert": {"mode": "window", "count": "很多"}}, "应为整数"),
     ({"subscribers": "qq 123"}, {"subscribers": [{"channel": "qq", "to": "123"}]},
