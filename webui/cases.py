@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from store import Database, Role
 from webui import queries
 from webui.present import Names, case_detail, case_summary, routing_lines
+from webui.scheme_queries import tag_names, tags_of_posts
 from webui.security import current_viewer, login_required
 from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
 from webui.workflow import ACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, workflow
@@ -35,7 +36,7 @@ def queue() -> Any:
         return render_template(
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
-            states=STATE_LABELS, severities=SEVERITY_LABELS,
+            states=STATE_LABELS, severities=SEVERITY_LABELS, schemes=tag_names(s),
             can_act=viewer.is_monitor and workflow() is not None)
 
 
@@ -67,11 +68,12 @@ def case_page(case_id: int) -> Any:
             abort(404)
         posts = queries.event_posts(s, c.event_id)
         detail = case_detail(s, c, posts, viewer)
+        tags = tags_of_posts(s, [p.id for p in posts])
         return render_template(
             "case.html", case=detail, routing=routing_lines(detail["routing"]),
             units=queries.units(s), topics=current_app.config.get("YUQING_TOPICS", {}),
             severities=SEVERITY_LABELS, places=Names(s).places,
-            can_correct=viewer.is_monitor)
+            can_correct=viewer.is_monitor, tags=tags)
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from store import Assignment, Case, CaseState, Event, Post, Role, Source, Unit, utcnow
+from store import Assignment, Case, CaseState, Event, Post, PostTag, Role, Source, Unit, utcnow
 from webui.accounts import Viewer
 from webui.workflow import actor_for, workflow
 
@@ -36,6 +36,7 @@ class CaseFilter(BaseModel):
     until: datetime | None = None
     source: str = ""
     q: str = Field("", max_length=100)
+    scheme: str = Field("", max_length=64, description="监测方案标识：只看含该方案命中信息的工单")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -118,6 +119,10 @@ def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
                                            Post.source_id == Source.id, Source.key == f.source))
     if f.q:
         query = query.where(Case.title.contains(f.q, autoescape=True))
+    if f.scheme:
+        query = query.where(exists().where(Post.event_id == Case.event_id,
+                                           PostTag.post_id == Post.id,
+                                           PostTag.scheme_key == f.scheme))
     return query
 
 

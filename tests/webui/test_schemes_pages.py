@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from store import Database, Scheme
+from store import Database, Post, Scheme
 from tests.webui.conftest import Browser
-from yuqing.schemes import load_yaml_schemes
+from yuqing.context import AppContext
+from yuqing.schemes import load_yaml_schemes, schemes_job
 from yuqing.settings import ConfigError, Settings
 
 GOOD = {"name": "东山水污染", "owner": "值班员", "query": '污水 | 臭水 东山 -"已整改"',
@@ -122,3 +124,23 @@ def test_hostile_scheme_names_are_escaped(login: Callable[[str], Browser]) -> No
     b.post("/schemes/new", data={**GOOD, "name": "<script>alert(1)</script>"})
     page = b.get("/schemes").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_matched_posts_are_tagged_on_the_case_page_and_filter_the_queue(
+        login: Callable[[str], Browser], ctx: AppContext, db: Database,
+        make_case: Callable[..., int]) -> None:
+    b = login("monitor")
+    made = b.post_json("/api/v1/schemes", {"name": "小区污水", "query": "污水 -机场"})
+    assert made.status_code == 201
+    key = made.get_json()["key"]
+    water = make_case("东山街道某小区污水外溢")
+    flight = make_case("禄口机场航班延误", text="机场污水？不，航班延误")
+    with db.session() as s:
+        s.execute(update(Post).values(analyzed_at=datetime(2026, 11, 23, 2, tzinfo=UTC)))
+    assert schemes_job(ctx) == 2
+    assert "方案：小区污水" in b.get(f"/cases/{water}").get_data(as_text=True)
+    assert "方案：小区污水" not in b.get(f"/cases/{flight}").get_data(as_text=True)
+    rows = b.get(f"/api/v1/cases?scheme={key}").get_json()
+    assert [c["id"] for c in rows["cases"]] == [water] and rows["total"] == 1
+    queue = b.get(f"/queue?scheme={key}").get_data(as_text=True)
+    assert "东山街道某小区污水外溢" in queue and "禄口机场航班延误" not in queue
