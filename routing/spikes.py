@@ -10,7 +10,9 @@ hour window on each of the previous ``days`` days. A spike needs all of:
   every extra post a spike;
 - ``current >= ratio * max(median, 1)``.
 
-An alert is once per (key, clock hour): the caller keys the notification on ``Spike.hour``.
+An alert is once per (key, clock hour): the caller keys the notification on ``Spike.hour``
+(the hour the window starts in) and asks ``due`` first, which holds back a key for two hours
+after its last alert — one burst is seen by many sliding windows, and is told once.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class Spike:
     current: int
     baseline: float  # the median of the same hour on the previous days
     mad: float
-    hour: datetime  # the clock hour the window ends in: the once-per-hour key
+    hour: datetime  # the clock hour the window starts in: the once-per-hour key
     why: str  # in Chinese, for the alert
 
 
@@ -87,11 +89,22 @@ def judge(key: str, label: str, current: int, history: Sequence[int], now: datet
         return None
     shown = f"{base:.0f}" if float(base).is_integer() else f"{base:.1f}"
     why = f"{label} 近1小时 {current} 条，基线 {shown} 条，{ratio_text(current, base)}"
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    if hour == now:  # a window ending on the hour belongs to the hour it covers
-        hour -= HOUR
+    # the clock hour the window starts in: every window ending within the next hour shares
+    # it, so a job that runs every few minutes alerts once for one burst
+    hour = (now - HOUR).replace(minute=0, second=0, microsecond=0)
     return Spike(key=key, label=label, current=current, baseline=base, mad=spread,
                  hour=hour, why=why)
+
+
+# posts of one burst stay inside some sliding one-hour window for up to two hours
+COOLDOWN = 2 * HOUR
+
+
+def due(last_alert: datetime | None, now: datetime) -> bool:
+    """Whether a spike on a key may be told now: not within two hours after the last alert
+    on that key, so one burst seen by many sliding windows is told once; a rise that goes
+    on is told again two hours later."""
+    return last_alert is None or not (now - COOLDOWN < last_alert <= now)
 
 
 def detect(series: Mapping[str, tuple[str, Iterable[datetime]]], now: datetime,

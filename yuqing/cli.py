@@ -52,6 +52,8 @@ LAZY_COMMANDS = {
     "user": "yuqing.commands.users:user_group",
     "demo": "yuqing.commands.demo:demo",
     "report": "yuqing.commands.report:report_group",
+    "schemes": "yuqing.commands.schemes:schemes_group",
+    "spikes": "yuqing.commands.schemes:spikes_command",
     "search": "yuqing.commands.search:search_command",
 }
 

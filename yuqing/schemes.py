@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from nlp.normalize import normalize
@@ -24,8 +24,8 @@ from routing.notify.outbox import enqueue, enqueue_direct
 from routing.rules import decide
 from routing.scheme_alerts import ActiveScheme, PostView, addresses, apply_schemes, case_requests
 from routing.schemes import Known, SchemeEntry, SchemeSpec, validate_scheme
-from routing.spikes import DEFAULT_RULE, Spike, SpikeRule, detect
-from store import JobMark, Post, PostPlace, PostTag, Scheme, Unit
+from routing.spikes import DEFAULT_RULE, Spike, SpikeRule, detect, due
+from store import JobMark, Notification, Post, PostPlace, PostTag, Scheme, Unit
 from store.search.query import fold, parse
 from yuqing.context import AppContext
 from yuqing.ingest import index_doc
@@ -258,6 +258,12 @@ def queue_spike(ctx: AppContext, spike: Spike, now: datetime) -> int:
                                "baseline": spike.baseline}
     made = 0
     with ctx.db.session() as session:
+        last = session.scalar(select(func.max(Notification.created_at)).where(
+            Notification.idempotency_key.startswith(f"case:None:spike:{spike.key}:",
+                                                    autoescape=True),
+            Notification.created_at <= now))
+        if not due(last, now):
+            return 0
         coordinator = session.scalar(select(Unit).where(
             Unit.code == ctx.settings.routing.coordinator))
         if coordinator is not None:

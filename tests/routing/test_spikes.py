@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from routing.spikes import SpikeRule, detect, judge, window_counts
+from routing.spikes import SpikeRule, detect, due, judge, window_counts
 
 START = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
 DAYS = 30
@@ -27,32 +27,32 @@ def _series(seed: int = 7) -> list[datetime]:
     return times
 
 
-def _scan(times: list[datetime], rule: SpikeRule) -> list[tuple[datetime, str]]:
-    """Run detection every 10 minutes (as the job does) over days 15..29, deduplicated per (key, hour) as the
-    notification key does; returns (hour, why)."""
-    seen: dict[tuple[str, datetime], str] = {}
+def _scan(times: list[datetime], rule: SpikeRule) -> list[datetime]:
+    """Run detection every 10 minutes over days 15..29 as the job does: once per
+    (key, hour) and not again within the hour after an alert; returns the alert times."""
+    sent: set[tuple[str, datetime]] = set()
+    last: dict[str, datetime] = {}
+    alerts = []
     now = START + timedelta(days=15)
-    end = START + timedelta(days=DAYS)
-    while now <= end:
+    while now <= START + timedelta(days=DAYS):
         for spike in detect({"place_topic:320115001/environment": ("东山街道·生态环境", times)},
                             now, rule):
-            seen.setdefault((spike.key, spike.hour), spike.why)
+            if (spike.key, spike.hour) in sent or not due(last.get(spike.key), now):
+                continue
+            sent.add((spike.key, spike.hour))
+            last[spike.key] = now
+            alerts.append(now)
         now += timedelta(minutes=10)
-    return sorted((hour, why) for (_, hour), why in seen.items())
+    return alerts
 
 
-def test_no_alert_on_flat_days_and_exactly_one_per_spike_hour() -> None:
+def test_no_alert_on_flat_days_and_exactly_one_per_spike() -> None:
     alerts = _scan(_series(), SpikeRule(min_count=10))
-    hours = [h for h, _ in alerts]
-    expected = [START + timedelta(days=d, hours=h) for d, h in sorted(SPIKES)]
-    # a spike hour is seen by the sliding window ending in it and the one just after it;
-    # the key is the clock hour, so a spike that straddles two hours may alert in both
-    assert {h.replace(minute=0) for h in hours} <= {e for e in expected} | {
-        e + timedelta(hours=1) for e in expected}
-    covered = {e for e in expected if e in hours or e + timedelta(hours=1) in hours}
-    assert covered == set(expected)
-    per_spike = {e: [h for h in hours if h in (e, e + timedelta(hours=1))] for e in expected}
-    assert all(len(v) <= 2 for v in per_spike.values())
+    spikes = [START + timedelta(days=d, hours=h) for d, h in sorted(SPIKES)]
+    # each alert falls while its spike is inside the last hour's window; none elsewhere
+    per_spike = [[a for a in alerts if s < a <= s + timedelta(hours=2)] for s in spikes]
+    assert [len(p) for p in per_spike] == [1] * len(spikes)
+    assert len(alerts) == len(spikes)
 
 
 def test_aligned_windows_give_exactly_one_alert_per_spike() -> None:
