@@ -96,6 +96,7 @@ def test_the_openapi_document_lists_every_api_route(app: Flask) -> None:
     assert doc["openapi"].startswith("3.")
     routes = {str(r) for r in app.url_map.iter_rules() if str(r).startswith("/api/v1/")}
     documented = {p.replace("{case_id}", "<int:case_id>").replace("{action}", "<action>")
+                  .replace("{scheme_id}", "<int:scheme_id>")
                   for p in doc["paths"]} | {"/api/v1/openapi.json"}
     assert routes == documented
     params = {p["name"] for p in doc["paths"]["/api/v1/cases"]["get"]["parameters"]}
