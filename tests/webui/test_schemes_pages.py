@@ -144,3 +144,12 @@ def test_matched_posts_are_tagged_on_the_case_page_and_filter_the_queue(
     assert [c["id"] for c in rows["cases"]] == [water] and rows["total"] == 1
     queue = b.get(f"/queue?scheme={key}").get_data(as_text=True)
     assert "东山街道某小区污水外溢" in queue and "禄口机场航班延误" not in queue
+
+
+def test_the_scheme_api_is_in_a_valid_openapi_document(app) -> None:  # type: ignore[no-untyped-def]
+    from openapi_spec_validator import validate
+
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    validate(doc)
+    assert {"get", "post"} <= set(doc["paths"]["/api/v1/schemes"])
+    assert "put" in doc["paths"]["/api/v1/schemes/{scheme_id}"]
