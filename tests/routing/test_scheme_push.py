@@ -49,6 +49,7 @@ def robots() -> Iterator[dict[str, HttpReceiver]]:
 def sctx(tmp_path: Path, database_url: str, robots: dict[str, HttpReceiver]
          ) -> Iterator[AppContext]:
     home = tmp_path / "instance"
+    home.mkdir(parents=True, exist_ok=True)
     settings = make_settings(home, database_url, channels=robot_channels(
         robots["wecom_default"].url, robots["dingtalk_default"].url))
     # the deliverer processes read the same instance: write the overrides where they look
