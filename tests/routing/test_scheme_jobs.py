@@ -4,6 +4,7 @@ schemes can open a case below the threshold, and the commands report in Chinese.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,3 +103,19 @@ def test_schemes_check_names_file_path_and_reason(ctx: AppContext) -> None:
     assert ok.exit_code == 0 and "校验通过：1 个方案" in ok.output
     listed = CliRunner().invoke(schemes_group, ["list", "--json"], obj=ctx)
     assert listed.exit_code == 0 and "water\t污水\t启用\tschemes.yaml" in listed.output
+
+
+def test_the_scheduler_runs_both_jobs_and_a_bad_schemes_yaml_stops_its_start(
+        ctx: AppContext) -> None:
+    import pytest
+
+    from yuqing.scheduler import build_scheduler
+    from yuqing.settings import ConfigError
+
+    assert {"schemes", "spikes"} <= {j.id for j in build_scheduler(ctx).get_jobs()}
+    path = Path(ctx.settings.home) / "schemes.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("schemes:\n  - {key: x, name: 测试, query: 污水, topics: [nonsense]}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape("schemes[0].topics[0]: 未知的领域 'nonsense'")):
+        build_scheduler(ctx)
