@@ -10,26 +10,18 @@ messages for the same mistake. Matching and its effects live in ``routing.scheme
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from store.search.query import ParsedQuery, QuerySyntaxError, fold, parse
+from store.search.query import QuerySyntaxError, parse
 from store.validation import error_message, location
 
 # -- the query -------------------------------------------------------------------------------
 # One parser for search and schemes: store.search.query (``parse`` raises QuerySyntaxError
 # with a Chinese message; ``ParsedQuery.matches`` takes text folded by ``fold``).
-
-
-def matches(query: str | ParsedQuery, text: str,
-            normalize: Callable[[str], str] | None = None) -> bool:
-    """Whether ``text`` (already normalized like the search index's) is a hit of ``query``."""
-    q = parse(query, normalize) if isinstance(query, str) else query
-    return q.matches(fold(text))
-
 
 # -- the definition --------------------------------------------------------------------------
 

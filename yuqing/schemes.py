@@ -25,7 +25,7 @@ from routing.rules import decide
 from routing.scheme_alerts import ActiveScheme, PostView, addresses, apply_schemes, case_requests
 from routing.schemes import Known, SchemeEntry, SchemeSpec, validate_scheme
 from routing.spikes import DEFAULT_RULE, Spike, SpikeRule, detect, due
-from store import JobMark, Notification, Post, PostPlace, PostTag, Scheme, Unit
+from store import Case, JobMark, Notification, Post, PostPlace, PostTag, Scheme, Unit
 from store.search.query import fold, parse
 from yuqing.context import AppContext
 from yuqing.ingest import index_doc
@@ -149,7 +149,12 @@ def _open_cases(ctx: AppContext, requests: dict[int, tuple[int, str]]) -> int:
     from yuqing.routing_setup import routing_config_from_settings
 
     cfg, policy, made = routing_config_from_settings(ctx.settings), workflow_policy(ctx), 0
+    with ctx.db.session() as session:  # an event with a case is the routing step's already
+        have = set(session.scalars(select(Case.event_id).where(
+            Case.event_id.in_(list(requests)))))
     for event_id, (level, name) in sorted(requests.items()):
+        if event_id in have:
+            continue
         try:
             event, facts = event_facts(ctx.db, event_id)
             if event is None:
@@ -183,8 +188,13 @@ def match_batch(ctx: AppContext, schemes: list[ActiveScheme] | None = None,
                                 .order_by(Post.analyzed_at, Post.id).limit(limit)).all()
         if not posts:
             return BatchResult(0, 0, 0, 0)
-        views = [_view(p) for p in posts]
         last_at, last_id = posts[-1].analyzed_at, posts[-1].id
+        if not schemes:  # nothing to match: only move the mark
+            mark = mark or JobMark(name=MARK)
+            mark.at, mark.last_id = last_at, last_id
+            session.add(mark)
+            return BatchResult(len(posts), 0, 0, 0)
+        views = [_view(p) for p in posts]
     cases = _open_cases(ctx, case_requests(schemes, views))
     with ctx.db.session() as session:
         outcome = apply_schemes(session, schemes, views, kinds=kinds,
