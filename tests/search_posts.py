@@ -34,7 +34,7 @@ def seed_search_posts(ctx: AppContext) -> dict[str, int]:
     ids: dict[str, int] = {}
     with db.session() as s:
         sources = {}
-        for key, kind in (("weibo", "weibo"), ("board", "board"), ("news", "news")):
+        for key, kind in (("weibo", "social"), ("board", "board"), ("news", "news")):
             src = Source(key=f"search:{key}", name=f"检索测试{key}", kind="json_api",
                          source_kind=kind)
             s.add(src)

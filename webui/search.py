@@ -10,6 +10,7 @@ from routing.reports import PRESETS
 from store import Database
 from store.search import QuerySyntaxError, SearchIndex
 from webui import queries
+from webui.dashboard_queries import SENTIMENTS, SOURCE_KINDS
 from webui.exports import export_response
 from webui.report_queries import today, zone
 from webui.search_queries import (
@@ -56,7 +57,10 @@ def page() -> Any:
     topics = current_app.config.get("YUQING_TOPICS", {})
     return render_template("search.html", form=form, result=result, error=error,
                            sources=sources, topics=topics, presets=PRESETS,
-                           args=form.args(), export_limit=EXPORT_LIMIT), status
+                           kinds=SOURCE_KINDS, sentiments=SENTIMENTS,
+                           args=form.args(), export_limit=EXPORT_LIMIT,
+                           all_events={k: v for k, v in form.args().items() if k != "event"}
+                           ), status
 
 
 @bp.get("/search/export.<fmt>")
@@ -79,7 +83,7 @@ def openapi_paths() -> dict[str, Any]:
     props = SearchForm.model_json_schema(by_alias=True)["properties"]
     params = [{"name": name, "in": "query", "required": name == "q",
                "description": schema.get("description", ""),
-               "schema": {"type": "integer" if name in ("page", "per_page", "severity")
+               "schema": {"type": "integer" if name in ("page", "per_page", "severity", "event")
                           else "string"}} for name, schema in props.items()]
     nullable = {"type": ["string", "null"]}
     item = {"type": "object", "properties": {

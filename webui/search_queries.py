@@ -48,6 +48,7 @@ class SearchForm(BaseModel):
     severity: int | None = Field(None, ge=1, le=4, description="预警级别 1–4")
     place: str = Field("", pattern=r"^\d{0,12}$", description="地区代码（含下级）")
     has_case: Literal["", "yes", "no"] = Field("", description="yes：已立工单；no：未立工单")
+    event: int | None = Field(None, ge=1, le=2**63 - 1, description="只检索这个事件的信息")
     sort: Literal["relevance", "time"] = Field("relevance", description="relevance 或 time")
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=100)
@@ -127,7 +128,8 @@ def to_query(session: Session, viewer: Viewer | None, form: SearchForm, today: d
                     kinds=[form.kind] if form.kind else [],
                     topics=[form.topic] if form.topic else [],
                     sentiments=[form.sentiment] if form.sentiment else [],
-                    severities=[form.severity] if form.severity else [])
+                    severities=[form.severity] if form.severity else [],
+                    event_id=form.event)
     if form.start or form.end or form.preset:
         q.since, q.until = parse_period(form.start, form.end, form.preset or None,
                                         today).bounds(tz)

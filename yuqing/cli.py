@@ -184,12 +184,21 @@ def stats(app: AppContext, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--all", "rebuild", is_flag=True,
+              help="清空检索索引并为全部信息重建（升级检索格式后运行一次）")
 @click.pass_obj
-def reindex(app: AppContext) -> None:
+def reindex(app: AppContext, rebuild: bool) -> None:
     """补建检索索引（未入索引或已变更的信息）。"""
+    from sqlalchemy import update
+
+    from store import Post
     from yuqing.ingest import reindex_pending
 
     ensure_ready(app)
+    if rebuild:
+        app.index.clear()
+        with app.db.session() as s:
+            s.execute(update(Post).values(indexed_at=None))
     total = 0
     while done := reindex_pending(app.db, app.index):
         total += done

@@ -23,16 +23,17 @@ def run_search(app: Any, query: str, start: str | None, end: str | None, source:
                                           "source": source or "", "per_page": limit,
                                           "page": page, "sort": "time"})
     except ValidationError as exc:
-        raise click.BadParameter("；".join(f"{location(e['loc'])}：{error_message(e)}"
+        raise click.ClickException("；".join(f"{location(e['loc'])}：{error_message(e)}"
                                           for e in exc.errors(include_url=False))) from exc
     tz = ZoneInfo(app.settings.app.timezone)
     try:
         with app.db.session() as s:
             return search(s, app.index, None, form, app.now().astimezone(tz).date(),
                           tz).as_dict()
-    except (QuerySyntaxError, PeriodError) as exc:
-        raise click.BadParameter(str(exc), param_hint="QUERY" if isinstance(
-            exc, QuerySyntaxError) else "--from/--to") from exc
+    except QuerySyntaxError as exc:
+        raise click.ClickException(f"检索式有误：{exc}") from exc
+    except PeriodError as exc:
+        raise click.ClickException(f"日期有误：{exc}") from exc
 
 
 @click.command("search")

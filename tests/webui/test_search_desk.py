@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from openpyxl import load_workbook
-from search_posts import XSS, seed_search_posts
 
+from tests.search_posts import XSS, seed_search_posts
 from yuqing.context import AppContext
 
 
@@ -93,6 +93,14 @@ def test_filters_sort_and_pages(login: Callable, ids: dict[str, int]) -> None:
     assert first["total"] == second["total"] == 3 and first["pages"] == 2
     assert _found(first) | _found(second) == {ids["sewage"], ids["xss"], ids["formula"]}
     assert not _found(first) & _found(second)
+    _, data = _api(login, "monitor", q="污水", event=str(first["items"][0]["event_id"]))
+    assert [i["post_id"] for i in data["items"]] == [first["items"][0]["post_id"]]
+    html = login("monitor").get("/search", query_string={"q": "污水", "sort": "time"}).get_data(
+        as_text=True)
+    assert f"event={first['items'][0]['event_id']}" in html  # 同一事件的命中信息
+    scoped = login("monitor").get("/search", query_string={
+        "q": "污水", "event": first["items"][0]["event_id"]}).get_data(as_text=True)
+    assert 'id="event-scope"' in scoped and scoped.count('class="hit"') == 1
 
 
 def test_a_unit_user_searches_only_the_posts_of_its_own_cases(
@@ -153,4 +161,4 @@ def test_the_openapi_document_lists_search_and_validates() -> None:
     validate(doc)
     params = {p["name"] for p in doc["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert {"q", "from", "to", "source", "kind", "topic", "sentiment", "severity", "place",
-            "has_case", "sort", "page", "per_page"} <= params
+            "has_case", "event", "sort", "page", "per_page"} <= params
