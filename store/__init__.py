@@ -12,13 +12,16 @@ from store.models import (
     Delivery,
     Event,
     Feedback,
+    JobMark,
     Jurisdiction,
     LoginThrottle,
     Notice,
     Notification,
     Post,
     PostPlace,
+    PostTag,
     Role,
+    Scheme,
     Source,
     SourceRun,
     Unit,
@@ -29,6 +32,6 @@ from store.models import (
 
 __all__ = [
     "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
-    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
-    "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
+    "Database", "Delivery", "Event", "Feedback", "JobMark", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
+    "PostPlace", "PostTag", "Role", "Scheme", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
 ]

@@ -408,3 +408,42 @@ class Feedback(Base):
     new_value: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Scheme(Base):
+    """A monitoring scheme (监测方案) managed in the console; YAML ones live in config.
+
+    ``spec`` holds the validated definition (query, filters, subscribers, actions) as the
+    console and ``schemes.yaml`` share one shape (``routing.schemes.SchemeSpec``).
+    """
+
+    __tablename__ = "schemes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class PostTag(Base):
+    """A post matched by a scheme (its tag); one row per (post, scheme key)."""
+
+    __tablename__ = "post_tags"
+    __table_args__ = (UniqueConstraint("post_id", "scheme_key", name="uq_post_tags_post_scheme"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    scheme_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class JobMark(Base):
+    """A job's high-water mark (the scheme matcher: the last analysed post it has seen)."""
+
+    __tablename__ = "job_marks"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime | None]
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)

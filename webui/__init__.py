@@ -19,6 +19,7 @@ from store.search import QuerySyntaxError, SearchIndex
 from store.validation import error_message, location
 from webui.accounts import SESSION_LIFETIME
 from webui.briefing import BriefingError
+from webui.scheme_queries import SchemeInvalid
 from webui.security import init_security, is_api_request
 from webui.services import CorrectionError, NotFound
 from webui.workflow import UnknownAction, WorkflowUnavailable, error_status, workflow
@@ -51,7 +52,18 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-    from webui import api, auth, briefings, cases, channels, dashboard, replies, reports, search
+    from webui import (
+        api,
+        auth,
+        briefings,
+        cases,
+        channels,
+        dashboard,
+        replies,
+        reports,
+        schemes,
+        search,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -64,6 +76,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(reports.api_bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api_bp)
+    app.register_blueprint(schemes.bp)
     app.register_blueprint(search.bp)
     _register_errors(app)
 
@@ -121,7 +134,7 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction | BriefingNotFound):
             status, message = 404, str(exc)
-        elif isinstance(exc, BriefingError | PeriodError | QuerySyntaxError):
+        elif isinstance(exc, BriefingError | PeriodError | QuerySyntaxError | SchemeInvalid):
             status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
@@ -130,7 +143,8 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-                UnknownAction, BriefingError, BriefingNotFound, PeriodError, QuerySyntaxError):
+                UnknownAction, BriefingError, BriefingNotFound, PeriodError, QuerySyntaxError,
+                SchemeInvalid):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

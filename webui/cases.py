@@ -15,6 +15,7 @@ from store import Database, Role, utcnow
 from webui import channels, queries
 from webui.accounts import Viewer
 from webui.present import Names, case_detail, case_summary, my_card, routing_lines
+from webui.scheme_queries import tag_names, tags_of_posts
 from webui.security import current_viewer, login_required
 from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
 from webui.workflow import ACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, workflow
@@ -40,6 +41,7 @@ def queue() -> Any:
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
             states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(),
+            schemes=tag_names(s),
             can_act=viewer.is_monitor and workflow() is not None)
 
 
@@ -72,11 +74,12 @@ def case_page(case_id: int) -> Any:
         posts = queries.event_posts(s, c.event_id)
         now = app_now()
         detail = case_detail(s, c, posts, viewer, now)
+        tags = tags_of_posts(s, [p.id for p in posts])
         return render_template(
             "case.html", case=detail, routing=routing_lines(detail["routing"]),
             units=queries.units(s), topics=current_app.config.get("YUQING_TOPICS", {}),
             severities=SEVERITY_LABELS, places=Names(s).places,
-            can_correct=viewer.is_monitor, now=now.isoformat(timespec="seconds"))
+            can_correct=viewer.is_monitor, now=now.isoformat(timespec="seconds"), tags=tags)
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")

@@ -10,6 +10,7 @@ from webui.dashboard import openapi_paths as dashboard_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
+from webui.schemes import openapi_paths as scheme_paths
 from webui.search import openapi_paths as search_paths
 from webui.services import ActionInput, CorrectionInput
 
@@ -89,6 +90,7 @@ def openapi_document() -> dict[str, Any]:
             **reply_paths(),
             **dashboard_paths(),
             **channel_paths(),
+            **scheme_paths(),
             **search_paths(),
         },
     })

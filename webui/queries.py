@@ -11,7 +11,18 @@ from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from routing.unit_tasks import DEFAULT_SOON_FRACTION, GROUP_LABELS, Group, UnitTask, unit_task
-from store import Assignment, Case, CaseAction, CaseState, Event, Post, Role, Source, Unit
+from store import (
+    Assignment,
+    Case,
+    CaseAction,
+    CaseState,
+    Event,
+    Post,
+    PostTag,
+    Role,
+    Source,
+    Unit,
+)
 from webui.accounts import Viewer
 from webui.workflow import actor_for, workflow
 
@@ -36,6 +47,7 @@ class CaseFilter(BaseModel):
     until: datetime | None = None
     source: str = ""
     q: str = Field("", max_length=100)
+    scheme: str = Field("", max_length=64, description="监测方案标识：只看含该方案命中信息的工单")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -118,6 +130,10 @@ def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
                                            Post.source_id == Source.id, Source.key == f.source))
     if f.q:
         query = query.where(Case.title.contains(f.q, autoescape=True))
+    if f.scheme:
+        query = query.where(exists().where(Post.event_id == Case.event_id,
+                                           PostTag.post_id == Post.id,
+                                           PostTag.scheme_key == f.scheme))
     return query
 
 

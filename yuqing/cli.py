@@ -54,6 +54,8 @@ LAZY_COMMANDS = {
     "demo": "yuqing.commands.demo:demo",
     "briefing": "yuqing.commands.briefing:briefing_command",
     "report": "yuqing.commands.report:report_group",
+    "schemes": "yuqing.commands.schemes:schemes_group",
+    "spikes": "yuqing.commands.schemes:spikes_command",
     "search": "yuqing.commands.search:search_command",
 }
 

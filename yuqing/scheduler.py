@@ -12,6 +12,7 @@ from yuqing.context import AppContext
 from yuqing.crawling import schedule_sources
 from yuqing.ingest import reindex_pending
 from yuqing.jobs import add_workflow_jobs, configure_workflow
+from yuqing.schemes import add_scheme_jobs
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +48,5 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
     schedule_sources(scheduler, ctx.settings)
     add_workflow_jobs(scheduler, ctx)
     add_briefing_jobs(scheduler, ctx)
+    add_scheme_jobs(scheduler, ctx)
     return scheduler

@@ -9,6 +9,7 @@ from webui import create_app
 from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
+from yuqing.schemes import known_from_settings, yaml_scheme_dicts
 from yuqing.settings import ensure_secret_key
 
 
@@ -24,6 +25,9 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_HOME_PLACE": app.settings.jurisdictions.home.code,
         "YUQING_MAP_DIR": str(app.settings.home / "map"),
         "YUQING_CHANNELS": {c.name: c.kind for c in app.settings.channels.channels if c.enabled},
-        "YUQING_BRIEFING": briefing_setup(app)}
+        "YUQING_BRIEFING": briefing_setup(app),
+        "YUQING_SCHEME_KNOWN": known_from_settings(app.settings),
+        "YUQING_YAML_SCHEMES": lambda: yaml_scheme_dicts(app.settings),
+        "YUQING_PLACES": {p.code: p.name for p in app.settings.jurisdictions.home_places()}}
     return create_app(app.db, app.index, ensure_secret_key(app.settings),
                       stats=lambda: stats(app), clock=app.now, **{**defaults, **config})

@@ -103,6 +103,17 @@ def enqueue(session: Session, *, case_id: int | None, change: str, recipients: I
     return made
 
 
+def enqueue_direct(session: Session, *, key: tuple[Any, ...], channel: str, recipient: str,
+                   subject: str, body: str, payload: Mapping[str, Any], now: datetime,
+                   case_id: int | None = None) -> int:
+    """Queue one message for one address on one named channel (no fan-out): a scheme's
+    robot or mailbox. ``key`` parts make it once per whatever they name; returns 0 or 1."""
+    return _insert_ignore(session, {
+        "idempotency_key": _key(*key), "case_id": case_id, "channel": channel,
+        "recipient": recipient, "subject": subject, "body": body, "payload": dict(payload),
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
+
+
 def refresh_pending(session: Session, *, case_id: int | None, change: str,
                     recipients: Iterable[str], subject: str, body: str,
                     payload: Mapping[str, Any]) -> int:
