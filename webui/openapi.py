@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.admin import openapi_paths as admin_paths
 from webui.dashboard import openapi_paths as dashboard_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
@@ -83,6 +84,7 @@ def openapi_document() -> dict[str, Any]:
             **report_paths(),
             **reply_paths(),
             **dashboard_paths(),
+            **admin_paths(),
         },
     })
 

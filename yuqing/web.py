@@ -6,6 +6,7 @@ from flask import Flask
 
 from routing.policy import Policy
 from webui import create_app
+from yuqing.admin_units import UnitDesk
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
 from yuqing.settings import ensure_secret_key
@@ -22,5 +23,8 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days,
         "YUQING_HOME_PLACE": app.settings.jurisdictions.home.code,
         "YUQING_MAP_DIR": str(app.settings.home / "map")}
-    return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
+    web_app = create_app(app.db, app.index, ensure_secret_key(app.settings),
+                         stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
+    # the admin desk edits units through the wiring: webui never imports yuqing
+    web_app.extensions["yuqing.unit_desk"] = UnitDesk(app)
+    return web_app
