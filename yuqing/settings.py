@@ -546,7 +546,7 @@ def console_path(home: Path, name: str) -> Path:
     return home / CONSOLE_DIR / f"{name}.yaml"
 
 
-def console_stamp(home: Path) -> tuple[tuple[str, int, int], ...]:
+def console_stamp(home: Path) -> tuple[tuple[str, int, int, int], ...]:
     """What the console files look like now (name, mtime, size): changes when one is written."""
     folder = home / CONSOLE_DIR
     if not folder.is_dir():
@@ -557,7 +557,8 @@ def console_stamp(home: Path) -> tuple[tuple[str, int, int], ...]:
             info = path.stat()
         except OSError:
             continue
-        out.append((path.name, info.st_mtime_ns, info.st_size))
+        # the inode too: an atomic rewrite is a new file even within the same mtime tick
+        out.append((path.name, info.st_ino, info.st_mtime_ns, info.st_size))
     return tuple(out)
 
 
