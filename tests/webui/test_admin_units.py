@@ -215,3 +215,21 @@ def test_another_process_picks_up_a_console_edit_by_the_files_stamp(ctx: AppCont
     UnitDesk(ctx).save("jn-edu", {"leader": {"name": "新局长", "phone": "", "email": ""}},
                        create=False, actor=(None, "test"))
     assert other.fresh_settings().units.get("jn-edu").leader.name == "新局长"
+
+
+def test_config_check_validates_the_console_edits_and_names_their_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from yuqing.cli import main
+
+    home = tmp_path / "checked"
+    (home / "console").mkdir(parents=True)
+    edits = home / "console" / "units.yaml"
+    edits.write_text("units:\n  jn-edu:\n    duties: [no_such_topic]\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as ended:
+        main(["--home", str(home), "config", "check"])
+    assert ended.value.code == 2
+    assert f"{edits}: units[2].duties[0]: 未知的领域 'no_such_topic'" in capsys.readouterr().err
+    edits.write_text("units:\n  jn-edu:\n    leader: {name: 新局长}\nretired: [jn-cac]\n",
+                     encoding="utf-8")
+    main(["--home", str(home), "config", "check"])
+    assert "36 个单位" in capsys.readouterr().out
