@@ -22,6 +22,7 @@ from webui.accounts import (
     revoke_token,
     set_active,
     set_password,
+    set_role,
 )
 from webui.admin import admin_only, api_bp, bp, queries
 from webui.security import current_viewer
@@ -93,6 +94,16 @@ def enable(user_id: int) -> Any:
     name = _username(user_id)
     set_active(_db(), name, True)
     flash(f"已启用 {name}", "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_only
+def change_role(user_id: int) -> Any:
+    name = _username(user_id)
+    role, unit = request.form.get("role", "")[:20], request.form.get("unit", "").strip()[:64]
+    set_role(_db(), name, role, unit or None)  # AccountError -> 400 with its message
+    flash(f"已修改 {name} 的角色与单位", "info")
     return redirect(url_for("admin.users"))
 
 
