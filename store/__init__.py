@@ -9,6 +9,7 @@ from store.models import (
     CaseAction,
     CaseState,
     ChannelState,
+    ConfigChange,
     Delivery,
     Event,
     Feedback,
@@ -31,7 +32,7 @@ from store.models import (
 )
 
 __all__ = [
-    "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
+    "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState", "ConfigChange",
     "Database", "Delivery", "Event", "Feedback", "JobMark", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
     "PostPlace", "PostTag", "Role", "Scheme", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
 ]

@@ -17,7 +17,7 @@ from routing.reports.briefing import BriefingNotFound
 from store import Database
 from store.search import QuerySyntaxError, SearchIndex
 from store.validation import error_message, location
-from webui.accounts import SESSION_LIFETIME
+from webui.accounts import SESSION_LIFETIME, AccountError
 from webui.briefing import BriefingError
 from webui.scheme_queries import SchemeInvalid
 from webui.security import init_security, is_api_request
@@ -53,6 +53,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     init_security(app)
 
     from webui import (
+        admin,
         api,
         auth,
         briefings,
@@ -78,6 +79,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(dashboard.api_bp)
     app.register_blueprint(schemes.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -134,7 +137,8 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction | BriefingNotFound):
             status, message = 404, str(exc)
-        elif isinstance(exc, BriefingError | PeriodError | QuerySyntaxError | SchemeInvalid):
+        elif isinstance(exc, BriefingError | PeriodError | QuerySyntaxError | SchemeInvalid
+                        | AccountError):
             status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
@@ -144,7 +148,7 @@ def _register_errors(app: Flask) -> None:
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
                 UnknownAction, BriefingError, BriefingNotFound, PeriodError, QuerySyntaxError,
-                SchemeInvalid):
+                SchemeInvalid, AccountError):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

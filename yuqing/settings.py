@@ -21,12 +21,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from store.validation import error_message, location
+from yuqing.settings_console import (  # noqa: F401  (re-exported)
+    CONSOLE_DIR,
+    KEYED_LISTS,
+    console_path,
+    console_stamp,
+    merge_console,
+)
+from yuqing.settings_console import deep_merge as _deep_merge
 
 ENV_PREFIX = "YUQING_"
 # config files and the top-level model field each one fills
@@ -213,9 +222,10 @@ class Contacts(Strict):
 
 
 class UnitConfig(Strict):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    short_name: str = ""
+    # lengths as the units table stores them: a longer value would fail only in the database
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    short_name: str = Field("", max_length=100)
     aliases: list[str] = []  # other names the public uses; a unit named in a post is concerned
     kind: Literal["publicity", "township", "department", "upper", "neighbour"]
     jurisdiction: str
@@ -335,6 +345,9 @@ class SeverityFile(Strict):
 # ---- all together --------------------------------------------------------------------------
 
 class Settings(Strict):
+    # how these settings were loaded, so the admin desk can load them again with an edit
+    _recipe: dict[str, Any] | None = PrivateAttr(default=None)
+
     home: Path
     app: AppSettings
     taxonomy: Taxonomy
@@ -382,16 +395,6 @@ def _key_path(loc: tuple[Any, ...]) -> str:
 
 def _reason(err: Mapping[str, Any]) -> str:
     return _REASONS.get(err["type"]) or error_message(err)
-
-
-def _deep_merge(base: Any, override: Any) -> Any:
-    # dicts merge key by key; lists and scalars from the instance replace the shipped ones
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _deep_merge(base.get(key), value) if key in base else value
-        return merged
-    return override
 
 
 def _read_yaml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | None:
@@ -473,13 +476,19 @@ def resolve_home(home: str | os.PathLike[str] | None = None,
 
 def load_settings(home: str | os.PathLike[str] | None = None,
                   environ: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+                  overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                  console: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
     """Build validated settings, or raise ConfigError listing every problem found.
 
     ``overrides`` (per config file name) is for callers such as the demo and tests that
     supply configuration in code; it is applied after the instance files.
+    The console's edits (``<home>/console/<name>.yaml``, see ``merge_console``) come last;
+    ``console`` (per file name) replaces those files, so the admin desk can validate an edit
+    exactly as this loader would before writing it.
     """
     environ = os.environ if environ is None else environ
+    recipe = {"environ": {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)},
+              "overrides": overrides}
     home_path = resolve_home(home, environ)
     problems: list[ConfigProblem] = []
     shipped = shipped_config_dir()
@@ -497,6 +506,10 @@ def load_settings(home: str | os.PathLike[str] | None = None,
             origin[name] = str(local)
         if overrides and name in overrides:
             data = _deep_merge(data, dict(overrides[name]))
+        edits = _console_edits(home_path, name, console, problems)
+        if edits:
+            data = merge_console(name, data, edits)
+            origin[name] = str(console_path(home_path, name))
         env_origin: dict[tuple[str, ...], str] = {}
         if name == "settings":
             env_data, env_origin, env_problems = _env_overrides(environ)
@@ -523,7 +536,24 @@ def load_settings(home: str | os.PathLike[str] | None = None,
     problems = cross_check(settings, origin) + _component_checks(settings, origin)
     if problems:
         raise ConfigError(problems)
+    settings._recipe = recipe
     return settings
+
+
+def reload_settings(settings: Settings,
+                    console: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """Load again as ``settings`` was loaded (same home, environment and overrides)."""
+    recipe = settings._recipe or {"environ": {}, "overrides": None}
+    return load_settings(settings.home, environ=recipe["environ"],
+                         overrides=recipe["overrides"], console=console)
+
+
+def _console_edits(home: Path, name: str, console: Mapping[str, Mapping[str, Any]] | None,
+                   problems: list[ConfigProblem]) -> dict[str, Any] | None:
+    if console is not None and name in console:
+        return dict(console[name])
+    path = console_path(home, name)
+    return _read_yaml(path, problems) if path.is_file() else None
 
 
 def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:

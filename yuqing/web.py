@@ -6,6 +6,7 @@ from flask import Flask
 
 from routing.policy import Policy
 from webui import create_app
+from yuqing.admin_units import UnitDesk
 from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
@@ -29,5 +30,8 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_SCHEME_KNOWN": known_from_settings(app.settings),
         "YUQING_YAML_SCHEMES": lambda: yaml_scheme_dicts(app.settings),
         "YUQING_PLACES": {p.code: p.name for p in app.settings.jurisdictions.home_places()}}
-    return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
+    web_app = create_app(app.db, app.index, ensure_secret_key(app.settings),
+                         stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
+    # the admin desk edits units through the wiring: webui never imports yuqing
+    web_app.extensions["yuqing.unit_desk"] = UnitDesk(app)
+    return web_app

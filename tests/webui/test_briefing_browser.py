@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def site(app: Flask, users: dict[str, str], db: Database, settings: Settings) -> Iterator[str]:
-    app.config["YUQING_CLOCK"] = lambda: NOW
+    app.extensions["yuqing.clock"] = lambda: NOW
     seed(db, Policy.from_settings(settings))
     with serve(app) as url:
         yield url

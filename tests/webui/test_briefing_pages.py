@@ -19,7 +19,7 @@ from yuqing.settings import Settings
 
 @pytest.fixture
 def clocked(app: Flask) -> Flask:
-    app.config["YUQING_CLOCK"] = lambda: NOW
+    app.extensions["yuqing.clock"] = lambda: NOW
     return app
 
 

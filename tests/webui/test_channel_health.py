@@ -43,7 +43,7 @@ def test_the_monitors_see_dead_messages_on_the_queue_page_the_channel_page_and_t
     monitor = login("monitor")
     assert "delivery-banner" not in monitor.get("/queue").get_data(as_text=True)
     now = _kill_one_message(db)
-    app.config["YUQING_CLOCK"] = lambda: now + timedelta(hours=1)
+    app.extensions["yuqing.clock"] = lambda: now + timedelta(hours=1)
     app.config["YUQING_CHANNELS"] = {"hook": "webhook", "console": "console"}
     page = monitor.get("/queue").get_data(as_text=True)
     assert 'id="delivery-banner"' in page and "有 1 条通知重试期满仍未送达" in page
@@ -56,7 +56,7 @@ def test_the_monitors_see_dead_messages_on_the_queue_page_the_channel_page_and_t
     # units do not watch channels
     assert login("street").get("/api/v1/channels").status_code == 403
     # a week later the banner is gone; the channel page still counts the message
-    app.config["YUQING_CLOCK"] = lambda: now + timedelta(days=8)
+    app.extensions["yuqing.clock"] = lambda: now + timedelta(days=8)
     assert "delivery-banner" not in monitor.get("/queue").get_data(as_text=True)
     later = monitor.get("/api/v1/channels").get_json()["channels"]
     assert next(c for c in later if c["name"] == "hook")["dead"] == 1
