@@ -4,7 +4,7 @@ drill-down lists and the rows of its exports (and of the case-list export)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from routing import policy as clock
-from routing.reports import Period, parse_period
+from routing.reports import Period
 from routing.reports.access import narrow, refusal, report_scope
 from routing.reports.history import Histories, UnitInfo, load_histories
 from routing.reports.response import (
@@ -24,9 +24,10 @@ from routing.reports.response import (
     metric_sources,
 )
 from routing.sla import SlaConfig
-from store import Case, Database, Jurisdiction, Unit, utcnow
+from store import Case, Database, Jurisdiction, Unit
 from webui import queries
 from webui.accounts import Viewer
+from webui.clock import now, zone
 from webui.workflow import SEVERITY_LABELS, STATE_LABELS
 
 ROLE_LABELS = {"lead": "主办", "co": "协办"}
@@ -45,29 +46,6 @@ COLUMNS = ("assigned", "signed", "signed_on_time", "sign_missed", "sign_on_time_
 def sla() -> SlaConfig:
     given = current_app.config.get("YUQING_SLA")
     return given if isinstance(given, SlaConfig) else clock.current().sla
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
-
-
-def now() -> datetime:
-    """The app's clock (the wiring passes AppContext.clock; tests pin it)."""
-    source = current_app.extensions.get("yuqing.clock")
-    return source() if callable(source) else utcnow()
-
-
-def today() -> date:
-    return now().astimezone(zone()).date()
-
-
-def period_from(args: Any) -> Period:
-    """From the query: explicit from/to win over a preset, except when the page's
-    "按时间段" button was pressed (the form sends the dates shown along with the preset)."""
-    if args.get("apply") == "preset":
-        return parse_period(None, None, args.get("preset") or None, today())
-    return parse_period(args.get("from") or None, args.get("to") or None,
-                        args.get("preset") or None, today())
 
 
 def threshold() -> float:
