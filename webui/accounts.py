@@ -75,8 +75,10 @@ def create_user(db: Database, username: str, password: str, role: str, *,
         raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
     if role_value == Role.UNIT and not unit_code:
         raise AccountError("承办单位用户必须绑定一个单位（--unit）")
-    if role_value != Role.UNIT and unit_code:
-        raise AccountError("只有承办单位用户可以绑定单位")
+    # a leader may be bound to a unit: the reports and briefings then show him the units of
+    # that unit's jurisdiction (routing.reports.access); monitors and admins see everything
+    if role_value not in (Role.UNIT, Role.LEADER) and unit_code:
+        raise AccountError("只有承办单位用户和领导可以绑定单位")
     with db.session() as s:
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise AccountError(f"用户 {username} 已存在")
