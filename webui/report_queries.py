@@ -19,6 +19,7 @@ from routing.reports.history import Histories, UnitInfo, load_histories
 from routing.reports.response import (
     DEFAULT_THRESHOLD,
     METRIC_LABELS,
+    RATES,
     compute_report,
     drill_down,
     metric_sources,
@@ -31,6 +32,8 @@ from webui.clock import now, zone
 from webui.workflow import SEVERITY_LABELS, STATE_LABELS
 
 ROLE_LABELS = {"lead": "主办", "co": "协办"}
+# an on-time rate's numerator: the drill-down marks which of the rate's cases it counted
+ON_TIME_NUMERATORS = {rate: num for rate, (num, _) in RATES.items() if "on_time" in rate}
 # the columns of every report table, in the order pages and exports show them
 COLUMNS = ("assigned", "signed", "signed_on_time", "sign_missed", "sign_on_time_rate",
            "answered", "answered_on_time", "answer_missed", "answer_on_time_rate",
@@ -105,6 +108,13 @@ def drill(session: Session, viewer: Viewer, period: Period, args: Any) -> dict[s
                        topic=args.get("topic") if "topic" in args else None,
                        place=args.get("place") if "place" in args else None,
                        unit_codes=scope)
+    # behind a rate: which of its cases counted as on time (the numerator's facts)
+    on_time = None
+    if metric in ON_TIME_NUMERATORS:
+        on_time = {(f.case_id, f.unit, f.role) for f in drill_down(
+            hist, period, ON_TIME_NUMERATORS[metric], sla=sla(), now=now(), unit=unit, role=role,
+            topic=args.get("topic") if "topic" in args else None,
+            place=args.get("place") if "place" in args else None, unit_codes=scope)}
     cases = {c.id: c for c in hist.cases}
     tz = zone()
     rows = []
@@ -119,7 +129,8 @@ def drill(session: Session, viewer: Viewer, period: Period, args: Any) -> dict[s
             "role": f.role, "role_label": ROLE_LABELS.get(f.role, ""),
             "fact": f.metric, "fact_label": METRIC_LABELS.get(f.metric, f.metric),
             "at": f.at.astimezone(tz).isoformat(), "hours": f.hours,
-            "work_hours": f.work_hours})
+            "work_hours": f.work_hours,
+            "on_time": None if on_time is None else (f.case_id, f.unit, f.role) in on_time})
     return {"period": period.as_dict(), "metric": metric,
             "metric_label": METRIC_LABELS.get(metric, metric), "unit": unit, "role": role,
             "count": len(rows), "cases": rows}

@@ -23,6 +23,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from routing.cases import open_or_update_case
+from routing.escalation import sweep
 from routing.policy import Policy
 from routing.workflow import Action, Actor, perform
 from store import Event, Post, Role, Unit
@@ -61,6 +62,7 @@ def _history(ctx: AppContext) -> dict[str, int]:
             now=local(19, 9, 10), policy=policy)
     perform(ctx.db, case3, Action.SIGN, Actor(None, Role.UNIT, dongshan, "东山街道"),
             now=local(19, 9, 40), policy=policy)
+    sweep(ctx.db, NOW, policy=policy)  # case3's answer limit has passed: the scheduler marks it
     create_personas(ctx.db)
     return {"case1": ids.case1, "case2": ids.case2, "case3": case3}
 
@@ -108,10 +110,16 @@ def _dashboard(page: Any, site: str) -> None:
 
 
 def _report(page: Any, cases: dict[str, int]) -> None:
-    page.click("header.top >> text=考核报表")
-    page.select_option("select[name=preset]", "last_week")
-    page.click("button[value=preset]")
+    # the dashboard's link keeps the period picked there
+    page.click("#to-report")
     page.wait_for_load_state()
+    assert LAST_WEEK in page.inner_text("h1")
+    # the same period fields as the dashboard: a preset submits at once
+    with page.expect_navigation():
+        page.select_option("#preset", "this_week")
+    assert "本周" in page.inner_text("h1")
+    with page.expect_navigation():
+        page.select_option("#preset", "last_week")
     assert LAST_WEEK in page.inner_text("h1")
     # below 85 %, the lowest first: 秣陵 (0 %, its case never signed), then 东山 (50 %)
     flagged = page.eval_on_selector_all("#units tr.flagged", "rs => rs.map(r => r.dataset.unit)")
@@ -124,8 +132,12 @@ def _report(page: Any, cases: dict[str, int]) -> None:
     assert rate.inner_text() == "50.0%"
     rate.click()
     page.wait_for_load_state()
-    listed = page.eval_on_selector_all("#drill tbody tr", "rs => rs.map(r => r.dataset.case)")
-    assert sorted(int(c) for c in listed) == sorted([cases["case1"], cases["case3"]])
+    listed = page.eval_on_selector_all(
+        "#drill tbody tr", "rs => rs.map(r => [r.dataset.case, r.cells[r.cells.length - 1]"
+        ".innerText])")
+    # exactly the cases behind the number (秣陵's case is not 东山's), each marked
+    assert sorted((int(c), mark) for c, mark in listed) == sorted(
+        [(cases["case1"], "超时"), (cases["case3"], "按时")])
     screenshot(page, "report-drill")
     page.locator(f'#drill tr[data-case="{cases["case1"]}"] a').click()
     page.wait_for_load_state()
