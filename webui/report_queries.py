@@ -12,7 +12,7 @@ from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from routing import policy as clock
+from routing import policy as routing_policy
 from routing.reports import Period
 from routing.reports.access import narrow, refusal, report_scope
 from routing.reports.history import Histories, UnitInfo, load_histories
@@ -48,7 +48,7 @@ COLUMNS = ("assigned", "signed", "signed_on_time", "sign_missed", "sign_on_time_
 
 def sla() -> SlaConfig:
     given = current_app.config.get("YUQING_SLA")
-    return given if isinstance(given, SlaConfig) else clock.current().sla
+    return given if isinstance(given, SlaConfig) else routing_policy.current().sla
 
 
 def threshold() -> float:
