@@ -69,8 +69,10 @@ def _role(role: str, unit_code: str | None) -> Role:
         raise AccountError(f"未知的角色 {role!r}，可选：admin、monitor、unit、leader") from None
     if role_value == Role.UNIT and not unit_code:
         raise AccountError("承办单位用户必须绑定一个单位（--unit）")
-    if role_value != Role.UNIT and unit_code:
-        raise AccountError("只有承办单位用户可以绑定单位")
+    # a leader may be bound to a unit: the reports and briefings then show him the units of
+    # that unit's jurisdiction (routing.reports.access); monitors and admins see everything
+    if role_value not in (Role.UNIT, Role.LEADER) and unit_code:
+        raise AccountError("只有承办单位用户和领导可以绑定单位")
     return role_value
 
 

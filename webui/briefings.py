@@ -4,7 +4,6 @@ the scheduled job kept, and the JSON twins. Leaders, monitors and admins only.""
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -19,10 +18,11 @@ from flask import (
     url_for,
 )
 
-from store import Database, Role, utcnow
-from webui import briefing
+from store import Database, Role
+from webui import briefing, clock
 from webui.briefing import BriefingError, BriefingSetup
-from webui.security import login_required
+from webui.report_queries import scope_for
+from webui.security import current_viewer, login_required
 
 bp = Blueprint("briefings", __name__)
 api = Blueprint("briefings_api", __name__, url_prefix="/api/v1/briefings")
@@ -37,10 +37,6 @@ def _setup() -> BriefingSetup:
     return current_app.config.get("YUQING_BRIEFING") or BriefingSetup()
 
 
-def _now() -> datetime:
-    return (current_app.extensions.get("yuqing.clock") or utcnow)()
-
-
 def _format() -> str:
     fmt = request.args.get("format", "html")
     if fmt not in briefing.FORMATS:
@@ -49,13 +45,16 @@ def _format() -> str:
 
 
 def _figures(kind: str, event_id: int | None = None) -> dict[str, Any]:
-    setup, now = _setup(), _now()
+    setup, now = _setup(), clock.now()
     period = None
     if kind != "event":
         period = briefing.parse_day(request.args.get("date"), now.astimezone(setup.tz).date(),
                                     kind)
     with _db().session() as s:
-        return briefing.build_figures(s, setup, kind, now=now, period=period, event_id=event_id)
+        # a leader bound to a unit sees his jurisdiction's units, as in the reports
+        scope = scope_for(s, current_viewer())
+        return briefing.build_figures(s, setup, kind, now=now, period=period, event_id=event_id,
+                                      unit_codes=scope)
 
 
 def _show(kind: str, event_id: int | None = None) -> Any:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
 
 from routing.notify.health import BANNER_DAYS, channel_health, delivery_alerts
-from store import Database, Role, utcnow
+from store import Database, Role
+from webui.clock import now
 from webui.security import login_required
 
 bp = Blueprint("channels", __name__)
@@ -20,18 +19,13 @@ def _db() -> Database:
     return current_app.extensions["yuqing.db"]
 
 
-def _now() -> datetime:
-    clock: Callable[[], datetime] = current_app.extensions.get("yuqing.clock") or utcnow
-    return clock()
-
-
 def _health() -> list[dict[str, Any]]:
-    return channel_health(_db(), current_app.config.get("YUQING_CHANNELS", {}), _now())
+    return channel_health(_db(), current_app.config.get("YUQING_CHANNELS", {}), now())
 
 
 def banner() -> dict[str, Any]:
     """What the queue page warns about: messages given up, channels switched off."""
-    return delivery_alerts(_db(), _now())
+    return delivery_alerts(_db(), now())
 
 
 @bp.get("/channels")

@@ -7,11 +7,8 @@ as the reports (``from``, ``to``, ``preset``; default 上周, the last full week
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -25,9 +22,10 @@ from flask import (
     url_for,
 )
 
-from routing.reports import PRESETS, Period, parse_period
-from store import Database, Role, utcnow
+from routing.reports import PRESETS
+from store import Database, Role
 from webui import dashboard_queries as q
+from webui.clock import now, period_from, period_parameters, zone
 from webui.security import current_viewer, login_required
 
 bp = Blueprint("dashboard", __name__)
@@ -39,15 +37,6 @@ def _db() -> Database:
     return current_app.extensions["yuqing.db"]
 
 
-def _now() -> datetime:
-    clock: Callable[[], datetime] = current_app.extensions.get("yuqing.clock") or utcnow
-    return clock()
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
-
-
 def _home() -> str:
     return str(current_app.config.get("YUQING_HOME_PLACE", "320115"))
 
@@ -57,17 +46,10 @@ def _map_path() -> Path | None:
     return q.map_file(_home(), Path(folder) if folder else None)
 
 
-def _period(now: datetime) -> Period:
-    args = request.args
-    return parse_period(args.get("from"), args.get("to"), args.get("preset"),
-                        now.astimezone(_zone()).date())
-
-
 def _figures() -> dict[str, Any]:
-    now = _now()
-    period = _period(now)
+    period = period_from(request.args)
     with _db().session() as s:
-        return q.dashboard(s, period, _zone(), now, _home(),
+        return q.dashboard(s, period, zone(), now(), _home(),
                            current_app.config.get("YUQING_TOPICS", {}), _map_path())
 
 
@@ -98,15 +80,7 @@ def api() -> Any:
 
 def openapi_paths() -> dict[str, Any]:
     """This desk's entries of the OpenAPI document (merged in webui.openapi)."""
-    period = [
-        {"name": "preset", "in": "query", "required": False,
-         "description": "预设时间段（默认 last_week 上周）",
-         "schema": {"type": "string", "enum": list(PRESETS)}},
-        {"name": "from", "in": "query", "required": False, "description": "开始日期（含），优先于 preset",
-         "schema": {"type": "string", "format": "date"}},
-        {"name": "to", "in": "query", "required": False, "description": "结束日期（含）",
-         "schema": {"type": "string", "format": "date"}},
-    ]
+    period = period_parameters()
     return {"/api/v1/dashboard": {"get": {
         "summary": "态势总览：信息量（按来源类型、情感）、领域与地区分布、街道地图、热点事件、"
                    "高频词、在办与超时工单、信息源状态（领导、监测、管理员可用）",

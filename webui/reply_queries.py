@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from routing.reports import PRESETS, parse_period
+from routing.reports import PRESETS
 from routing.reports.replies import (
     ReplyOptions,
     ReplyReport,
@@ -29,7 +29,8 @@ from routing.reports.replies import (
 )
 from store import Unit
 from webui.accounts import Viewer
-from webui.report_queries import now, scope_for, sla, zone
+from webui.clock import now, period_from, zone
+from webui.report_queries import scope_for, sla
 
 
 class ReplyQuery(BaseModel):
@@ -69,7 +70,7 @@ def report_for(session: Session, viewer: Viewer, q: ReplyQuery
     moment = now()
     options = ReplyOptions.of(q.days or cfg.get("YUQING_REPLY_DAYS"), sla().working_hours,
                               cfg.get("YUQING_TIMEZONE", "Asia/Shanghai"))
-    period = parse_period(q.start, q.end, q.preset or None, moment.astimezone(zone()).date())
+    period = period_from({"from": q.start, "to": q.end, "preset": q.preset})
     scope = scope_for(session, viewer, report="replies")  # the rule every report shares
     shown = None if scope is None else sorted(
         u.short_name or u.name for u in session.scalars(select(Unit).where(Unit.code.in_(scope))))

@@ -4,7 +4,7 @@ drill-down lists and the rows of its exports (and of the case-list export)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,24 +12,28 @@ from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from routing import policy as clock
-from routing.reports import Period, parse_period
+from routing import policy as routing_policy
+from routing.reports import Period
 from routing.reports.access import narrow, refusal, report_scope
 from routing.reports.history import Histories, UnitInfo, load_histories
 from routing.reports.response import (
     DEFAULT_THRESHOLD,
     METRIC_LABELS,
+    RATES,
     compute_report,
     drill_down,
     metric_sources,
 )
 from routing.sla import SlaConfig
-from store import Case, Database, Jurisdiction, Unit, utcnow
+from store import Case, Database, Jurisdiction, Unit
 from webui import queries
 from webui.accounts import Viewer
+from webui.clock import now, zone
 from webui.workflow import SEVERITY_LABELS, STATE_LABELS
 
 ROLE_LABELS = {"lead": "主办", "co": "协办"}
+# an on-time rate's numerator: the drill-down marks which of the rate's cases it counted
+ON_TIME_NUMERATORS = {rate: num for rate, (num, _) in RATES.items() if "on_time" in rate}
 # the columns of every report table, in the order pages and exports show them
 COLUMNS = ("assigned", "signed", "signed_on_time", "sign_missed", "sign_on_time_rate",
            "answered", "answered_on_time", "answer_missed", "answer_on_time_rate",
@@ -44,30 +48,7 @@ COLUMNS = ("assigned", "signed", "signed_on_time", "sign_missed", "sign_on_time_
 
 def sla() -> SlaConfig:
     given = current_app.config.get("YUQING_SLA")
-    return given if isinstance(given, SlaConfig) else clock.current().sla
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
-
-
-def now() -> datetime:
-    """The app's clock (the wiring passes AppContext.clock; tests pin it)."""
-    source = current_app.extensions.get("yuqing.clock")
-    return source() if callable(source) else utcnow()
-
-
-def today() -> date:
-    return now().astimezone(zone()).date()
-
-
-def period_from(args: Any) -> Period:
-    """From the query: explicit from/to win over a preset, except when the page's
-    "按时间段" button was pressed (the form sends the dates shown along with the preset)."""
-    if args.get("apply") == "preset":
-        return parse_period(None, None, args.get("preset") or None, today())
-    return parse_period(args.get("from") or None, args.get("to") or None,
-                        args.get("preset") or None, today())
+    return given if isinstance(given, SlaConfig) else routing_policy.current().sla
 
 
 def threshold() -> float:
@@ -127,6 +108,13 @@ def drill(session: Session, viewer: Viewer, period: Period, args: Any) -> dict[s
                        topic=args.get("topic") if "topic" in args else None,
                        place=args.get("place") if "place" in args else None,
                        unit_codes=scope)
+    # behind a rate: which of its cases counted as on time (the numerator's facts)
+    on_time = None
+    if metric in ON_TIME_NUMERATORS:
+        on_time = {(f.case_id, f.unit, f.role) for f in drill_down(
+            hist, period, ON_TIME_NUMERATORS[metric], sla=sla(), now=now(), unit=unit, role=role,
+            topic=args.get("topic") if "topic" in args else None,
+            place=args.get("place") if "place" in args else None, unit_codes=scope)}
     cases = {c.id: c for c in hist.cases}
     tz = zone()
     rows = []
@@ -141,7 +129,8 @@ def drill(session: Session, viewer: Viewer, period: Period, args: Any) -> dict[s
             "role": f.role, "role_label": ROLE_LABELS.get(f.role, ""),
             "fact": f.metric, "fact_label": METRIC_LABELS.get(f.metric, f.metric),
             "at": f.at.astimezone(tz).isoformat(), "hours": f.hours,
-            "work_hours": f.work_hours})
+            "work_hours": f.work_hours,
+            "on_time": None if on_time is None else (f.case_id, f.unit, f.role) in on_time})
     return {"period": period.as_dict(), "metric": metric,
             "metric_label": METRIC_LABELS.get(metric, metric), "unit": unit, "role": role,
             "count": len(rows), "cases": rows}

@@ -12,6 +12,7 @@ from routing.reports import PRESETS
 from store import Database
 from webui import queries
 from webui import report_queries as rq
+from webui.clock import now, period_from, period_parameters, zone
 from webui.exports import export_response
 from webui.security import current_viewer, login_required
 
@@ -26,14 +27,14 @@ def _db() -> Database:
 
 
 def _report() -> tuple[Any, dict[str, Any]]:
-    period = rq.period_from(request.args)
+    period = period_from(request.args)
     with _db().session() as s:
         return period, rq.response_report(s, current_viewer(), period,
                                           request.args.get("unit") or None)
 
 
 def _drill() -> dict[str, Any]:
-    period = rq.period_from(request.args)
+    period = period_from(request.args)
     with _db().session() as s:
         return rq.drill(s, current_viewer(), period, request.args)
 
@@ -80,11 +81,10 @@ def response_export() -> Any:
 @login_required()
 def queue_export() -> Any:
     """Every case the queue's filters select (a unit user: only its own cases)."""
-    tz_name = current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai")
-    f = queries.CaseFilter.from_args(request.args, tz_name)
+    f = queries.CaseFilter.from_args(request.args, zone().key)
     rows = rq.case_export_rows(_db(), current_viewer(), f,
-                               current_app.config.get("YUQING_TOPICS", {}), rq.zone())
-    stamp = rq.now().astimezone(rq.zone())
+                               current_app.config.get("YUQING_TOPICS", {}), zone())
+    stamp = now().astimezone(zone())
     return export_response(rows, rq.CASE_HEADERS, request.args.get("format", "xlsx"),
                            f"工单列表_{stamp:%Y%m%d%H%M}", sheet="工单列表")
 
@@ -104,13 +104,7 @@ def response_cases_api() -> Any:
 def report_paths() -> dict[str, Any]:
     """This desk's entries in the OpenAPI document."""
     period = [
-        {"name": "from", "in": "query", "required": False,
-         "schema": {"type": "string", "format": "date"}, "description": "开始日期（含）"},
-        {"name": "to", "in": "query", "required": False,
-         "schema": {"type": "string", "format": "date"}, "description": "结束日期（含）"},
-        {"name": "preset", "in": "query", "required": False,
-         "schema": {"type": "string", "enum": list(PRESETS)},
-         "description": "预设时间段（未给日期时使用，默认上周）"},
+        *period_parameters(),
         {"name": "unit", "in": "query", "required": False, "schema": {"type": "string"},
          "description": "只看一个单位（单位代码）；承办单位用户只能看本单位"},
     ]

@@ -44,8 +44,10 @@ def response_report_for(ctx: AppContext) -> ResponseReport:
     sla = sla_config_from_settings(ctx.settings)
     topics = {t.key: t.name for t in ctx.settings.taxonomy.topics}
 
-    def report(session: Any, period: Period, now: datetime) -> Any:
-        return build_response_report(session, period, sla=sla, now=now, topic_names=topics)
+    def report(session: Any, period: Period, now: datetime,
+               unit_codes: list[str] | None = None) -> Any:
+        return build_response_report(session, period, sla=sla, now=now, topic_names=topics,
+                                     unit_codes=unit_codes)
 
     return report
 

@@ -165,10 +165,16 @@ def _replies(session: Session, lo: datetime, hi: datetime, tz: tzinfo) -> list[d
     return out
 
 
-def _overdue_cases(session: Session, tz: tzinfo) -> list[dict[str, Any]]:
+def _overdue_cases(session: Session, tz: tzinfo,
+                   unit_codes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    query = select(Case).where(Case.overdue.is_(True), Case.state.in_(LIVE))
+    if unit_codes is not None:  # only cases one of these units leads
+        query = query.where(Case.id.in_(
+            select(Assignment.case_id).join(Unit, Unit.id == Assignment.unit_id)
+            .where(Assignment.active.is_(True), Assignment.role == "lead",
+                   Unit.code.in_(list(unit_codes)))))
     cases = list(session.scalars(
-        select(Case).where(Case.overdue.is_(True), Case.state.in_(LIVE))
-        .order_by(func.coalesce(Case.severity, 9), Case.due_answer_at).limit(TOP_ROWS)))
+        query.order_by(func.coalesce(Case.severity, 9), Case.due_answer_at).limit(TOP_ROWS)))
     units = lead_units(session, [c.id for c in cases])
     return [{"id": c.id, "title": c.title, "severity_label": SEVERITY_NAMES.get(c.severity or 0, "—"),
              "lead_units": units[c.id]["lead"], "state": STATE_NAMES.get(c.state, c.state),
@@ -332,8 +338,12 @@ def outlook(fig: Mapping[str, Any], next_name: str) -> list[str]:
 
 def period_briefing(session: Session, period: Period, *, kind: str, tz: tzinfo, now: datetime,
                     topics: Mapping[str, str], home_code: str = "",
-                    response: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything a 日报 (``kind="daily"``) or 周报 (``"weekly"``) shows for ``period``."""
+                    response: Mapping[str, Any] | None = None,
+                    unit_codes: Sequence[str] | None = None) -> dict[str, Any]:
+    """Everything a 日报 (``kind="daily"``) or 周报 (``"weekly"``) shows for ``period``.
+
+    ``unit_codes`` (None: all) limits the overdue cases to those these units lead; the
+    ``response`` report is expected to be limited the same way by the caller."""
     lo, hi = period.bounds(tz)
     prev = period.previous()
     plo, phi = prev.bounds(tz)
@@ -355,7 +365,7 @@ def period_briefing(session: Session, period: Period, *, kind: str, tz: tzinfo, 
             Event.first_seen_at >= lo, Event.first_seen_at < hi)) or 0),
         "cases_opened": [{"severity": s, "name": SEVERITY_NAMES.get(s, "未定级"), "cases": n}
                          for s, n in sorted(opened.items())],
-        "overdue_cases": _overdue_cases(session, tz),
+        "overdue_cases": _overdue_cases(session, tz, unit_codes),
         "due_next": _due_next(session, now, period.days),
         "replies": _replies(session, lo, hi, tz),
         "response": response_summary(response),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from store import Database, LoginThrottle, User
 from tests.webui.conftest import PASSWORD, Browser, csrf_of
-from webui.accounts import LOGIN_REFUSED
+from webui.accounts import LOGIN_REFUSED, AccountError, create_user
 from webui.throttle import FREE_TRIES
 
 
@@ -141,3 +142,10 @@ def test_pages_carry_a_strict_content_security_policy(app: Flask) -> None:
     policy = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
     assert "<script>" not in r.get_data(as_text=True)  # no inline script anywhere
+
+
+def test_a_leader_may_be_bound_to_a_unit_but_a_monitor_may_not(db: Database) -> None:
+    leader = create_user(db, "dsleader", PASSWORD, "leader", unit_code="jn-dongshan")
+    assert leader.unit_id is not None
+    with pytest.raises(AccountError, match="只有承办单位用户和领导可以绑定单位"):
+        create_user(db, "boundmonitor", PASSWORD, "monitor", unit_code="jn-dongshan")

@@ -13,13 +13,15 @@ from pypdf import PdfReader
 
 from routing.policy import Policy
 from store import Database
+from tests.webui.conftest import PASSWORD
+from webui.accounts import create_user, issue_token
 from yuqing.context import AppContext
 from yuqing.settings import Settings
 
 
 @pytest.fixture
-def clocked(app: Flask) -> Flask:
-    app.extensions["yuqing.clock"] = lambda: NOW
+def clocked(app: Flask, ctx: AppContext) -> Flask:
+    ctx.clock = lambda: NOW  # the app reads the context's clock
     return app
 
 
@@ -148,6 +150,28 @@ def test_api_returns_the_same_figures_as_the_page(login: Callable, history: Hist
     assert body["volume"]["posts"] == 12 and body["volume"]["previous_posts"] == 4
     assert body["events"][0]["lead_units"] == ["东山街道"]
     assert len(body["summary"]) <= 200
+
+
+def test_a_leader_bound_to_a_street_sees_only_its_units_figures_as_in_the_reports(
+        app: Flask, db: Database, users: dict[str, str], history: History) -> None:
+    # the reports' rule (routing.reports.access): a leader bound to 东山街道 (320115001)
+    # sees the units of that jurisdiction; an unbound leader sees every unit
+    create_user(db, "dsleader", PASSWORD, "leader", unit_code="jn-dongshan")
+    client = app.test_client()
+    url = "/api/v1/briefings/weekly?date=2026-11-16"
+
+    def figures(token: str) -> dict:
+        r = client.get(url, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+        return r.get_json()
+
+    bound, unbound = figures(issue_token(db, "dsleader")), figures(users["leader"])
+    assert {u["unit"] for u in bound["response"]["units"]} == {"jn-dongshan"}
+    assert {u["unit"] for u in unbound["response"]["units"]} >= {"jn-dongshan", "jn-moling"}
+    # 秣陵's case 2 is overdue: listed for the district's leader, not for 东山's
+    assert [c["id"] for c in unbound["overdue_cases"]] == [history.case2]
+    assert bound["overdue_cases"] == []
+    assert bound["response"]["total"]["assigned"] == 1  # 东山's case 1 alone
 
 
 def test_openapi_document_with_the_briefing_paths_validates(app: Flask) -> None:

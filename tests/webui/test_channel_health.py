@@ -12,6 +12,7 @@ from routing.notify.base import build_channel
 from routing.notify.outbox import Retry, deliver_due, enqueue
 from store import Database, Unit
 from tests.webui.conftest import Browser
+from yuqing.context import AppContext
 
 
 def free_port() -> int:
@@ -39,11 +40,11 @@ def _kill_one_message(db: Database) -> datetime:
 
 
 def test_the_monitors_see_dead_messages_on_the_queue_page_the_channel_page_and_the_api(
-        app: Flask, db: Database, login: Callable[[str], Browser]) -> None:
+        app: Flask, ctx: AppContext, db: Database, login: Callable[[str], Browser]) -> None:
     monitor = login("monitor")
     assert "delivery-banner" not in monitor.get("/queue").get_data(as_text=True)
     now = _kill_one_message(db)
-    app.extensions["yuqing.clock"] = lambda: now + timedelta(hours=1)
+    ctx.clock = lambda: now + timedelta(hours=1)  # the app reads the context's clock
     app.config["YUQING_CHANNELS"] = {"hook": "webhook", "console": "console"}
     page = monitor.get("/queue").get_data(as_text=True)
     assert 'id="delivery-banner"' in page and "有 1 条通知重试期满仍未送达" in page
@@ -56,7 +57,7 @@ def test_the_monitors_see_dead_messages_on_the_queue_page_the_channel_page_and_t
     # units do not watch channels
     assert login("street").get("/api/v1/channels").status_code == 403
     # a week later the banner is gone; the channel page still counts the message
-    app.extensions["yuqing.clock"] = lambda: now + timedelta(days=8)
+    ctx.clock = lambda: now + timedelta(days=8)
     assert "delivery-banner" not in monitor.get("/queue").get_data(as_text=True)
     later = monitor.get("/api/v1/channels").get_json()["channels"]
     assert next(c for c in later if c["name"] == "hook")["dead"] == 1

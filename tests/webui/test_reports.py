@@ -84,6 +84,20 @@ def test_preset_button_ignores_the_dates_shown(login: Callable[[str], Browser],
     assert r.get_json()["period"]["from"] == "2026-10-05"
 
 
+def test_drilling_into_an_on_time_rate_marks_which_cases_counted_as_on_time(
+        login: Callable[[str], Browser], history: dict[str, int]) -> None:
+    # 东山 in 10-05..10-11: A (within its extension) and E answered on time, D missed → 2 / 3
+    r = login("leader").client.get(
+        "/api/v1/reports/response/cases?preset=last_week&metric=answer_on_time_rate"
+        "&unit=jn-dongshan&role=lead")
+    marks = {row["case_id"]: row["on_time"] for row in r.get_json()["cases"]}
+    assert marks == {history["A"]: True, history["D"]: False, history["E"]: True}
+    # a count has no such mark
+    r = login("leader").client.get("/api/v1/reports/response/cases?preset=last_week"
+                                   "&metric=assigned&unit=jn-dongshan&role=lead")
+    assert {row["on_time"] for row in r.get_json()["cases"]} == {None}
+
+
 def test_bad_period_is_a_chinese_400(login: Callable[[str], Browser],
                                      history: dict[str, int]) -> None:
     monitor = login("monitor")

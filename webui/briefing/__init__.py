@@ -27,8 +27,9 @@ FORMATS = ("html", "docx", "pdf")
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf", "html": "text/html; charset=utf-8"}
-# the response report for a period: (session, period, now) -> build_response_report(...)
-ResponseReport = Callable[[Session, Period, datetime], Mapping[str, Any]]
+# the response report for a period: (session, period, now, unit_codes) ->
+# build_response_report(...); unit_codes None: every unit (the reports' access rule)
+ResponseReport = Callable[[Session, Period, datetime, list[str] | None], Mapping[str, Any]]
 FILE_NAME = re.compile(r"^(daily|weekly|event)-([0-9A-Za-z_-]{1,40})\.(html|docx|pdf)$")
 
 __all__ = [
@@ -97,8 +98,12 @@ def parse_day(value: str | None, today: date, kind: str) -> Period:
 
 
 def build_figures(session: Session, setup: BriefingSetup, kind: str, *, now: datetime,
-                  period: Period | None = None, event_id: int | None = None) -> dict[str, Any]:
-    """The figures of one briefing (what the API returns and the layout reads)."""
+                  period: Period | None = None, event_id: int | None = None,
+                  unit_codes: list[str] | None = None) -> dict[str, Any]:
+    """The figures of one briefing (what the API returns and the layout reads).
+
+    ``unit_codes`` limits the units' figures (response performance, overdue cases) as the
+    reports do for the same viewer (``routing.reports.access.report_scope``)."""
     if kind == "event":
         if event_id is None:
             raise BriefingError("专报需要事件编号")
@@ -107,9 +112,10 @@ def build_figures(session: Session, setup: BriefingSetup, kind: str, *, now: dat
         raise BriefingError(f"未知的简报类型「{kind}」")
     if period is None:
         period = default_period(kind, now.astimezone(setup.tz).date())
-    report = setup.response(session, period, now) if setup.response else None
+    report = setup.response(session, period, now, unit_codes) if setup.response else None
     return period_briefing(session, period, kind=kind, tz=setup.tz, now=now,
-                           topics=setup.topics, home_code=setup.home_code, response=report)
+                           topics=setup.topics, home_code=setup.home_code, response=report,
+                           unit_codes=unit_codes)
 
 
 def layout(fig: Mapping[str, Any], setup: BriefingSetup) -> Document:

@@ -1,6 +1,7 @@
-/* Shared helpers: CSRF header for fetch, and live countdowns on every [data-due] element.
-   A page may carry the server's "now" in data-now: countdowns then run on the server's clock,
-   so a phone whose clock is off still shows what the server will judge as late. */
+/* Shared helpers: CSRF header for fetch, live countdowns on every [data-due] element, and the
+   period fields of every desk. A page may carry the server's "now" in data-now: countdowns then
+   run on the server's clock, so a phone whose clock is off still shows what the server judges
+   as late. */
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -32,4 +33,20 @@
   };
   window.yq.tick();
   window.setInterval(window.yq.tick, 1000);
+
+  // Period fields (templates/_period.html): a preset replaces explicit dates, so picking one
+  // clears them and submits; typing a date switches the preset to 自定义.
+  var presets = document.querySelectorAll("select[data-period=preset]");
+  Array.prototype.forEach.call(presets, function (preset) {
+    var form = preset.form;
+    preset.addEventListener("change", function () {
+      if (!preset.value) { return; }
+      form.elements.from.value = "";
+      form.elements.to.value = "";
+      form.submit();
+    });
+    ["from", "to"].forEach(function (name) {
+      form.elements[name].addEventListener("change", function () { preset.value = ""; });
+    });
+  });
 })();

@@ -7,20 +7,6 @@
   var island = document.getElementById("dashboard-data");
   if (!root || !island) { return; }
   var data = JSON.parse(island.textContent);
-  var form = document.getElementById("period-form");
-  var preset = document.getElementById("preset");
-  // A preset replaces explicit dates: clear them so the server takes the preset.
-  preset.addEventListener("change", function () {
-    if (!preset.value) { return; }
-    form.querySelector("input[name=from]").value = "";
-    form.querySelector("input[name=to]").value = "";
-    form.submit();
-  });
-  ["from", "to"].forEach(function (name) {
-    form.querySelector("input[name=" + name + "]").addEventListener("change", function () {
-      preset.value = "";
-    });
-  });
   var toggle = document.getElementById("toggle-tables");
   toggle.addEventListener("click", function () {
     var on = document.body.classList.toggle("show-twins");
