@@ -15,6 +15,7 @@ from store.models import (
     Jurisdiction,
     LoginThrottle,
     Notice,
+    NoticeRead,
     Notification,
     Post,
     PostPlace,
@@ -29,6 +30,6 @@ from store.models import (
 
 __all__ = [
     "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
-    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
+    "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "LoginThrottle", "Notice", "NoticeRead", "Notification", "Post",
     "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
 ]
