@@ -48,7 +48,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-    from webui import api, auth, cases, dashboard, replies, reports
+    from webui import api, auth, cases, dashboard, inbox, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -58,6 +58,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(reports.api_bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api_bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(inbox.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from store import Database, Role
-from webui import queries
+from webui import inbox_queries, queries, triage_view
 from webui.present import Names, case_detail, case_summary, routing_lines
 from webui.security import current_viewer, login_required
 from webui.services import ActionInput, CorrectionInput, correct, run_action, run_bulk
@@ -32,8 +32,10 @@ def queue() -> Any:
         rows, total = queries.list_cases(s, viewer, f)
         names = Names(s)
         cases = [case_summary(c, names) for c in rows]
+        unread = inbox_queries.unread_cases(s, viewer, [c.id for c in rows])
         return render_template(
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
+            unread_ids=unread,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
             states=STATE_LABELS, severities=SEVERITY_LABELS,
             can_act=viewer.is_monitor and workflow() is not None)
@@ -65,7 +67,7 @@ def case_page(case_id: int) -> Any:
         c = queries.get_case(s, viewer, case_id)
         if c is None:
             abort(404)
-        posts = queries.event_posts(s, c.event_id)
+        posts = triage_view.case_posts(s, c)
         detail = case_detail(s, c, posts, viewer)
         return render_template(
             "case.html", case=detail, routing=routing_lines(detail["routing"]),

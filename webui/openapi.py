@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from webui.dashboard import openapi_paths as dashboard_paths
+from webui.inbox import openapi_paths as inbox_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
-           "deny_extension", "respond", "close", "reopen", "supervise", "dismiss"]
+           "deny_extension", "respond", "close", "reopen", "supervise", "dismiss", "withdraw",
+           "merge", "split"]
 
 
 def _ok(description: str) -> dict[str, Any]:
@@ -83,6 +85,7 @@ def openapi_document() -> dict[str, Any]:
             **report_paths(),
             **reply_paths(),
             **dashboard_paths(),
+            **inbox_paths(),
         },
     })
 

@@ -10,7 +10,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store import Case, CaseAction, Jurisdiction, Post, Source, Unit
+from store import Case, CaseAction, Jurisdiction, Post, Source, Unit, utcnow
+from webui import triage_view
 from webui.accounts import Viewer
 from webui.workflow import (
     SEVERITY_COLORS,
@@ -59,6 +60,7 @@ def case_summary(c: Case, names: Names) -> dict[str, Any]:
         "topic": c.topic, "topic_name": names.topic(c.topic),
         "place_code": c.place_code, "place_name": names.place(c.place_code),
         "urgent": c.urgent, "overdue": c.overdue, "supervised": c.supervised,
+        "extension_pending": bool((c.extension_request or {}).get("hours")),
         "lead_unit": _unit(lead.unit) if lead else None,
         "co_units": [_unit(a.unit) for a in c.assignments if a.role == "co" and a.active],
         "next_due_at": iso(due), "due_sign_at": iso(c.due_sign_at),
@@ -128,7 +130,8 @@ def trend(c: Case, posts: list[Post]) -> list[list[Any]]:
     return [[hour, n] for hour, n in sorted(hours.items())]
 
 
-def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer) -> dict[str, Any]:
+def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer,
+                now: datetime | None = None) -> dict[str, Any]:
     names = Names(session)
     first = posts[0] if posts else None
     first_source = session.get(Source, c.event.first_source_id) if (
@@ -157,6 +160,9 @@ def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer) ->
         "closed_at": iso(c.closed_at),
         "allowed_actions": [{"action": a, "label": action_label(a)}
                             for a in allowed_actions(c, viewer)],
+        **triage_view.merge_info(session, c),
+        "extension_request": triage_view.extension_info(c, now or utcnow()),
+        "extension_unit": triage_view.extension_unit(c.severity),
     })
     return out
 

@@ -36,6 +36,7 @@ class CaseFilter(BaseModel):
     until: datetime | None = None
     source: str = ""
     q: str = Field("", max_length=100)
+    extension: bool = Field(False, description="只看有待审批延期申请的工单")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -118,6 +119,8 @@ def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
                                            Post.source_id == Source.id, Source.key == f.source))
     if f.q:
         query = query.where(Case.title.contains(f.q, autoescape=True))
+    if f.extension:  # a pending request holds its hours; an answered one is {}
+        query = query.where(Case.extension_request["hours"].as_float().is_not(None))
     return query
 
 
