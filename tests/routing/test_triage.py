@@ -178,3 +178,25 @@ def test_merge_refuses_finished_targets_and_cases_that_hold_merged_ones(
                 policy=policy)
     version = get_case(db, c).version
     assert get_case(db, a).state == "acknowledged" and get_case(db, c).version == version
+
+
+def test_the_response_report_does_not_count_withdrawn_or_merged_units_as_late(
+        db: Database, make_case: Callable[..., int], people: dict[str, Actor],
+        policy: Policy) -> None:
+    from datetime import date
+
+    from routing.reports import Period
+    from routing.reports.history import load_histories
+    from routing.reports.response import case_facts
+
+    withdrawn = make_case("withdrawn")
+    _, merged = _merged_pair(db, make_case, people, policy)
+    later = T0 + timedelta(days=3)  # every sign and answer limit long past
+    with db.session() as s:
+        histories = load_histories(s, Period(date(2026, 11, 23), date(2026, 11, 26)),
+                                   policy.tz, [withdrawn, merged])
+    late = {"sign_missed", "answer_missed", "close_missed", "overdue_now"}
+    for case in histories.cases:
+        facts = case_facts(case, policy.sla, later)
+        assert not [f for f in facts if f.metric in late], case.id
+        assert any(f.metric == "assigned" for f in facts)  # the dispatch still counts
