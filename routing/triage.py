@@ -47,6 +47,15 @@ def apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     return _split(session, rule, case, actor, note, data, now, policy)
 
 
+def lock_in_order(session: Session, case: Case, action: Action, data: dict[str, Any]) -> None:
+    """Merge and split write two cases: lock the lower id first, so that two monitors
+    merging A into B and B into A at once queue up (one gets Conflict) instead of
+    deadlocking on PostgreSQL. SQLite's single writer needs nothing."""
+    other = data.get("into") if action == Action.MERGE else case.merged_into_id
+    if isinstance(other, int) and not isinstance(other, bool) and 0 < other < case.id:
+        session.execute(select(Case.id).where(Case.id == other).with_for_update())
+
+
 def _withdraw(case: Case) -> tuple[list[str], str]:
     told = units(case, "lead", "co")
     for a in case.assignments:

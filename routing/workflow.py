@@ -475,6 +475,9 @@ def perform(db: Database, case_id: int, action: Action, actor: Actor, *, note: s
             raise NotFound("案件不存在")
         if expected_version is not None and case.version != expected_version:
             raise Conflict("案件已被他人更新，请刷新后重试")
+        if action in (Action.MERGE, Action.SPLIT):
+            from routing.triage import lock_in_order
+            lock_in_order(session, case, action, data)
         row = perform_in(session, case, action, actor, note=note, data=data, now=when,
                          policy=pol)
     return row

@@ -200,3 +200,35 @@ def test_the_response_report_does_not_count_withdrawn_or_merged_units_as_late(
         facts = case_facts(case, policy.sla, later)
         assert not [f for f in facts if f.metric in late], case.id
         assert any(f.metric == "assigned" for f in facts)  # the dispatch still counts
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_merging_a_into_b_and_b_into_a_at_once_leaves_one_merge(
+        db: Database, make_case: Callable[..., int], people: dict[str, Actor], policy: Policy,
+        round_: int) -> None:
+    import threading
+
+    from routing.workflow import WorkflowError
+
+    a, b = make_case("acknowledged"), make_case("acknowledged")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def merge(case_id: int, into: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(perform(db, case_id, Action.MERGE, people["monitor"],
+                                    data={"into": into}, now=LATER, policy=policy))
+        except WorkflowError as exc:  # Conflict, or the target is merged already
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=merge, args=(a, b)),
+               threading.Thread(target=merge, args=(b, a))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(type(o).__name__ for o in outcomes)[0] == "CaseAction"
+    assert sum(isinstance(o, WorkflowError) for o in outcomes) == 1
+    states = sorted(get_case(db, x).state for x in (a, b))
+    assert states == ["acknowledged", "merged"]
