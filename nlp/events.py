@@ -8,7 +8,9 @@
    reaches ``join_threshold``: cosine of TF-IDF term vectors (jieba's IDF table; the lead
    counts double; place words removed so that sharing a street is not enough), +0.1 for the
    same street/township, +/-0.08 when the leads name the same / different compounds or firms;
-   another district or another street (both named) never joins;
+   another district or another street (both named) never joins; a follow-up (its lead has a
+   signal word such as 转发, 后续, 最新, 进展, 又, 仍未) of the same street joins at
+   ``FOLLOW_UP_THRESHOLD`` when it shares words and names no other compound or firm;
 3. otherwise it opens a new event whose id comes from ``id_factory``.
 
 Measured on the generated set of ``bench/bench_places_events.py`` (look-alike incidents from
@@ -26,7 +28,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -55,6 +57,16 @@ LEAD_BOOST = 2.0
 # trouble in another compound) differ exactly there.
 PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
 SPECIFIC_BONUS = 0.08
+# A post whose lead says it continues something (转发, 后续, 最新, 进展, 又, 仍未, 第六天 …)
+# joins an event of the same street at this lower score, when it shares at least
+# FOLLOW_UP_SHARED content words and names no other compound or firm. Reposts that add
+# their own details (老人滑倒, 菜市场) score 0.3–0.45 against the original; lowering the
+# general threshold instead merges different incidents of one street.
+FOLLOW_UP = re.compile(r"转发|扩散|后续|续报|最新|进展|追踪|跟进|再次|又|仍|还没|还是没|依然|依旧|"
+                       r"至今|持续|第[0-9一二三四五六七八九十]+天")
+FOLLOW_UP_THRESHOLD = 0.25
+SAME_STREET = "地点相同（同一乡镇/街道）"
+FOLLOW_UP_SHARED = 2
 
 
 @lru_cache(maxsize=1)
@@ -218,6 +230,13 @@ class EventIndex:
                 self._add(best, facts)
                 return EventRef(best.id, False, None, round(score, 3), [
                     *why, f"相似度 {score:.2f} ≥ {self.join_threshold}，并入事件 {best.id}"])
+            follow = self._follow_up_of(facts)
+            if follow is not None:
+                ev, f_score, f_why = follow
+                self._add(ev, facts)
+                return EventRef(ev.id, False, None, round(f_score, 3), [
+                    *f_why, f"后续/转发信息，相似度 {f_score:.2f} ≥ {FOLLOW_UP_THRESHOLD}，"
+                    f"并入事件 {ev.id}"])
             ev = self._open(self._new_id(), facts.at)
             self._add(ev, facts)
             hours = self.window.total_seconds() / 3600
@@ -340,11 +359,21 @@ class EventIndex:
         self._event_of[f.post_id] = ev.id
 
     def _best_event(self, f: _Facts) -> tuple[_Event | None, float, list[str]]:
+        best, best_score, best_why = None, -1.0, []
+        for ev, score, why in self._scored(f):
+            if score > best_score:
+                best, best_score, best_why = ev, score, why
+        if best is not None:
+            shared = sorted((t for t in f.vec if t in best.centroid), key=lambda t: -f.vec[t])
+            best_why = [f"与事件 {best.id} 的共同词：{'、'.join(shared[:5]) or '无'}", *best_why]
+        return best, best_score, best_why
+
+    def _scored(self, f: _Facts) -> Iterator[tuple[_Event, float, list[str]]]:
+        """(event, score, reasons) of the events within the window that places allow."""
         candidates: set[str] = set()
         for term, _ in sorted(f.vec.items(), key=lambda kv: -kv[1])[:8]:
             candidates |= self._by_term.get(term, set())
-        best, best_score, best_why = None, -1.0, []
-        for eid in candidates:
+        for eid in sorted(candidates):
             ev = self._events[eid]
             if f.at - ev.last_at > self.window or ev.first_at - f.at > self.window:
                 continue
@@ -363,12 +392,23 @@ class EventIndex:
                 # Both leads name something specific (a compound, a firm) and not the same.
                 score -= SPECIFIC_BONUS
                 why.append("开头所提专名不同")
-            if score > best_score:
-                best, best_score, best_why = ev, score, why
-        if best is not None:
-            shared = sorted((t for t in f.vec if t in best.centroid), key=lambda t: -f.vec[t])
-            best_why = [f"与事件 {best.id} 的共同词：{'、'.join(shared[:5]) or '无'}", *best_why]
-        return best, best_score, best_why
+            yield ev, score, why
+
+    def _follow_up_of(self, f: _Facts) -> tuple[_Event, float, list[str]] | None:
+        """The same-street event this post follows up, or None (see FOLLOW_UP)."""
+        if not f.follow_up or not f.local:
+            return None
+        best: tuple[_Event, float, list[str]] | None = None
+        for ev, score, why in self._scored(f):
+            if SAME_STREET not in why or "开头所提专名不同" in why:
+                continue  # not the same street, or another compound or firm
+            shared = [t for t in f.vec if t in ev.centroid]
+            if len(shared) < FOLLOW_UP_SHARED or score < FOLLOW_UP_THRESHOLD:
+                continue
+            if best is None or score > best[1]:
+                best = (ev, score, [f"与事件 {ev.id} 的共同词：{'、'.join(shared[:5])}", *why,
+                                    f"开头有后续信号词「{f.follow_up}」"])
+        return best
 
     @staticmethod
     def _place_rule(mine: frozenset[str], anchor: frozenset[str]) -> list[str] | None:
@@ -376,7 +416,7 @@ class EventIndex:
         if not mine or not anchor:
             return []
         if mine & anchor and any(len(c) > 6 for c in mine & anchor):
-            return ["地点相同（同一乡镇/街道）"]
+            return [SAME_STREET]
         if not {c[:6] for c in mine}.intersection(c[:6] for c in anchor):
             return None
         if any(len(c) > 6 for c in mine) and any(len(c) > 6 for c in anchor):
@@ -398,6 +438,7 @@ class _Facts:
     vec: dict[str, float]
     local: frozenset[str]
     names: frozenset[str]
+    follow_up: str = ""  # the follow-up signal word in the lead, if any
 
     @property
     def full_text(self) -> str:
@@ -409,8 +450,9 @@ def _facts(post_id: str, at: datetime, source: str, url: str, title: str, text: 
     terms = content_terms(tokens, places)
     lead = lead_of(title, text)
     names = frozenset(t for t in terms if t in lead and _specific(t))
+    signal = FOLLOW_UP.search(lead)
     return _Facts(post_id, at, source, url, title, text, terms, _unit(tfidf(terms, lead)),
-                  frozenset(_local(places)), names)
+                  frozenset(_local(places)), names, signal.group(0) if signal else "")
 
 
 def _specific(term: str) -> bool:

@@ -119,6 +119,9 @@ def open_or_update_case(db: Database, event_id: int, decision: DecisionLike,
                 # crash leaves either both or neither (see yuqing/analysis.py)
                 event.routing_pending = False
                 case = session.scalar(select(Case).where(Case.event_id == event_id))
+                if case is not None and case.merged_into_id is not None:
+                    # 并案: the event's news belongs to the case it was merged into
+                    case = session.get(Case, case.merged_into_id) or case
                 if case is None:
                     if severity not in (1, 2, 3, 4):
                         return CaseChange(None)  # below IV is not an alert

@@ -14,7 +14,7 @@ SEVERITY_LABELS = {1: "I级 特别重大（红）", 2: "II级 重大（橙）", 
 STATE_TEXT = {CaseState.NEW: "待研判", CaseState.DISPATCHED: "待签收",
               CaseState.ACKNOWLEDGED: "处置中", CaseState.RESPONDED: "已回应",
               CaseState.CLOSED: "已办结", CaseState.DISMISSED: "不予处置",
-              CaseState.RETURNED: "已退回"}
+              CaseState.RETURNED: "已退回", CaseState.MERGED: "已并案"}
 
 
 def when(value: datetime | None, tz: tzinfo) -> str:

@@ -69,6 +69,13 @@ class Policy:
     def repeat(self) -> timedelta:
         return timedelta(minutes=self._extra("overdue_repeat_minutes", 60))
 
+    def calendar(self, severity: int | None, step: str = "answer") -> str:
+        """"working" or "natural": how this level counts the step (and its extensions)."""
+        return step_calendar(severity, step, self.sla) if severity else "natural"
+
+    def working_hours_text(self) -> str:
+        return "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in self.sla.working_hours)
+
     def add(self, start: datetime, hours: float, severity: int | None,
             step: str = "answer") -> datetime:
         """``start`` plus ``hours`` in the step's calendar at this level (extensions)."""

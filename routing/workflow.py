@@ -47,6 +47,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     SUPERVISE = "supervise"
     DISMISS = "dismiss"
+    WITHDRAW = "withdraw"
+    MERGE = "merge"
+    SPLIT = "split"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -54,16 +57,17 @@ ACTION_LABELS: dict[Action, str] = {
     Action.REASSIGN: "转办", Action.REQUEST_EXTENSION: "申请延期",
     Action.APPROVE_EXTENSION: "批准延期", Action.DENY_EXTENSION: "驳回延期",
     Action.RESPOND: "回应", Action.CLOSE: "办结", Action.REOPEN: "重办",
-    Action.SUPERVISE: "督办", Action.DISMISS: "不予处置"}
+    Action.SUPERVISE: "督办", Action.DISMISS: "不予处置", Action.WITHDRAW: "撤回",
+    Action.MERGE: "并案", Action.SPLIT: "拆分"}
 STATE_LABELS: dict[CaseState, str] = {
     CaseState.NEW: "待研判", CaseState.DISPATCHED: "待签收", CaseState.ACKNOWLEDGED: "处置中",
     CaseState.RESPONDED: "已回应", CaseState.CLOSED: "已办结", CaseState.DISMISSED: "不予处置",
-    CaseState.RETURNED: "已退回"}
+    CaseState.RETURNED: "已退回", CaseState.MERGED: "已并案"}
 # history entries written by the system rather than by an Action
 HISTORY_LABELS: dict[str, str] = {
     **{str(a): label for a, label in ACTION_LABELS.items()},
     "open": "生成案件", "update": "事件更新", "severity": "级别上调", "remind": "临期提醒",
-    "overdue": "超时", "escalate": "超时升级"}
+    "overdue": "超时", "escalate": "超时升级", "merge_in": "并入案件", "split_out": "拆出案件"}
 
 SYSTEM = "系统"
 
@@ -112,7 +116,7 @@ class Rule:
     action: Action
     states: frozenset[CaseState]
     roles: frozenset[Role]
-    to: CaseState | None  # None: the state does not change
+    to: CaseState | None  # None: unchanged (SPLIT: restored from the merge's audit row)
     unit: str = ""  # "lead" / "co": the actor's unit must hold that assignment
     reason_required: bool = False
 
@@ -147,6 +151,11 @@ RULES: tuple[Rule, ...] = (
     _r("SUPERVISE-1", Action.SUPERVISE, {S.DISPATCHED, S.ACKNOWLEDGED, S.RESPONDED, S.RETURNED},
        MONITORS | {Role.LEADER}, None),
     _r("DISMISS-1", Action.DISMISS, {S.NEW, S.RETURNED}, MONITORS, S.DISMISSED, reason=True),
+    # triage (routing/triage.py): withdraw an unsigned dispatch, merge (并案) and split back
+    _r("WITHDRAW-1", Action.WITHDRAW, {S.DISPATCHED}, MONITORS, S.NEW, reason=True),
+    _r("MERGE-1", Action.MERGE, {S.NEW, S.DISPATCHED, S.ACKNOWLEDGED, S.RESPONDED, S.RETURNED},
+       MONITORS, S.MERGED),
+    _r("SPLIT-1", Action.SPLIT, {S.MERGED}, MONITORS, None),
 )
 
 
@@ -202,6 +211,8 @@ def _guard(rule: Rule, case: Case, actor: Actor, now: datetime, policy: clock.Po
             raise InvalidTransition("已有待审批的延期申请")
         if case.extensions >= policy.max_extensions:
             raise InvalidTransition(f"延期次数已达上限（{policy.max_extensions} 次）")
+    if rule.id == "WITHDRAW-1" and any(a.active and a.signed_at for a in case.assignments):
+        raise InvalidTransition("承办单位已签收，不能撤回，请改用转办")
     if rule.action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION) \
             and not case.extension_request:
         raise InvalidTransition("没有待审批的延期申请")
@@ -227,6 +238,12 @@ def _check_input(rule: Rule, case: Case, note: str, data: dict[str, Any],
             raise BadRequest(f"延期时长应在 0 到 {policy.max_extension_hours:g} 小时之间")
     if rule.action == Action.RESPOND and not str(data.get("text", "")).strip():
         raise BadRequest("请填写回应内容")
+    if rule.action == Action.MERGE:
+        into = data.get("into")
+        if isinstance(into, bool) or not isinstance(into, int) or not 0 < into < 2**63:
+            raise BadRequest("请填写要并入的案件编号")
+        if into == case.id:
+            raise BadRequest("不能把案件并入它自己")
 
 
 def allowed_actions(case: Case, actor: Actor, *, now: datetime | None = None,
@@ -428,7 +445,11 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
         case.supervised = True
         return (units(case, "lead") + units(case, "lead", kind="leader"),
                 f"案件被督办（{actor.name}）")
-    return [], ""  # DISMISS: nobody else is waiting on it
+    if action in (Action.WITHDRAW, Action.MERGE, Action.SPLIT, Action.DISMISS):
+        # imported here: routing.triage builds on this module's primitives
+        from routing import triage
+        return triage.apply(session, rule, case, actor, note, data, now, policy)
+    return [], ""
 
 
 def perform(db: Database, case_id: int, action: Action, actor: Actor, *, note: str = "",
@@ -454,6 +475,9 @@ def perform(db: Database, case_id: int, action: Action, actor: Actor, *, note: s
             raise NotFound("案件不存在")
         if expected_version is not None and case.version != expected_version:
             raise Conflict("案件已被他人更新，请刷新后重试")
+        if action in (Action.MERGE, Action.SPLIT):
+            from routing.triage import lock_in_order
+            lock_in_order(session, case, action, data)
         row = perform_in(session, case, action, actor, note=note, data=data, now=when,
                          policy=pol)
     return row

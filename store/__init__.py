@@ -17,6 +17,7 @@ from store.models import (
     Jurisdiction,
     LoginThrottle,
     Notice,
+    NoticeRead,
     Notification,
     Post,
     PostPlace,
@@ -33,6 +34,6 @@ from store.models import (
 
 __all__ = [
     "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState", "ConfigChange",
-    "Database", "Delivery", "Event", "Feedback", "JobMark", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
+    "Database", "Delivery", "Event", "Feedback", "JobMark", "Jurisdiction", "LoginThrottle", "Notice", "NoticeRead", "Notification", "Post",
     "PostPlace", "PostTag", "Role", "Scheme", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
 ]

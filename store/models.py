@@ -68,6 +68,7 @@ class CaseState(StrEnum):
     CLOSED = "closed"  # 已办结
     DISMISSED = "dismissed"  # 不予处置
     RETURNED = "returned"  # 退回 (back with the monitors)
+    MERGED = "merged"  # 已并案 (merged into another case; merged_into_id says which)
 
 
 class AssignmentRole(StrEnum):
@@ -300,6 +301,8 @@ class Case(Base):
     dispatched_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # 并案: this case was merged into that one (its posts and history show there); split clears it
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     event: Mapped[Event] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="case",
                                                          order_by="Assignment.id")
@@ -397,6 +400,16 @@ class Notice(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class NoticeRead(Base):
+    """A user has read a console notice (the inbox's per-user read state)."""
+
+    __tablename__ = "notice_reads"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True,
+                                           index=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Feedback(Base):

@@ -60,6 +60,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
         cases,
         channels,
         dashboard,
+        inbox,
         replies,
         reports,
         schemes,
@@ -81,6 +82,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(search.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api_bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(inbox.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

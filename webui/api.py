@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from store import Database, Role
-from webui import queries
+from webui import inbox_queries, queries, triage_view
 from webui.cases import app_now, my_groups
 from webui.openapi import openapi_document
 from webui.present import Names, case_detail, case_summary, iso
@@ -76,8 +76,10 @@ def list_cases() -> Any:
     with _db().session() as s:
         rows, total = queries.list_cases(s, current_viewer(), f)
         names = Names(s)
+        unread = inbox_queries.unread_cases(s, current_viewer(), [c.id for c in rows])
         return jsonify(total=total, limit=f.limit, offset=f.offset,
-                       cases=[case_summary(c, names) for c in rows])
+                       cases=[{**case_summary(c, names), "unread": c.id in unread}
+                              for c in rows])
 
 
 @bp.get("/cases/<int:case_id>")
@@ -88,7 +90,7 @@ def get_case(case_id: int) -> Any:
         c = queries.get_case(s, viewer, case_id)
         if c is None:
             abort(404)
-        return jsonify(case_detail(s, c, queries.event_posts(s, c.event_id), viewer, app_now()))
+        return jsonify(case_detail(s, c, triage_view.case_posts(s, c), viewer, app_now()))
 
 
 @bp.post("/cases/<int:case_id>/actions/<action>")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from routing import policy
 from routing.unit_tasks import GROUP_LABELS, Group
 from store import Database, Role, utcnow
-from webui import channels, queries
+from webui import channels, inbox_queries, queries, triage_view
 from webui.accounts import Viewer
 from webui.present import Names, case_detail, case_summary, my_card, routing_lines
 from webui.scheme_queries import tag_names, tags_of_posts
@@ -37,8 +37,10 @@ def queue() -> Any:
         rows, total = queries.list_cases(s, viewer, f)
         names = Names(s)
         cases = [case_summary(c, names) for c in rows]
+        unread = inbox_queries.unread_cases(s, viewer, [c.id for c in rows])
         return render_template(
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
+            unread_ids=unread,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
             states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(),
             schemes=tag_names(s),
@@ -71,7 +73,7 @@ def case_page(case_id: int) -> Any:
         c = queries.get_case(s, viewer, case_id)
         if c is None:
             abort(404)
-        posts = queries.event_posts(s, c.event_id)
+        posts = triage_view.case_posts(s, c)
         now = app_now()
         detail = case_detail(s, c, posts, viewer, now)
         tags = tags_of_posts(s, [p.id for p in posts])

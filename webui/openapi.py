@@ -8,6 +8,7 @@ from webui.admin import openapi_paths as admin_paths
 from webui.briefings import openapi_paths as briefing_paths
 from webui.channels import openapi_paths as channel_paths
 from webui.dashboard import openapi_paths as dashboard_paths
+from webui.inbox import openapi_paths as inbox_paths
 from webui.queries import CaseFilter
 from webui.replies import openapi_paths as reply_paths
 from webui.reports import report_paths
@@ -16,7 +17,8 @@ from webui.search import openapi_paths as search_paths
 from webui.services import ActionInput, CorrectionInput
 
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
-           "deny_extension", "respond", "close", "reopen", "supervise", "dismiss"]
+           "deny_extension", "respond", "close", "reopen", "supervise", "dismiss", "withdraw",
+           "merge", "split"]
 
 
 def _ok(description: str) -> dict[str, Any]:
@@ -94,6 +96,7 @@ def openapi_document() -> dict[str, Any]:
             **scheme_paths(),
             **search_paths(),
             **admin_paths(),
+            **inbox_paths(),
         },
     })
 

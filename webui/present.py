@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from routing import policy
 from routing.unit_tasks import UnitTask, unit_task
 from store import Assignment, Case, CaseAction, Jurisdiction, Post, Source, Unit, utcnow
+from webui import triage_view
 from webui.accounts import Viewer
 from webui.workflow import (
     SEVERITY_COLORS,
@@ -61,6 +62,7 @@ def case_summary(c: Case, names: Names) -> dict[str, Any]:
         "topic": c.topic, "topic_name": names.topic(c.topic),
         "place_code": c.place_code, "place_name": names.place(c.place_code),
         "urgent": c.urgent, "overdue": c.overdue, "supervised": c.supervised,
+        "extension_pending": bool((c.extension_request or {}).get("hours")),
         "lead_unit": _unit(lead.unit) if lead else None,
         "co_units": [_unit(a.unit) for a in c.assignments if a.role == "co" and a.active],
         "next_due_at": iso(due), "due_sign_at": iso(c.due_sign_at),
@@ -107,8 +109,9 @@ def deadline_rows(c: Case, mine: dict[str, Any] | None) -> list[dict[str, Any]]:
         at = getattr(c, key)
         if at is None:
             continue
-        if c.state in ("closed", "dismissed"):
-            running, note = False, "已办结" if c.state == "closed" else "不予处置"
+        if c.state in ("closed", "dismissed", "merged"):
+            running, note = False, {"closed": "已办结", "dismissed": "不予处置",
+                                    "merged": "已并案"}[c.state]
         elif mine is not None:
             running, note = _runs_for_unit(c, kind, mine)
         elif kind == "sign":
@@ -235,6 +238,9 @@ def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer,
         "mine": mine, "deadlines": deadline_rows(c, mine),
         "allowed_actions": [{"action": a, "label": action_label(a)}
                             for a in allowed_actions(c, viewer)],
+        **triage_view.merge_info(session, c),
+        "extension_request": triage_view.extension_info(c, now or utcnow()),
+        "extension_unit": triage_view.extension_unit(c.severity),
     })
     return out
 

@@ -48,6 +48,7 @@ class CaseFilter(BaseModel):
     source: str = ""
     q: str = Field("", max_length=100)
     scheme: str = Field("", max_length=64, description="监测方案标识：只看含该方案命中信息的工单")
+    extension: bool = Field(False, description="只看有待审批延期申请的工单")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -134,6 +135,8 @@ def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
         query = query.where(exists().where(Post.event_id == Case.event_id,
                                            PostTag.post_id == Post.id,
                                            PostTag.scheme_key == f.scheme))
+    if f.extension:  # a pending request holds its hours; an answered one is {}
+        query = query.where(Case.extension_request["hours"].as_float().is_not(None))
     return query
 
 

@@ -30,6 +30,7 @@ class ActionInput(BaseModel):
     channel: str = Field("", max_length=100)
     link: str = Field("", max_length=1000)
     expected_version: int | None = Field(None, ge=0, le=MAX_VERSION)
+    into: int | None = Field(None, ge=1, le=MAX_ID, description="并案：并入的目标案件编号")
 
     @field_validator("link")
     @classmethod
@@ -52,6 +53,8 @@ class ActionInput(BaseModel):
             return {"hours": self.hours}
         if action == "respond":
             return {"text": self.text, "channel": self.channel, "link": self.link}
+        if action == "merge":
+            return {"into": self.into} if self.into is not None else {}
         return {}
 
 

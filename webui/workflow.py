@@ -17,13 +17,14 @@ from webui.accounts import Viewer
 STATE_LABELS = {CaseState.NEW: "待研判", CaseState.DISPATCHED: "待签收",
                 CaseState.ACKNOWLEDGED: "处置中", CaseState.RESPONDED: "已回应",
                 CaseState.CLOSED: "已办结", CaseState.DISMISSED: "不予处置",
-                CaseState.RETURNED: "已退回"}
+                CaseState.RETURNED: "已退回", CaseState.MERGED: "已并案"}
 ACTION_LABELS = {"dispatch": "派发", "sign": "签收", "return": "退回", "reassign": "转办",
                  "request_extension": "申请延期", "approve_extension": "批准延期",
                  "deny_extension": "驳回延期", "respond": "回应", "close": "办结",
                  "reopen": "重办", "supervise": "督办", "dismiss": "不予处置",
                  "correct": "更正研判", "create": "立案", "update": "更新", "escalate": "升级",
-                 "remind": "提醒", "overdue": "超时"}
+                 "remind": "提醒", "overdue": "超时", "withdraw": "撤回", "merge": "并案",
+                 "split": "拆分", "merge_in": "并入案件", "split_out": "拆出案件"}
 SEVERITY_LABELS = {1: "I 级 特别重大", 2: "II 级 重大", 3: "III 级 较大", 4: "IV 级 一般"}
 SEVERITY_COLORS = {1: "red", 2: "orange", 3: "yellow", 4: "blue"}
 

@@ -126,7 +126,7 @@ def _episodes(case: CaseHistory, sla: SlaConfig) -> list[_Episode]:
                 for other in eps:
                     if other.end is None:
                         other.end, other.ended_by = s.at, "case"
-        elif s.action == "dismiss":
+        elif s.action in ("dismiss", "withdraw", "merge"):  # the units' work on it ends
             for other in eps:
                 if other.end is None:
                     other.end, other.ended_by = s.at, "case"
@@ -215,7 +215,7 @@ def case_facts(case: CaseHistory, sla: SlaConfig, now: datetime) -> list[Fact]:
             if cyc.due is None or cyc.closed_at <= cyc.due:
                 fact("closed_on_time", cyc.closed_at, lead)
         elif (cyc.due is not None and cyc.due <= min(cyc.end or now, now)
-              and case.state != "dismissed" and (lead := _lead_at(eps, cyc.due)) is not None
+              and case.state not in ("dismissed", "merged") and (lead := _lead_at(eps, cyc.due)) is not None
               and (lead.end is None or lead.end > cyc.due)):
             fact("close_missed", cyc.due, lead)  # only a lead still holding the case is late
         if cyc.end is not None:

@@ -213,3 +213,46 @@ def test_the_same_trouble_in_two_compounds_of_one_street_stays_apart(feed):
                             "维保人员赶到后将其救出。", minutes=120)
     assert other.is_new and other.id != first.id
     assert any("专名不同" in r for r in other.reasons)
+
+
+SEWAGE = ("江宁区东山街道竹山路附近某小区门口污水外溢已经第五天了，黑水漫到人行道，气味刺鼻，孩子上学"
+          "只能绕行。打了物业电话说是市政管网的问题，市政说是小区内部管道，到底谁来管？")
+SEWAGE_REPOST = ("转发扩散：东山街道竹山路小区污水外溢持续多日，有居民称家中老人路过时滑倒受伤。"
+                 "视频里污水已经流进了旁边的菜市场，食品安全怎么保障？")
+SITE = ("近日，江宁区汤山街道温泉路附近多名居民反映，附近一处在建商住项目连续多晚施工至凌晨两点，"
+        "渣土车进出频繁，噪声和扬尘严重影响休息。")
+SITE_AGAIN = "汤山街道温泉路工地昨晚又施工到凌晨三点，打12345说会转给城管，结果还是照样干。"
+
+
+def test_a_repost_that_adds_its_own_details_joins_by_its_follow_up_signal(feed):
+    # the demo's 竹山路 sewage report and its repost: similarity 0.39, below the threshold
+    first = feed.post("s1", SEWAGE)
+    ref = feed.post("s2", SEWAGE_REPOST, minutes=25)
+    assert ref.id == first.id and not ref.is_new
+    assert any("后续信号词「转发」" in r for r in ref.reasons)
+    again = feed.post("s3", SITE, minutes=30)
+    follow = feed.post("s4", SITE_AGAIN, minutes=600)
+    assert again.id != first.id and follow.id == again.id
+
+
+def test_a_follow_up_signal_does_not_merge_another_matter_of_the_same_street(feed):
+    lift = feed.post("p1", LIFT)
+    crash = feed.post("p4", "转发：东山街道双龙大道路口又发生交通事故，一辆电动车与小轿车相撞，"
+                            "骑车人受轻伤。", minutes=30)
+    assert crash.is_new and crash.id != lift.id
+
+
+def test_a_follow_up_signal_does_not_merge_another_compound_or_another_street(feed):
+    lift = feed.post("p1", LIFT)
+    other_compound = feed.post("p7", "最新：江宁区东山街道金鹰天地小区电梯故障，一名业主被困电梯"
+                                     "二十分钟，维保人员赶到后将其救出。", minutes=60)
+    other_street = feed.post("p8", "转发：秣陵街道某小区电梯又故障，老人被困电梯四十分钟，物业"
+                                   "迟迟未到场。", minutes=70)
+    assert len({lift.id, other_compound.id, other_street.id}) == 3
+
+
+def test_without_a_signal_word_the_repost_still_needs_the_full_threshold(feed):
+    first = feed.post("s1", SEWAGE)
+    plain = feed.post("s2", "东山街道竹山路小区污水外溢，有居民称家中老人路过时滑倒受伤。"
+                            "视频里污水已经流进了旁边的菜市场，食品安全怎么保障？", minutes=25)
+    assert plain.is_new and plain.id != first.id

@@ -61,6 +61,11 @@ def make_case(db: Database, make_event: Callable[..., int], people: dict[str, Ac
     """A case brought into ``state`` through the real workflow."""
 
     def make(state: str = "new", severity: int = 3, at: datetime = T0) -> int:
+        if state == "merged":  # an acknowledged case merged (并案) into another one
+            case_id, target = make("acknowledged", severity, at), make("acknowledged", severity, at)
+            perform(db, case_id, Action.MERGE, people["monitor"], note="同一事件",
+                    data={"into": target}, now=at + timedelta(minutes=5), policy=policy)
+            return case_id
         change = open_or_update_case(db, make_event(), Decision(), severity, at, policy=policy)
         case_id = change.case_id
         assert case_id is not None
@@ -73,6 +78,7 @@ def make_case(db: Database, make_event: Callable[..., int], people: dict[str, Ac
                                                          "channel": "官方微博", "link": ""})],
             "closed": [("monitor", Action.CLOSE, "", {})],
             "dismissed": [("monitor", Action.DISMISS, "重复信息，已核实不实", {})],
+            "withdrawn": [("monitor", Action.WITHDRAW, "派发有误，重新研判", {})],
             "extension": [("lead", Action.REQUEST_EXTENSION, "需要联系教育主管部门核实",
                            {"hours": 24})],
         }
@@ -80,7 +86,7 @@ def make_case(db: Database, make_event: Callable[..., int], people: dict[str, Ac
                 "acknowledged": ["dispatched", "acknowledged"],
                 "responded": ["dispatched", "acknowledged", "responded"],
                 "closed": ["dispatched", "acknowledged", "responded", "closed"],
-                "dismissed": ["dismissed"],
+                "dismissed": ["dismissed"], "withdrawn": ["dispatched", "withdrawn"],
                 "extension": ["dispatched", "acknowledged", "extension"]}[state]
         for i, name in enumerate(path):
             for who, action, note, data in steps[name]:

@@ -25,6 +25,7 @@ from routing.workflow import (
 from store import Database, Notification
 
 LATER = T0 + timedelta(minutes=30)  # inside the 2-hour return window
+OTHER = "<another case>"  # replaced by the id of a fresh acknowledged case
 
 ALLOWED: list[tuple[str, str, str, Action, str, dict[str, Any], str]] = [
     # rule, start state, who, action, note, data, state after
@@ -52,6 +53,9 @@ ALLOWED: list[tuple[str, str, str, Action, str, dict[str, Any], str]] = [
     ("REOPEN-3", "dismissed", "monitor", Action.REOPEN, "核实后属实", {}, "new"),
     ("SUPERVISE-1", "acknowledged", "leader", Action.SUPERVISE, "请今天内回应", {}, "acknowledged"),
     ("DISMISS-1", "new", "monitor", Action.DISMISS, "广告信息", {}, "dismissed"),
+    ("WITHDRAW-1", "dispatched", "monitor", Action.WITHDRAW, "派发有误，重新研判", {}, "new"),
+    ("MERGE-1", "acknowledged", "monitor", Action.MERGE, "同一事件", {"into": OTHER}, "merged"),
+    ("SPLIT-1", "merged", "monitor", Action.SPLIT, "并案有误", {}, "acknowledged"),
 ]
 
 REFUSED: list[tuple[str, str, str, Action, str, dict[str, Any], type[WorkflowError]]] = [
@@ -82,6 +86,18 @@ REFUSED: list[tuple[str, str, str, Action, str, dict[str, Any], type[WorkflowErr
      {"hours": 1000}, BadRequest),
     ("response text required", "acknowledged", "lead", Action.RESPOND, "", {"text": " "},
      BadRequest),
+    ("unit cannot withdraw", "dispatched", "lead", Action.WITHDRAW, "x", {}, NotPermitted),
+    ("withdraw needs a reason", "dispatched", "monitor", Action.WITHDRAW, " ", {}, BadRequest),
+    ("withdraw after signing", "acknowledged", "monitor", Action.WITHDRAW, "x", {},
+     InvalidTransition),
+    ("merge needs a target", "acknowledged", "monitor", Action.MERGE, "", {}, BadRequest),
+    ("merge into a missing case", "acknowledged", "monitor", Action.MERGE, "",
+     {"into": 987654}, NotFound),
+    ("merge a closed case", "closed", "monitor", Action.MERGE, "", {"into": 1}, InvalidTransition),
+    ("leader cannot merge", "acknowledged", "leader", Action.MERGE, "", {"into": 1},
+     NotPermitted),
+    ("split an unmerged case", "acknowledged", "monitor", Action.SPLIT, "", {},
+     InvalidTransition),
 ]
 
 
@@ -96,6 +112,7 @@ def test_allowed_transition_changes_state_and_records_its_rule(
         rule: str, state: str, who: str, action: Action, note: str, data: dict[str, Any],
         after: str) -> None:
     case_id = make_case(state)
+    data = {k: make_case("acknowledged") if v == OTHER else v for k, v in data.items()}
     before = get_case(db, case_id)
     row = perform(db, case_id, action, people[who], note=note, data=data, now=LATER,
                   policy=policy)

@@ -80,7 +80,7 @@ def test_allowed_actions_match_what_perform_accepts(make_case: Callable[..., int
     assert allowed_actions(case, people["co"], now=LATER, policy=policy) == [
         Action.SIGN, Action.RETURN, Action.RESPOND]
     assert allowed_actions(case, people["monitor"], now=LATER, policy=policy) == [
-        Action.REASSIGN, Action.SUPERVISE]
+        Action.REASSIGN, Action.SUPERVISE, Action.MERGE]
     assert allowed_actions(case, people["leader"], now=LATER, policy=policy) == [
         Action.SUPERVISE]
     assert allowed_actions(case, people["other"], now=LATER, policy=policy) == []

@@ -24,6 +24,7 @@
     tr.setAttribute("data-id", String(c.id));
     tr.className = "sev-" + c.severity_color + (c.overdue ? " overdue" : "");
     if (!known[c.id]) { tr.className += " fresh"; }
+    if (c.unread) { tr.className += " unread"; }  // an unread inbox notice about it
     if (canAct) {
       var box = document.createElement("input");
       box.type = "checkbox"; box.name = "ids"; box.value = String(c.id);
@@ -37,7 +38,7 @@
     link.href = "/cases/" + encodeURIComponent(c.id); link.textContent = c.title;
     var titleCell = cell(tr, null, "title");
     titleCell.appendChild(link);
-    [[c.urgent, "紧急"], [c.supervised, "督办"]].forEach(function (t) {
+    [[c.urgent, "紧急"], [c.supervised, "督办"], [c.extension_pending, "待审批延期"]].forEach(function (t) {
       if (t[0]) {
         var tag = document.createElement("span");
         tag.className = "tag"; tag.textContent = t[1];
