@@ -83,7 +83,8 @@ class SourceDesk:
             q = select(ConfigChange).where(ConfigChange.file == self.FILE)
             if key is not None:
                 q = q.where(ConfigChange.key == key)
-            return [{"at": c.at, "username": c.username, "key": c.key, "action": c.action}
+            return [{"at": c.at, "username": c.username, "key": c.key, "action": c.action,
+                     "before": dict(c.before or {}), "after": dict(c.after or {})}
                     for c in s.scalars(q.order_by(ConfigChange.id.desc()).limit(limit))]
 
     # ---- writing ---------------------------------------------------------------------------
