@@ -254,13 +254,13 @@ def sources_api() -> Any:
     return {"sources": rows}
 
 
-@api_bp.get("/jobs/<job_id>")
+@api_bp.get("/jobs/<job>")
 @admin_only
-def job_api(job_id: str) -> Any:
-    job = _desk().job(job_id[:64])
-    if job is None:
+def job_api(job: str) -> Any:
+    found = _desk().job(job[:64])
+    if found is None:
         return {"error": "没有这个抓取任务（已结束很久或服务已重启）"}, 404
-    return _job_json(job)
+    return _job_json(found)
 
 
 def openapi_paths() -> dict[str, Any]:
@@ -274,9 +274,9 @@ def openapi_paths() -> dict[str, Any]:
         "/api/v1/admin/sources": {"get": {
             "summary": "信息源及其采集健康：最近运行与成功时间、最近一次的条数与错误样例、停滞标记",
             "responses": ok("信息源列表")}},
-        "/api/v1/admin/sources/jobs/{job_id}": {"get": {
+        "/api/v1/admin/sources/jobs/{job}": {"get": {
             "summary": "“立即抓取”任务的进度：状态、已入库条数，完成后的各项计数或失败原因",
-            "parameters": [{"name": "job_id", "in": "path", "required": True,
+            "parameters": [{"name": "job", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "responses": {**ok("任务状态"), "404": {"description": "没有这个抓取任务"}}}},
     }
