@@ -217,3 +217,49 @@ def test_the_scheduler_picks_up_new_paused_resumed_and_rescheduled_sources_witho
     assert actions == ["create", "pause", "resume", "edit"]
     stored = yaml.safe_load((ctx.settings.home / "console" / "sources.yaml").read_text("utf-8"))
     assert "enabled" not in stored["sources"]["jn-rss"]  # resumed: back to the YAML's default
+
+
+def test_the_list_shows_each_sources_health_and_flags_the_stale_ones(
+        settings: Settings, users: dict[str, str]) -> None:
+    from crawlers.runtime import CrawlResult
+    from tests.webui.conftest import PASSWORD, csrf_of
+    from yuqing.admin_sources import SourceDesk
+    from yuqing.bootstrap import sync_reference_data
+    from yuqing.crawling import record_run
+    from yuqing.settings import reload_settings
+    from yuqing.web import build_web
+
+    two = [{**GOOD, "key": "ok-src", "name": "正常源"}, {**GOOD, "key": "bad-src", "name": "故障源"},
+           {**GOOD, "key": "old-src", "name": "久未成功"}]
+    edits = {"sources": {s["key"]: {k: v for k, v in s.items() if k != "key"} for s in two}}
+    with_sources = reload_settings(settings, console={"sources": edits})
+    ctx = AppContext(settings=with_sources, clock=lambda: T0)
+    try:
+        sync_reference_data(ctx.db, with_sources)
+        record_run(ctx.db, "ok-src", CrawlResult(source="ok-src", pages=2, new=3, updated=1, duplicate=2,
+                                                 started_at=T0 - timedelta(hours=1),
+                                                 finished_at=T0 - timedelta(hours=1)))
+        record_run(ctx.db, "old-src", CrawlResult(source="old-src", pages=1, new=1,
+                                                  started_at=T0 - timedelta(days=2),
+                                                  finished_at=T0 - timedelta(days=2)))
+        for hours in (3, 2, 1):
+            failed = CrawlResult(source="bad-src", started_at=T0 - timedelta(hours=hours),
+                                 finished_at=T0 - timedelta(hours=hours))
+            failed.record_error("http://127.0.0.1:9/x", "HTTP 状态码 500")
+            record_run(ctx.db, "bad-src", failed)
+        rows = {r["key"]: r for r in SourceDesk(ctx).sources()}
+        assert (rows["ok-src"]["stale"], rows["bad-src"]["stale"], rows["old-src"]["stale"]) == (
+            False, True, True)
+        assert rows["bad-src"]["flagged"] and rows["bad-src"]["consecutive_failures"] == 3
+        client = build_web(ctx, TESTING=True).test_client()
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                    "csrf_token": token})
+        page = client.get("/admin/sources").get_data(as_text=True)
+        assert "3 / 1 / 2 / 0" in page and "HTTP 状态码 500" in page and "连续失败 3 次" in page
+        assert page.count("停滞，待检查") == 2
+        api = client.get("/api/v1/admin/sources").get_json()["sources"]
+        assert {r["key"]: r["last_run"]["ok"] for r in api} == {
+            "ok-src": True, "bad-src": False, "old-src": True}
+    finally:
+        ctx.close()
