@@ -110,10 +110,12 @@ def field_errors(problems: list[Any]) -> tuple[dict[str, list[str]], list[str]]:
         key = m.group(1) if m else (p.path if p.path in FIELDS else None)
         if key is None and p.path == "sources":  # crawler option and schedule checks
             key = _component_field(p.reason)
-        if key in FIELDS:
+        other = getattr(p, "file", "") not in ("", "sources.yaml")
+        if key in FIELDS and not other:
             fields.setdefault(key, []).append(p.reason)
-        else:
-            general.append(f"{p.path}：{p.reason}" if p.path else p.reason)
+        else:  # a problem elsewhere (routing.yaml naming a source ...) says where
+            where = "：".join(x for x in (getattr(p, "file", "") if other else "", p.path) if x)
+            general.append(f"{where}：{p.reason}" if where else p.reason)
     return fields, general
 
 

@@ -18,6 +18,7 @@ import threading
 import uuid
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -142,7 +143,7 @@ class SourceDesk:
         try:
             reload_settings(self.settings, console={"sources": _non_empty(edits)})
         except ConfigError as exc:
-            return [Problem(p.path, p.reason) for p in exc.problems]
+            return [Problem(p.path, p.reason, Path(p.file).name) for p in exc.problems]
         return []
 
     # ---- test a source: one page, nothing stored -------------------------------------------
@@ -239,7 +240,7 @@ class SourceDesk:
         try:
             settings = reload_settings(self.settings, console={"sources": edits})
         except ConfigError as exc:
-            return [Problem(p.path, p.reason) for p in exc.problems]
+            return [Problem(p.path, p.reason, Path(p.file).name) for p in exc.problems]
         self._write(edits)
         from yuqing.bootstrap import sync_reference_data
 
