@@ -54,6 +54,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
 
     from webui import (
         admin,
+        admin_sources,
         api,
         auth,
         briefings,
@@ -84,6 +85,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(admin.api_bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(inbox.api_bp)
+    app.register_blueprint(admin_sources.bp)
+    app.register_blueprint(admin_sources.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webui.admin import openapi_paths as admin_paths
+from webui.admin_sources import openapi_paths as admin_source_paths
 from webui.briefings import openapi_paths as briefing_paths
 from webui.channels import openapi_paths as channel_paths
 from webui.dashboard import openapi_paths as dashboard_paths
@@ -97,6 +98,7 @@ def openapi_document() -> dict[str, Any]:
             **search_paths(),
             **admin_paths(),
             **inbox_paths(),
+            **admin_source_paths(),
         },
     })
 

@@ -10,9 +10,9 @@ from routing.reports import PRESETS
 from store import Database
 from store.search import QuerySyntaxError, SearchIndex
 from webui import queries
+from webui.clock import today, zone
 from webui.dashboard_queries import SENTIMENTS, SOURCE_KINDS
 from webui.exports import export_response
-from webui.report_queries import today, zone
 from webui.search_queries import (
     EXPORT_HEADERS,
     EXPORT_LIMIT,

@@ -22,10 +22,11 @@ from crawlers.runner import crawl_in_child
 from crawlers.runtime import CrawlHooks, CrawlResult
 from crawlers.sources import SourceError, SourceSpec
 from store import Database, Post, Source, SourceRun
-from yuqing.crawl_schedule import add_source_jobs, parse_schedule
+from yuqing.crawl_schedule import add_source_jobs, parse_schedule, sync_source_jobs
 from yuqing.values import BadValue, canonical_url
 
 if TYPE_CHECKING:
+    from yuqing.context import AppContext
     from yuqing.settings import Settings, SourceConfig
 
 log = logging.getLogger(__name__)
@@ -299,3 +300,38 @@ def schedule_sources(scheduler: Any, settings: Settings, job: Any = None) -> lis
     """Add one job per enabled source (max_instances=1, coalesce); returns the job ids."""
     return add_source_jobs(scheduler, list(settings.sources.sources), settings.tz,
                            job or crawl_job, lambda src: [settings, src.key])
+
+
+# ---- following the console's edits without a restart -------------------------------------
+# `yuqing run` re-reads the source list every SYNC_INTERVAL seconds (a stat of the console's
+# files, a reload only when one changed) and reconciles the crawl jobs with it. Chosen over
+# a version counter because the edit may come from another process (`yuqing serve`, a hand
+# edit checked with `yuqing config check`): the files are the one thing every process shares.
+
+SYNC_INTERVAL = 15  # seconds between two looks at the source list
+
+
+def scheduled_crawl(ctx: AppContext, key: str) -> bool:
+    """The scheduled job: crawls with the settings as they are now; a paused source is skipped
+    even if its job fires before the next sync removes it."""
+    settings = ctx.fresh_settings()
+    cfg = next((s for s in settings.sources.sources if s.key == key), None)
+    if cfg is None or not cfg.enabled:
+        log.info("信息源 %s 已暂停或已删除，跳过本次抓取", key)
+        return False
+    return crawl_job(settings, key)
+
+
+def sync_sources(scheduler: Any, ctx: AppContext, now: datetime | None = None,
+                 job: Any = None) -> dict[str, list[str]]:
+    """Reconcile the crawl jobs with the current source list (new, paused, resumed, changed)."""
+    settings = ctx.fresh_settings()
+    changes = sync_source_jobs(scheduler, list(settings.sources.sources), settings.tz,
+                               job or scheduled_crawl, lambda src: [ctx, src.key],
+                               now or ctx.now())
+    for kind, label in (("added", "新增"), ("removed", "停止"), ("rescheduled", "改期")):
+        for job_id in changes[kind]:
+            log.info("抓取任务%s：%s", label, job_id)
+    for job_id in changes["bad"]:
+        log.error("抓取任务 %s 的抓取计划有误，未调度", job_id)
+    return changes

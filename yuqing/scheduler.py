@@ -9,7 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from yuqing.briefings import add_briefing_jobs
 from yuqing.context import AppContext
-from yuqing.crawling import schedule_sources
+from yuqing.crawling import SYNC_INTERVAL, sync_sources
 from yuqing.ingest import reindex_pending
 from yuqing.jobs import add_workflow_jobs, configure_workflow
 from yuqing.schemes import add_scheme_jobs
@@ -45,7 +45,10 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
                       id="reindex", **common)
     scheduler.add_job(analysis_job, "interval", seconds=cfg.analysis_interval, args=[ctx],
                       id="analysis", next_run_time=datetime.now(UTC), **common)
-    schedule_sources(scheduler, ctx.settings)
+    sync_sources(scheduler, ctx)
+    # sources added, paused, resumed or rescheduled in the console take effect on this tick
+    scheduler.add_job(sync_sources, "interval", seconds=SYNC_INTERVAL, args=[scheduler, ctx],
+                      id="sources-sync", **common)
     add_workflow_jobs(scheduler, ctx)
     add_briefing_jobs(scheduler, ctx)
     add_scheme_jobs(scheduler, ctx)

@@ -6,6 +6,7 @@ from flask import Flask
 
 from routing.policy import Policy
 from webui import create_app
+from yuqing.admin_sources import SourceDesk
 from yuqing.admin_units import UnitDesk
 from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
@@ -34,4 +35,5 @@ def build_web(app: AppContext, **config: object) -> Flask:
                          stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
     # the admin desk edits units through the wiring: webui never imports yuqing
     web_app.extensions["yuqing.unit_desk"] = UnitDesk(app)
+    web_app.extensions["yuqing.source_desk"] = SourceDesk(app)
     return web_app
