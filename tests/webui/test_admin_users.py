@@ -69,7 +69,7 @@ def test_creating_a_user_refuses_what_the_command_refuses(login: Callable[[str],
                                                          ) -> None:
     admin = login("admin")
     cases = [({"username": "u1", "role": "unit", "unit": ""}, "承办单位用户必须绑定一个单位"),
-             ({"username": "u2", "role": "monitor", "unit": "jn-edu"}, "只有承办单位用户可以绑定单位"),
+             ({"username": "u2", "role": "monitor", "unit": "jn-edu"}, "只有承办单位用户和领导可以绑定单位"),
              ({"username": "u3", "role": "root"}, "未知的角色"),
              ({"username": "dept", "role": "leader"}, "用户 dept 已存在"),
              ({"username": "u4", "role": "leader", "password": "short"}, "密码至少 8 个字符")]
@@ -138,7 +138,7 @@ def test_a_role_change_applies_to_the_next_request_and_spares_the_last_admin(
     assert r.status_code == 302
     assert street.get(f"/cases/{case_id}").status_code == 200  # same session, new unit
     r = admin.post(f"/admin/users/{_id(db, 'street')}/role", {"role": "monitor", "unit": "jn-edu"})
-    assert r.status_code == 400 and "只有承办单位用户可以绑定单位" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "只有承办单位用户和领导可以绑定单位" in r.get_data(as_text=True)
     r = admin.post(f"/admin/users/{_id(db, 'admin')}/role", {"role": "monitor"})
     assert r.status_code == 400
     assert "不能取消最后一个启用的系统管理员的管理员角色" in r.get_data(as_text=True)
