@@ -9,6 +9,7 @@ from store.models import (
     CaseAction,
     CaseState,
     ChannelState,
+    ConfigChange,
     Delivery,
     Event,
     Feedback,
@@ -28,7 +29,7 @@ from store.models import (
 )
 
 __all__ = [
-    "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState",
+    "Assignment", "AssignmentRole", "Base", "Case", "CaseAction", "CaseState", "ChannelState", "ConfigChange",
     "Database", "Delivery", "Event", "Feedback", "Jurisdiction", "LoginThrottle", "Notice", "Notification", "Post",
     "PostPlace", "Role", "Source", "SourceRun", "Unit", "User", "UserSession", "utcnow",
 ]

@@ -117,6 +117,9 @@ class User(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]  # the last successful sign-in (admin desk)
+    token_created_at: Mapped[datetime | None]
+    token_last_used_at: Mapped[datetime | None]  # written at most once a minute
     unit: Mapped[Unit | None] = relationship()
 
 
@@ -408,3 +411,22 @@ class Feedback(Base):
     new_value: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConfigChange(Base):
+    """One console edit of the configuration (admin desk): who, when, before and after.
+
+    ``file`` names the config file (units, sources, ...), ``key`` the record (a unit code);
+    ``before``/``after`` are the record's effective values (empty when created/retired).
+    """
+
+    __tablename__ = "config_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64), default="")
+    file: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128), default="")
+    action: Mapped[str] = mapped_column(String(20))  # create / edit / retire / restore
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -17,7 +17,7 @@ from routing.reports.briefing import BriefingNotFound
 from store import Database
 from store.search import SearchIndex
 from store.validation import error_message, location
-from webui.accounts import SESSION_LIFETIME
+from webui.accounts import SESSION_LIFETIME, AccountError
 from webui.briefing import BriefingError
 from webui.security import init_security, is_api_request
 from webui.services import CorrectionError, NotFound
@@ -51,7 +51,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-    from webui import api, auth, briefings, cases, channels, dashboard, replies, reports
+    from webui import admin, api, auth, briefings, cases, channels, dashboard, replies, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -64,6 +64,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(reports.api_bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(dashboard.api_bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
@@ -120,7 +122,7 @@ def _register_errors(app: Flask) -> None:
             status, message = 503, "处置流程模块尚未安装，控制台目前只读"
         elif isinstance(exc, UnknownAction | BriefingNotFound):
             status, message = 404, str(exc)
-        elif isinstance(exc, BriefingError | PeriodError):
+        elif isinstance(exc, BriefingError | PeriodError | AccountError):
             status, message = 400, str(exc)
         else:  # the workflow's own errors: messages are Chinese and safe to show
             status, message = error_status(exc), str(exc)
@@ -129,7 +131,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     for cls in (HTTPException, ValidationError, NotFound, CorrectionError, WorkflowUnavailable,
-                UnknownAction, BriefingError, BriefingNotFound, PeriodError):
+                UnknownAction, BriefingError, BriefingNotFound, PeriodError, AccountError):
         app.register_error_handler(cls, handle)
     wf = workflow()
     if wf is not None:

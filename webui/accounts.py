@@ -137,24 +137,42 @@ def revoke_token(db: Database, username: str) -> bool:
         user = _user(s, username)
         had = user.api_token_hash is not None
         user.api_token_hash = None
+        user.token_created_at = user.token_last_used_at = None
         return had
 
 
-def issue_token(db: Database, username: str) -> str:
+def issue_token(db: Database, username: str, now: datetime | None = None) -> str:
     """A new API token for the user (replacing the old one); only its hash is stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.session() as s:
-        _user(s, username).api_token_hash = hash_token(token)
+        user = _user(s, username)
+        user.api_token_hash = hash_token(token)
+        user.token_created_at, user.token_last_used_at = now or utcnow(), None
     return token
 
 
-def user_for_token(db: Database, token: str) -> Viewer | None:
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # "last used" needs no write on every API call
+
+
+def user_for_token(db: Database, token: str, now: datetime | None = None) -> Viewer | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
+    now = now or utcnow()
     with db.session() as s:
         user = s.scalar(select(User).where(User.api_token_hash == hash_token(token),
                                            User.active.is_(True)))
-        return Viewer.of(user) if user else None
+        if user is None:
+            return None
+        last = user.token_last_used_at
+        if last is None or now - last >= TOKEN_USE_RESOLUTION:
+            user.token_last_used_at = now
+        return Viewer.of(user)
+
+
+def generate_password() -> str:
+    """A password for the admin to hand over once (about 72 random bits, no look-alikes)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
 def start_session(db: Database, user_id: int, now: datetime | None = None) -> str:
@@ -204,6 +222,7 @@ def authenticate(db: Database, username: str, password: str, client: str = "",
         if not check_password_hash(user.password_hash, password):
             raise LoginRefused("password")
         viewer = Viewer.of(user)
+        user.last_login_at = now
     throttle.forget(db, username, client, now)
     return viewer
 

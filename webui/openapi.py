@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.admin import openapi_paths as admin_paths
 from webui.briefings import openapi_paths as briefing_paths
 from webui.channels import openapi_paths as channel_paths
 from webui.dashboard import openapi_paths as dashboard_paths
@@ -87,6 +88,7 @@ def openapi_document() -> dict[str, Any]:
             **reply_paths(),
             **dashboard_paths(),
             **channel_paths(),
+            **admin_paths(),
         },
     })
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from nlp.types import PlaceMatch
 from routing.cases import open_or_update_case
+from routing.config import RoutingConfig
 from routing.policy import Policy
 from routing.rules import Decision, Facts, decide
 from store import Database, Event, Post
@@ -44,9 +45,17 @@ def event_facts(db: Database, event_id: int) -> tuple[Event | None, Facts]:
 
 def case_router(ctx: AppContext, policy: Policy | None = None
                 ) -> Callable[[Database, list[int]], None]:
-    cfg = routing_config_from_settings(ctx.settings)
+    built: dict[str, object] = {}
+
+    def config() -> RoutingConfig:
+        # read per batch: a unit edited or retired at the admin desk routes the next decision
+        settings = ctx.fresh_settings()
+        if built.get("settings") is not settings:
+            built.update(settings=settings, cfg=routing_config_from_settings(settings))
+        return built["cfg"]  # type: ignore[return-value]
 
     def route(db: Database, event_ids: list[int]) -> None:
+        cfg = config()
         for event_id in event_ids:
             try:
                 event, facts = event_facts(db, event_id)

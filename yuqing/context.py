@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 
 from store import Database, utcnow
 from store.search import SearchIndex, open_index
-from yuqing.settings import Settings, load_settings
+from yuqing.settings import ConfigError, Settings, console_stamp, load_settings, reload_settings
+
+log = logging.getLogger(__name__)
 
 
 class AppContext:
@@ -19,13 +22,36 @@ class AppContext:
         self._home = home
         self._settings = settings
         self.clock = clock
+        # the console's config files as last seen: a change (admin desk, another process)
+        # makes fresh_settings() load again, so routing uses it without a restart
+        self._stamp = console_stamp(settings.home) if settings else None
 
     def now(self) -> datetime:
         return self.clock()
 
     @cached_property
     def settings(self) -> Settings:
-        return self._settings or load_settings(self._home)
+        loaded = self._settings or load_settings(self._home)
+        if self._stamp is None:
+            self._stamp = console_stamp(loaded.home)
+        return loaded
+
+    def fresh_settings(self) -> Settings:
+        """The settings, loaded again if the console's files changed since (a cheap stat)."""
+        current = self.settings
+        stamp = console_stamp(current.home)
+        if stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self.use_settings(reload_settings(current))
+            except ConfigError as exc:  # a bad hand edit: keep running on the last good one
+                log.error("控制台配置无法加载，沿用原配置：%s", exc)
+        return self.settings
+
+    def use_settings(self, settings: Settings) -> None:
+        """Replace the settings (the admin desk just saved and validated an edit)."""
+        self.__dict__["settings"] = settings
+        self._stamp = console_stamp(settings.home)
 
     @cached_property
     def db(self) -> Database:

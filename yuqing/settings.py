@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -213,9 +214,10 @@ class Contacts(Strict):
 
 
 class UnitConfig(Strict):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    short_name: str = ""
+    # lengths as the units table stores them: a longer value would fail only in the database
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    short_name: str = Field("", max_length=100)
     aliases: list[str] = []  # other names the public uses; a unit named in a post is concerned
     kind: Literal["publicity", "township", "department", "upper", "neighbour"]
     jurisdiction: str
@@ -335,6 +337,9 @@ class SeverityFile(Strict):
 # ---- all together --------------------------------------------------------------------------
 
 class Settings(Strict):
+    # how these settings were loaded, so the admin desk can load them again with an edit
+    _recipe: dict[str, Any] | None = PrivateAttr(default=None)
+
     home: Path
     app: AppSettings
     taxonomy: Taxonomy
@@ -473,13 +478,19 @@ def resolve_home(home: str | os.PathLike[str] | None = None,
 
 def load_settings(home: str | os.PathLike[str] | None = None,
                   environ: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+                  overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                  console: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
     """Build validated settings, or raise ConfigError listing every problem found.
 
     ``overrides`` (per config file name) is for callers such as the demo and tests that
     supply configuration in code; it is applied after the instance files.
+    The console's edits (``<home>/console/<name>.yaml``, see ``merge_console``) come last;
+    ``console`` (per file name) replaces those files, so the admin desk can validate an edit
+    exactly as this loader would before writing it.
     """
     environ = os.environ if environ is None else environ
+    recipe = {"environ": {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)},
+              "overrides": overrides}
     home_path = resolve_home(home, environ)
     problems: list[ConfigProblem] = []
     shipped = shipped_config_dir()
@@ -497,6 +508,10 @@ def load_settings(home: str | os.PathLike[str] | None = None,
             origin[name] = str(local)
         if overrides and name in overrides:
             data = _deep_merge(data, dict(overrides[name]))
+        edits = _console_edits(home_path, name, console, problems)
+        if edits:
+            data = merge_console(name, data, edits)
+            origin[name] = str(console_path(home_path, name))
         env_origin: dict[tuple[str, ...], str] = {}
         if name == "settings":
             env_data, env_origin, env_problems = _env_overrides(environ)
@@ -523,7 +538,84 @@ def load_settings(home: str | os.PathLike[str] | None = None,
     problems = cross_check(settings, origin) + _component_checks(settings, origin)
     if problems:
         raise ConfigError(problems)
+    settings._recipe = recipe
     return settings
+
+
+def reload_settings(settings: Settings,
+                    console: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """Load again as ``settings`` was loaded (same home, environment and overrides)."""
+    recipe = settings._recipe or {"environ": {}, "overrides": None}
+    return load_settings(settings.home, environ=recipe["environ"],
+                         overrides=recipe["overrides"], console=console)
+
+
+# ---- console edits (admin desk) ------------------------------------------------------------
+# Files whose records are a list: the console keeps its edits as a mapping by record key, so
+# an edit merges over one record key by key instead of replacing the whole list.
+KEYED_LISTS = {"units": ("units", "code"), "sources": ("sources", "key"),
+               "channels": ("channels", "name")}
+CONSOLE_DIR = "console"
+
+
+def console_path(home: Path, name: str) -> Path:
+    return home / CONSOLE_DIR / f"{name}.yaml"
+
+
+def console_stamp(home: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """What the console files look like now (name, mtime, size): changes when one is written."""
+    folder = home / CONSOLE_DIR
+    if not folder.is_dir():
+        return ()
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        # the inode too: an atomic rewrite is a new file even within the same mtime tick
+        out.append((path.name, info.st_ino, info.st_mtime_ns, info.st_size))
+    return tuple(out)
+
+
+def _console_edits(home: Path, name: str, console: Mapping[str, Mapping[str, Any]] | None,
+                   problems: list[ConfigProblem]) -> dict[str, Any] | None:
+    if console is not None and name in console:
+        return dict(console[name])
+    path = console_path(home, name)
+    return _read_yaml(path, problems) if path.is_file() else None
+
+
+def merge_console(name: str, data: dict[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply the console's edits of one file over the shipped + instance data.
+
+    For a keyed list (units, sources, channels) the edits are ``{list: {key: {field: value}},
+    retired: [key, ...]}``: a known record merges key by key, an unknown one is appended, and
+    a retired one leaves the list (the database keeps its row, deactivated). Other files merge
+    like the instance YAML.
+    """
+    if name not in KEYED_LISTS:
+        return _deep_merge(data, dict(edits))
+    list_key, id_key = KEYED_LISTS[name]
+    records = list(data.get(list_key) or [])
+    changed = edits.get(list_key) or {}
+    retired = set(edits.get("retired") or [])
+    if not isinstance(changed, dict) or not isinstance(edits.get("retired") or [], list):
+        # wrong shape: let the model report it where it stands
+        return {**data, list_key: changed, "retired": edits.get("retired")}
+    seen = set()
+    merged = []
+    for record in records:
+        key = record.get(id_key) if isinstance(record, dict) else None
+        if key in changed and isinstance(changed[key], dict):
+            record = _deep_merge(record, changed[key])
+            seen.add(key)
+        if key not in retired:
+            merged.append(record)
+    for key, record in changed.items():
+        if key not in seen and key not in retired:
+            merged.append({id_key: key, **(record if isinstance(record, dict) else {})})
+    return {**data, list_key: merged}
 
 
 def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:

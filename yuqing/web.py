@@ -6,6 +6,7 @@ from flask import Flask
 
 from routing.policy import Policy
 from webui import create_app
+from yuqing.admin_units import UnitDesk
 from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
@@ -25,5 +26,8 @@ def build_web(app: AppContext, **config: object) -> Flask:
         "YUQING_MAP_DIR": str(app.settings.home / "map"),
         "YUQING_CHANNELS": {c.name: c.kind for c in app.settings.channels.channels if c.enabled},
         "YUQING_BRIEFING": briefing_setup(app)}
-    return create_app(app.db, app.index, ensure_secret_key(app.settings),
-                      stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
+    web_app = create_app(app.db, app.index, ensure_secret_key(app.settings),
+                         stats=lambda: stats(app), clock=app.now, **{**defaults, **config})
+    # the admin desk edits units through the wiring: webui never imports yuqing
+    web_app.extensions["yuqing.unit_desk"] = UnitDesk(app)
+    return web_app

@@ -163,3 +163,70 @@ def test_a_unit_that_returns_a_case_no_longer_sees_it(
     assert r.status_code == 200, r.get_json()
     assert _sees(street, token_client, users["street"], case_id) == set()
     assert _sees(dept, token_client, users["dept"], case_id) == ALL_WAYS
+
+
+# Every admin-desk route: (method, url). Only admins get through; the others 403, anonymous
+# visitors are sent to sign in (pages) or get 401 (API).
+ADMIN_ROUTES = [("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users"),
+                ("POST", "/admin/users/1/disable"), ("POST", "/admin/users/1/enable"),
+                ("POST", "/admin/users/1/password"), ("POST", "/admin/users/1/token"),
+                ("POST", "/admin/users/1/token/revoke"), ("GET", "/admin/units"),
+                ("GET", "/admin/units/new"), ("POST", "/admin/units/new"),
+                ("GET", "/admin/units/jn-edu"), ("POST", "/admin/units/jn-edu"),
+                ("POST", "/admin/units/jn-edu/retire"), ("POST", "/admin/units/jn-edu/restore"),
+                ("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/units")]
+
+
+def test_the_admin_route_list_covers_every_admin_route(app: Flask) -> None:
+    def shape(url: str) -> str:
+        return url.replace("/1/", "/<int:user_id>/").replace("/jn-edu", "/<code>")
+
+    rules = {str(r) for r in app.url_map.iter_rules()
+             if str(r).startswith(("/admin", "/api/v1/admin"))}
+    assert rules == {shape(url) for _, url in ADMIN_ROUTES}
+
+
+@pytest.mark.parametrize("persona", ["monitor", "leader", "street", "dept"])
+def test_only_admins_reach_the_admin_desk(persona: str, login: Callable[[str], Browser],
+                                          users: dict[str, str], app: Flask) -> None:
+    b = login(persona)
+    auth = {"Authorization": f"Bearer {users[persona]}"}
+    for method, url in ADMIN_ROUTES:
+        r = b.get(url) if method == "GET" else b.post(url)
+        assert r.status_code == 403, (persona, method, url, r.status_code)
+        if url.startswith("/api/"):
+            assert app.test_client().get(url, headers=auth).status_code == 403
+    assert "系统管理" not in b.get("/reports/response").get_data(as_text=True)
+
+
+def test_an_admin_reaches_every_admin_page(login: Callable[[str], Browser],
+                                          users: dict[str, str], app: Flask) -> None:
+    b = login("admin")
+    for method, url in ADMIN_ROUTES:
+        if method == "GET":
+            assert b.get(url).status_code == 200, url
+    auth = {"Authorization": f"Bearer {users['admin']}"}
+    assert app.test_client().get("/api/v1/admin/units", headers=auth).status_code == 200
+    assert 'href="/admin"' in b.get("/queue").get_data(as_text=True)
+
+
+def test_anonymous_visitors_never_reach_the_admin_desk(app: Flask) -> None:
+    client = app.test_client()
+    for method, url in ADMIN_ROUTES:
+        r = client.get(url) if method == "GET" else client.post(url)
+        if url.startswith("/api/"):
+            assert r.status_code == 401, url
+        elif method == "GET":
+            assert r.status_code == 302 and r.headers["Location"].startswith("/login"), url
+        else:  # no session, no CSRF token: refused before anything else
+            assert r.status_code == 400, url
+
+
+def test_every_admin_form_needs_the_csrf_token(login: Callable[[str], Browser]) -> None:
+    admin = login("admin")
+    for method, url in ADMIN_ROUTES:
+        if method == "POST":
+            r = admin.client.post(url, data={"username": "x", "role": "leader"})
+            assert r.status_code == 400 and "CSRF" in r.get_data(as_text=True), url
+            r = admin.client.post(url, data={"csrf_token": "forged"})
+            assert r.status_code == 400, url
