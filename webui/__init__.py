@@ -51,7 +51,18 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.url_map.converters["int"] = BoundedInt
     init_security(app)
 
-    from webui import admin, api, auth, briefings, cases, channels, dashboard, replies, reports
+    from webui import (
+        admin,
+        admin_settings,
+        api,
+        auth,
+        briefings,
+        cases,
+        channels,
+        dashboard,
+        replies,
+        reports,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
@@ -66,6 +77,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(dashboard.api_bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.api_bp)
+    app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(admin_settings.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

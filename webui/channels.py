@@ -26,7 +26,10 @@ def _now() -> datetime:
 
 
 def _health() -> list[dict[str, Any]]:
-    return channel_health(_db(), current_app.config.get("YUQING_CHANNELS", {}), _now())
+    enabled = current_app.config.get("YUQING_CHANNELS", {})
+    if callable(enabled):  # the wiring's: the channels in force after edits at the admin desk
+        enabled = enabled()
+    return channel_health(_db(), enabled, _now())
 
 
 def banner() -> dict[str, Any]:

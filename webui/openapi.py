@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webui.admin import openapi_paths as admin_paths
+from webui.admin_settings import openapi_paths as admin_settings_paths
 from webui.briefings import openapi_paths as briefing_paths
 from webui.channels import openapi_paths as channel_paths
 from webui.dashboard import openapi_paths as dashboard_paths
@@ -89,6 +90,7 @@ def openapi_document() -> dict[str, Any]:
             **dashboard_paths(),
             **channel_paths(),
             **admin_paths(),
+            **admin_settings_paths(),
         },
     })
 

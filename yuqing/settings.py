@@ -554,7 +554,7 @@ def reload_settings(settings: Settings,
 # Files whose records are a list: the console keeps its edits as a mapping by record key, so
 # an edit merges over one record key by key instead of replacing the whole list.
 KEYED_LISTS = {"units": ("units", "code"), "sources": ("sources", "key"),
-               "channels": ("channels", "name")}
+               "channels": ("channels", "name"), "taxonomy": ("topics", "key")}
 CONSOLE_DIR = "console"
 
 
@@ -589,7 +589,7 @@ def _console_edits(home: Path, name: str, console: Mapping[str, Mapping[str, Any
 def merge_console(name: str, data: dict[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:
     """Apply the console's edits of one file over the shipped + instance data.
 
-    For a keyed list (units, sources, channels) the edits are ``{list: {key: {field: value}},
+    For a keyed list (units, sources, channels, taxonomy topics) the edits are ``{list: {key: {field: value}},
     retired: [key, ...]}``: a known record merges key by key, an unknown one is appended, and
     a retired one leaves the list (the database keeps its row, deactivated). Other files merge
     like the instance YAML.
