@@ -174,12 +174,15 @@ ADMIN_ROUTES = [("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/use
                 ("GET", "/admin/units/new"), ("POST", "/admin/units/new"),
                 ("GET", "/admin/units/jn-edu"), ("POST", "/admin/units/jn-edu"),
                 ("POST", "/admin/units/jn-edu/retire"), ("POST", "/admin/units/jn-edu/restore"),
-                ("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/units")]
+                ("GET", "/api/v1/admin/users"), ("GET", "/api/v1/admin/units"),
+                ("GET", "/admin/settings"), ("GET", "/admin/settings/routing"),
+                ("POST", "/admin/settings/routing"), ("GET", "/api/v1/admin/settings/routing")]
 
 
 def test_the_admin_route_list_covers_every_admin_route(app: Flask) -> None:
     def shape(url: str) -> str:
-        return url.replace("/1/", "/<int:user_id>/").replace("/jn-edu", "/<code>")
+        return (url.replace("/1/", "/<int:user_id>/").replace("/jn-edu", "/<code>")
+                .replace("/settings/routing", "/settings/<name>"))
 
     rules = {str(r) for r in app.url_map.iter_rules()
              if str(r).startswith(("/admin", "/api/v1/admin"))}
