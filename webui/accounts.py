@@ -62,29 +62,39 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _role(role: str, unit_code: str | None) -> Role:
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise AccountError(f"未知的角色 {role!r}，可选：admin、monitor、unit、leader") from None
+    if role_value == Role.UNIT and not unit_code:
+        raise AccountError("承办单位用户必须绑定一个单位（--unit）")
+    if role_value != Role.UNIT and unit_code:
+        raise AccountError("只有承办单位用户可以绑定单位")
+    return role_value
+
+
+def _unit_id(s: Session, unit_code: str | None) -> int | None:
+    if not unit_code:
+        return None
+    unit_id = s.scalar(select(Unit.id).where(Unit.code == unit_code, Unit.active.is_(True)))
+    if unit_id is None:
+        raise AccountError(f"未知的单位代码 {unit_code!r}")
+    return unit_id
+
+
 def create_user(db: Database, username: str, password: str, role: str, *,
                 unit_code: str | None = None, display_name: str = "") -> User:
     username = username.strip()
     if not username or len(username) > 64:
         raise AccountError("用户名不能为空且不超过 64 个字符")
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise AccountError(f"未知的角色 {role!r}，可选：admin、monitor、unit、leader") from None
+    role_value = _role(role, unit_code)
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError(f"密码至少 {MIN_PASSWORD_CHARS} 个字符")
-    if role_value == Role.UNIT and not unit_code:
-        raise AccountError("承办单位用户必须绑定一个单位（--unit）")
-    if role_value != Role.UNIT and unit_code:
-        raise AccountError("只有承办单位用户可以绑定单位")
     with db.session() as s:
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise AccountError(f"用户 {username} 已存在")
-        unit_id = None
-        if unit_code:
-            unit_id = s.scalar(select(Unit.id).where(Unit.code == unit_code))
-            if unit_id is None:
-                raise AccountError(f"未知的单位代码 {unit_code!r}")
+        unit_id = _unit_id(s, unit_code)
         user = User(username=username, display_name=display_name or username,
                     password_hash=generate_password_hash(password), role=role_value.value,
                     unit_id=unit_id, active=True)
@@ -129,6 +139,22 @@ def set_active(db: Database, username: str, active: bool) -> None:
         s.flush()  # counted after our own write (SQLite serializes writers from here on)
         if guard and not s.scalar(select(func.count()).select_from(active_admins.subquery())):
             raise AccountError("不能停用最后一个启用的系统管理员")
+
+
+def set_role(db: Database, username: str, role: str, unit_code: str | None = None) -> None:
+    """Change a user's role and unit (same rules as creating one); takes effect on the user's
+    next request. The last active admin cannot stop being one."""
+    role_value = _role(role, unit_code)
+    active_admins = select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True))
+    with db.session() as s:
+        user = _user(s, username)
+        guard = user.role == Role.ADMIN and role_value != Role.ADMIN
+        if guard:  # as in set_active: lock the admins against a concurrent demotion
+            s.scalars(active_admins.with_for_update()).all()
+        user.role, user.unit_id = role_value.value, _unit_id(s, unit_code)
+        s.flush()
+        if guard and not s.scalar(select(func.count()).select_from(active_admins.subquery())):
+            raise AccountError("不能取消最后一个启用的系统管理员的管理员角色")
 
 
 def revoke_token(db: Database, username: str) -> bool:

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -43,6 +44,7 @@ class Problem:
 
     path: str
     reason: str
+    file: str = ""  # the config file's name (routing.yaml) when the problem is not in units
 
 
 class UnitDesk:
@@ -162,7 +164,7 @@ class UnitDesk:
         try:
             settings = reload_settings(self.settings, console={"units": edits})
         except ConfigError as exc:
-            return [Problem(p.path, p.reason) for p in exc.problems]
+            return [Problem(p.path, p.reason, Path(p.file).name) for p in exc.problems]
         self._write(edits)
         sync_reference_data(self.ctx.db, settings)
         self.ctx.use_settings(settings)

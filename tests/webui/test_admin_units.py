@@ -157,7 +157,8 @@ def test_retiring_a_unit_the_configuration_still_names_is_refused_like_the_yaml(
         login: Callable[[str], Browser]) -> None:
     r = login("admin").post("/admin/units/jn-publicity/retire")  # routing.yaml's coordinator
     assert r.status_code == 400
-    assert "未知的单位 'jn-publicity'" in html.unescape(r.get_data(as_text=True))
+    assert "routing.yaml：coordinator：未知的单位 'jn-publicity'" in html.unescape(
+        r.get_data(as_text=True))
 
 
 def _event_at(ctx: AppContext, place: str, n: int) -> int:

@@ -127,3 +127,19 @@ def test_a_new_token_replaces_the_old_one_and_revoking_ends_it(
 
 def test_an_unknown_user_id_is_404(login: Callable[[str], Browser]) -> None:
     assert login("admin").post("/admin/users/999999/disable").status_code == 404
+
+
+def test_a_role_change_applies_to_the_next_request_and_spares_the_last_admin(
+        login: Callable[[str], Browser], db: Database, make_case: Callable[..., int]) -> None:
+    admin, street = login("admin"), login("street")
+    case_id = make_case("某小学乱收费", topic="education", lead="jn-edu", state="dispatched")
+    assert street.get(f"/cases/{case_id}").status_code == 404
+    r = admin.post(f"/admin/users/{_id(db, 'street')}/role", {"role": "unit", "unit": "jn-edu"})
+    assert r.status_code == 302
+    assert street.get(f"/cases/{case_id}").status_code == 200  # same session, new unit
+    r = admin.post(f"/admin/users/{_id(db, 'street')}/role", {"role": "monitor", "unit": "jn-edu"})
+    assert r.status_code == 400 and "只有承办单位用户可以绑定单位" in r.get_data(as_text=True)
+    r = admin.post(f"/admin/users/{_id(db, 'admin')}/role", {"role": "monitor"})
+    assert r.status_code == 400
+    assert "不能取消最后一个启用的系统管理员的管理员角色" in r.get_data(as_text=True)
+    assert admin.get("/admin/users").status_code == 200

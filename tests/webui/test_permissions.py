@@ -169,7 +169,7 @@ def test_a_unit_that_returns_a_case_no_longer_sees_it(
 # visitors are sent to sign in (pages) or get 401 (API).
 ADMIN_ROUTES = [("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users"),
                 ("POST", "/admin/users/1/disable"), ("POST", "/admin/users/1/enable"),
-                ("POST", "/admin/users/1/password"), ("POST", "/admin/users/1/token"),
+                ("POST", "/admin/users/1/role"), ("POST", "/admin/users/1/password"), ("POST", "/admin/users/1/token"),
                 ("POST", "/admin/users/1/token/revoke"), ("GET", "/admin/units"),
                 ("GET", "/admin/units/new"), ("POST", "/admin/units/new"),
                 ("GET", "/admin/units/jn-edu"), ("POST", "/admin/units/jn-edu"),

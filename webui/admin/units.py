@@ -89,7 +89,8 @@ def field_errors(problems: list[Problem]) -> tuple[dict[str, list[str]], list[st
                 key = f"{'contact' if key == 'contacts' else 'leader'}_{m.group(2)}"
             fields.setdefault(key, []).append(p.reason)
         else:
-            general.append(f"{p.path}：{p.reason}" if p.path else p.reason)
+            where = "：".join(x for x in (getattr(p, "file", ""), p.path) if x)
+            general.append(f"{where}：{p.reason}" if where else p.reason)
     return fields, general
 
 

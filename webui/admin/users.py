@@ -22,9 +22,9 @@ from webui.accounts import (
     revoke_token,
     set_active,
     set_password,
+    set_role,
 )
 from webui.admin import admin_only, api_bp, bp, queries
-from webui.security import current_viewer
 
 
 def _db() -> Database:
@@ -96,6 +96,16 @@ def enable(user_id: int) -> Any:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/role")
+@admin_only
+def change_role(user_id: int) -> Any:
+    name = _username(user_id)
+    role, unit = request.form.get("role", "")[:20], request.form.get("unit", "").strip()[:64]
+    set_role(_db(), name, role, unit or None)  # AccountError -> 400 with its message
+    flash(f"已修改 {name} 的角色与单位", "info")
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>/password")
 @admin_only
 def reset_password(user_id: int) -> Any:
@@ -125,7 +135,6 @@ def drop_token(user_id: int) -> Any:
 @api_bp.get("/users")
 @admin_only
 def users_api() -> Any:
-    current_viewer()
     with _db().session() as s:
         rows = queries.users(s)
     for row in rows:
