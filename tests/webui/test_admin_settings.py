@@ -301,3 +301,11 @@ def test_only_admins_reach_the_settings_forms_and_every_post_needs_the_csrf_toke
                           data={"action": "save", "csrf_token": "forged"})
     assert r.status_code == 400
     assert admin.get("/admin/settings/units").status_code == 404
+
+
+def test_the_openapi_document_lists_the_settings_path_and_validates(app: Flask) -> None:
+    from openapi_spec_validator import validate
+
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/admin/settings/{name}" in doc["paths"]
+    validate(doc)
