@@ -309,3 +309,22 @@ def test_the_openapi_document_lists_the_settings_path_and_validates(app: Flask) 
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert "/api/v1/admin/settings/{name}" in doc["paths"]
     validate(doc)
+
+
+def test_edited_keywords_and_weights_rebuild_the_analyzer_before_the_next_batch(
+        ctx: AppContext) -> None:
+    step = ctx.analysis
+    first = step.analyzer()
+    assert step.analyzer() is first  # built once while nothing changes
+    desk = SettingsDesk(ctx)
+    _, outcome = desk.submit("taxonomy", _form(ctx, "taxonomy", **{
+        "topics/education/keywords": "学校、学区房"}), save=True, actor=(None, "test"))
+    assert outcome.saved, outcome.problems
+    second = step.analyzer()
+    assert second is not first
+    assert next(t for t in second.topics if t["key"] == "education")["keywords"] == [
+        "学校", "学区房"]
+    _, outcome = desk.submit("severity", _form(ctx, "severity", **{
+        "severity/thresholds/4": "25"}), save=True, actor=(None, "test"))
+    assert outcome.saved, outcome.problems
+    assert step.analyzer().scorer.cfg["thresholds"][4] == 25
