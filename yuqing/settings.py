@@ -28,6 +28,14 @@ from pydantic import (
 )
 
 from store.validation import error_message, location
+from yuqing.settings_console import (  # noqa: F401  (re-exported)
+    CONSOLE_DIR,
+    KEYED_LISTS,
+    console_path,
+    console_stamp,
+    merge_console,
+)
+from yuqing.settings_console import deep_merge as _deep_merge
 
 ENV_PREFIX = "YUQING_"
 # config files and the top-level model field each one fills
@@ -389,16 +397,6 @@ def _reason(err: Mapping[str, Any]) -> str:
     return _REASONS.get(err["type"]) or error_message(err)
 
 
-def _deep_merge(base: Any, override: Any) -> Any:
-    # dicts merge key by key; lists and scalars from the instance replace the shipped ones
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _deep_merge(base.get(key), value) if key in base else value
-        return merged
-    return override
-
-
 def _read_yaml(path: Path, problems: list[ConfigProblem]) -> dict[str, Any] | None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -550,72 +548,12 @@ def reload_settings(settings: Settings,
                          overrides=recipe["overrides"], console=console)
 
 
-# ---- console edits (admin desk) ------------------------------------------------------------
-# Files whose records are a list: the console keeps its edits as a mapping by record key, so
-# an edit merges over one record key by key instead of replacing the whole list.
-KEYED_LISTS = {"units": ("units", "code"), "sources": ("sources", "key"),
-               "channels": ("channels", "name"), "taxonomy": ("topics", "key")}
-CONSOLE_DIR = "console"
-
-
-def console_path(home: Path, name: str) -> Path:
-    return home / CONSOLE_DIR / f"{name}.yaml"
-
-
-def console_stamp(home: Path) -> tuple[tuple[str, int, int, int], ...]:
-    """What the console files look like now (name, mtime, size): changes when one is written."""
-    folder = home / CONSOLE_DIR
-    if not folder.is_dir():
-        return ()
-    out = []
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            info = path.stat()
-        except OSError:
-            continue
-        # the inode too: an atomic rewrite is a new file even within the same mtime tick
-        out.append((path.name, info.st_ino, info.st_mtime_ns, info.st_size))
-    return tuple(out)
-
-
 def _console_edits(home: Path, name: str, console: Mapping[str, Mapping[str, Any]] | None,
                    problems: list[ConfigProblem]) -> dict[str, Any] | None:
     if console is not None and name in console:
         return dict(console[name])
     path = console_path(home, name)
     return _read_yaml(path, problems) if path.is_file() else None
-
-
-def merge_console(name: str, data: dict[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply the console's edits of one file over the shipped + instance data.
-
-    For a keyed list (units, sources, channels, taxonomy topics) the edits are ``{list: {key: {field: value}},
-    retired: [key, ...]}``: a known record merges key by key, an unknown one is appended, and
-    a retired one leaves the list (the database keeps its row, deactivated). Other files merge
-    like the instance YAML.
-    """
-    if name not in KEYED_LISTS:
-        return _deep_merge(data, dict(edits))
-    list_key, id_key = KEYED_LISTS[name]
-    records = list(data.get(list_key) or [])
-    changed = edits.get(list_key) or {}
-    retired = set(edits.get("retired") or [])
-    if not isinstance(changed, dict) or not isinstance(edits.get("retired") or [], list):
-        # wrong shape: let the model report it where it stands
-        return {**data, list_key: changed, "retired": edits.get("retired")}
-    seen = set()
-    merged = []
-    for record in records:
-        key = record.get(id_key) if isinstance(record, dict) else None
-        if key in changed and isinstance(changed[key], dict):
-            record = _deep_merge(record, changed[key])
-            seen.add(key)
-        if key not in retired:
-            merged.append(record)
-    for key, record in changed.items():
-        if key not in seen and key not in retired:
-            merged.append({id_key: key, **(record if isinstance(record, dict) else {})})
-    return {**data, list_key: merged}
 
 
 def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
