@@ -115,6 +115,7 @@ def config_from(data: Mapping[str, Any] | None) -> dict[str, Any]:
             cfg[key] = {**cfg[key], **value} if key != "risk_terms" else dict(value)
         else:
             cfg[key] = value
+    _check_types(cfg)
     cfg["thresholds"] = {int(k): float(v) for k, v in cfg["thresholds"].items()}
     cfg["death_floors"] = {int(k): int(v) for k, v in cfg["death_floors"].items()}
     cfg["people_involved"] = {int(k): float(v) for k, v in cfg["people_involved"].items()}
@@ -124,6 +125,49 @@ def config_from(data: Mapping[str, Any] | None) -> dict[str, Any]:
     if not t[1] >= t[2] >= t[3] >= t[4]:
         raise SeverityConfigError("severity.thresholds：等级越高分数线必须越高（1 ≥ 2 ≥ 3 ≥ 4）")
     return cfg
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(key: Any) -> bool:
+    try:
+        int(key)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(key, bool | float)
+
+
+def _check_types(cfg: Mapping[str, Any]) -> None:
+    """Numbers where numbers are scored, word lists of text: a bad value is refused at load,
+    naming its key, instead of failing on the first post scored."""
+    def bad(path: str, what: str) -> SeverityConfigError:
+        return SeverityConfigError(f"severity.{path}：{what}")
+
+    for key, default in DEFAULTS.items():
+        value = cfg[key]
+        if _number(default) and not _number(value):
+            raise bad(key, "应为数字")
+        if isinstance(default, list) and (not isinstance(value, list)
+                                          or not all(isinstance(t, str) for t in value)):
+            raise bad(key, "应为词语列表")
+        if isinstance(default, dict) and not isinstance(value, Mapping):
+            raise bad(key, "应为映射（键: 值）")
+    for key in ("thresholds", "death_floors", "people_involved", "authority"):
+        for k, v in cfg[key].items():
+            if key != "authority" and not _whole(k):
+                raise bad(f"{key}.{k}", "键应为整数")
+            if not _number(v):
+                raise bad(f"{key}.{k}", "应为数字")
+    for name, cat in cfg["risk_terms"].items():
+        if not isinstance(cat, Mapping) or set(cat) - {"points", "name", "terms"}:
+            raise bad(f"risk_terms.{name}", "应为 {points, name, terms}")
+        if not _number(cat.get("points")):
+            raise bad(f"risk_terms.{name}.points", "应为数字")
+        terms = cat.get("terms")
+        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            raise bad(f"risk_terms.{name}.terms", "应为词语列表")
 
 
 def parse_count(token: str) -> int:

@@ -8,6 +8,7 @@ either, ``DEFAULT_SLA`` applies: the same numbers as the shipped config/sla.yaml
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -83,16 +84,25 @@ class Policy:
         return add_duration(start, hours, calendar, self.sla.working_hours, self.sla.tz)
 
 
-_configured: list[Policy] = []
+_configured: list[Policy | Callable[[], Policy]] = []
 
 
-def configure(policy: Policy) -> None:
-    """Set this process's policy (called once by the wiring at start)."""
+def configure(policy: Policy | Callable[[], Policy]) -> None:
+    """Set this process's policy (called by the wiring at start).
+
+    A callable is asked on every use: the wiring passes one that follows the settings in
+    force, so an SLA edited at the admin desk applies without a restart.
+    """
     _configured[:] = [policy]
 
 
 def current(policy: Policy | None = None) -> Policy:
-    return policy or (_configured[0] if _configured else Policy())
+    if policy:
+        return policy
+    if not _configured:
+        return Policy()
+    given = _configured[0]
+    return given if isinstance(given, Policy) else given()
 
 
 # ---- deadlines -----------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
 
     from webui import (
         admin,
+        admin_settings,
         admin_sources,
         api,
         auth,
@@ -87,6 +88,8 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     app.register_blueprint(inbox.api_bp)
     app.register_blueprint(admin_sources.bp)
     app.register_blueprint(admin_sources.api_bp)
+    app.register_blueprint(admin_settings.bp)
+    app.register_blueprint(admin_settings.api_bp)
     _register_errors(app)
 
     zone = ZoneInfo(app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webui.admin import openapi_paths as admin_paths
+from webui.admin_settings import openapi_paths as admin_settings_paths
 from webui.admin_sources import openapi_paths as admin_source_paths
 from webui.briefings import openapi_paths as briefing_paths
 from webui.channels import openapi_paths as channel_paths
@@ -99,6 +100,7 @@ def openapi_document() -> dict[str, Any]:
             **admin_paths(),
             **inbox_paths(),
             **admin_source_paths(),
+            **admin_settings_paths(),
         },
     })
 

@@ -52,6 +52,7 @@ class AnalysisStep:
         self._lock = threading.Lock()  # one batch at a time: the event index is not shared
         self._analyzer: Analyzer | None = None
         self._events = None
+        self._rules: tuple[object, object] | None = None  # taxonomy and severity built with
 
     # -- lazily built, once per process ----------------------------------------------------
     def _new_event_id(self) -> str:
@@ -62,17 +63,28 @@ class AnalysisStep:
             return str(event.id)
 
     def analyzer(self) -> Analyzer:
+        from yuqing.commands.nlp import build_analyzer, place_finder_for
+
+        settings = self.ctx.fresh_settings()
+        rules = (settings.taxonomy, settings.severity)
         if self._analyzer is None:
             from nlp.events import EventIndex
-            from yuqing.commands.nlp import build_analyzer, place_finder_for
 
-            finder = place_finder_for(self.ctx.settings)
+            finder = place_finder_for(settings)
             for note in finder.gazetteer.home_discrepancies():
                 log.warning("辖区代码与全国区划不一致：%s", note)
             self._events = EventIndex(window_hours=WINDOW_HOURS, id_factory=self._new_event_id)
-            self._analyzer = build_analyzer(self.ctx.settings, place_finder=finder,
+            self._analyzer = build_analyzer(settings, place_finder=finder,
                                             event_assigner=self._events)
+            self._rules = rules
             self._replay()
+        elif rules != self._rules:
+            # keywords or severity weights edited at the admin desk: the next posts are
+            # analysed with them; the event index (and the posts already analysed) stay
+            log.info("领域关键词或预警权重已修改，分析器按新配置重建")
+            self._analyzer = build_analyzer(settings, place_finder=self._analyzer.place_finder,
+                                            event_assigner=self._events)
+            self._rules = rules
         return self._analyzer
 
     def _replay(self) -> None:

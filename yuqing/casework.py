@@ -21,6 +21,7 @@ from routing.policy import Policy
 from routing.rules import Decision, Facts, decide
 from store import Database, Event, Post
 from yuqing.context import AppContext
+from yuqing.jobs import workflow_policy
 from yuqing.routing_setup import routing_config_from_settings
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,16 @@ def event_facts(db: Database, event_id: int) -> tuple[Event | None, Facts]:
             select(Post).where(Post.event_id == event_id, Post.analyzed_at.is_not(None))
             .options(selectinload(Post.places), selectinload(Post.source))
             .order_by(Post.id.desc()).limit(MAX_POSTS_PER_DECISION)).all()
-        facts = [Facts(text=p.text_norm or p.text, topic=p.topic, severity=p.severity,
-                       places=[PlaceMatch(name=pl.name, code=pl.code, level=pl.level,
-                                          confidence=pl.confidence, text="")
-                               for pl in p.places],
-                       source=p.source.key, default_place=p.source.default_place)
-                 for p in reversed(posts)]
+        facts = [post_facts(p) for p in reversed(posts)]
     return event, Facts.combine(facts)
+
+
+def post_facts(p: Post) -> Facts:
+    """What routing needs of one stored, analysed post (places and source loaded)."""
+    return Facts(text=p.text_norm or p.text, topic=p.topic, severity=p.severity,
+                 places=[PlaceMatch(name=pl.name, code=pl.code, level=pl.level,
+                                    confidence=pl.confidence, text="") for pl in p.places],
+                 source=p.source.key, default_place=p.source.default_place)
 
 
 def case_router(ctx: AppContext, policy: Policy | None = None
@@ -63,8 +67,9 @@ def case_router(ctx: AppContext, policy: Policy | None = None
                     continue
                 now = ctx.now()  # the context's clock: the demo replays a history with it
                 decision: Decision = decide(facts, cfg, start=now)
+                # the SLA of the settings in force now (the admin desk may have changed it)
                 open_or_update_case(db, event_id, decision.for_case(), event.severity, now,
-                                    policy=policy)
+                                    policy=policy or workflow_policy(ctx))
             except Exception:  # one bad event must not stop the others; it stays pending
                 log.exception("事件 %s 分派失败，下次分析时重试", event_id)
 

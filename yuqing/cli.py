@@ -114,6 +114,24 @@ def config_check(app: AppContext) -> None:
                f"{len(s.sources.sources)} 个信息源，{len(s.channels.channels)} 个通知渠道")
 
 
+@config_group.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.pass_obj
+def config_export(app: AppContext, folder: str) -> None:
+    """导出生效配置（随附 + 实例 YAML + 控制台修改）到 FOLDER，每个配置一个 YAML 文件。
+
+    密钥（secret、password、token 及地址中的密码）以 ****** 代替。导出目录可直接校验：
+    yuqing --home FOLDER config check
+    """
+    from pathlib import Path
+
+    from yuqing.admin_settings import export
+
+    written = export(app.settings, Path(folder))
+    click.echo(f"已导出 {len(written)} 个配置文件到 {Path(folder).resolve()}；"
+               f"校验：yuqing --home {folder} config check")
+
+
 @cli.group("db")
 def db_group() -> None:
     """数据库相关命令。"""

@@ -72,7 +72,9 @@ class AppContext:
         from yuqing.casework import case_router
         from yuqing.jobs import configure_workflow
 
-        return AnalysisStep(self, on_events=case_router(self, configure_workflow(self)))
+        configure_workflow(self)
+        # no fixed policy: each batch routes with the SLA of the settings in force
+        return AnalysisStep(self, on_events=case_router(self))
 
     def close(self) -> None:
         if "index" in self.__dict__:

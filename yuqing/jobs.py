@@ -21,19 +21,33 @@ log = logging.getLogger(__name__)
 DELIVERY_INTERVAL_SECONDS = 10  # the console notices ride on this job: keep it short
 
 
+_policies: dict[int, tuple[object, Policy]] = {}  # per context: (settings, policy built)
+
+
 def workflow_policy(ctx: AppContext) -> Policy:
-    return Policy(sla=sla_config_from_settings(ctx.settings))
+    """The policy of the settings in force: rebuilt when the admin desk changed them."""
+    settings = ctx.fresh_settings()
+    built = _policies.get(id(ctx))
+    if built is None or built[0] is not settings:
+        built = (settings, Policy(sla=sla_config_from_settings(settings)))
+        _policies[id(ctx)] = built
+    return built[1]
 
 
 def configure_workflow(ctx: AppContext) -> Policy:
-    """Give the workflow the configured SLA and time zone (once per process)."""
-    policy = workflow_policy(ctx)
-    configure(policy)
-    return policy
+    """Give the workflow the configured SLA and time zone (at start, web and scheduler).
+
+    The process's policy follows the settings: a console edit of sla.yaml applies to the
+    next deadline computed, without a restart (cases keep the deadlines they have).
+    """
+    configure(lambda: workflow_policy(ctx))
+    return workflow_policy(ctx)
 
 
 def channels_for(ctx: AppContext) -> dict[str, Channel]:
-    return build_channels(ctx.settings.channels.channels, ctx.db)
+    # built per delivery run from the settings in force: a channel switched on at the
+    # admin desk sends from the next run
+    return build_channels(ctx.fresh_settings().channels.channels, ctx.db)
 
 
 def sla_sweep_job(ctx: AppContext) -> int:
@@ -47,7 +61,7 @@ def sla_sweep_job(ctx: AppContext) -> int:
 def deliver_job(ctx: AppContext) -> int:
     """Send queued notifications on the enabled channels."""
     sent = deliver_due(ctx.db, channels_for(ctx), ctx.now(),
-                       retry=Retry.from_settings(ctx.settings.channels.retry))
+                       retry=Retry.from_settings(ctx.fresh_settings().channels.retry))
     if sent:
         log.info("通知发送 %d 条", sent)
     return sent

@@ -25,7 +25,7 @@ def deep_merge(base: Any, override: Any) -> Any:
 # Files whose records are a list: the console keeps its edits as a mapping by record key, so
 # an edit merges over one record key by key instead of replacing the whole list.
 KEYED_LISTS = {"units": ("units", "code"), "sources": ("sources", "key"),
-               "channels": ("channels", "name")}
+               "channels": ("channels", "name"), "taxonomy": ("topics", "key")}
 CONSOLE_DIR = "console"
 
 
@@ -52,8 +52,8 @@ def console_stamp(home: Path) -> tuple[tuple[str, int, int, int], ...]:
 def merge_console(name: str, data: dict[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:
     """Apply the console's edits of one file over the shipped + instance data.
 
-    For a keyed list (units, sources, channels) the edits are ``{list: {key: {field: value}},
-    retired: [key, ...]}``: a known record merges key by key, an unknown one is appended, and
+    For a keyed list (units, sources, channels, taxonomy topics) the edits are
+    ``{list: {key: {field: value}}, retired: [key, ...]}``: a known record merges key by key, an unknown one is appended, and
     a retired one leaves the list (the database keeps its row, deactivated). Other files merge
     like the instance YAML.
     """

@@ -6,6 +6,7 @@ from flask import Flask
 
 from routing.policy import Policy
 from webui import create_app
+from yuqing.admin_settings import SettingsDesk
 from yuqing.admin_sources import SourceDesk
 from yuqing.admin_units import UnitDesk
 from yuqing.briefings import briefing_setup
@@ -22,11 +23,13 @@ def build_web(app: AppContext, **config: object) -> Flask:
     defaults: dict[str, object] = {
         "YUQING_TOPICS": topics, "YUQING_TIMEZONE": app.settings.app.timezone,
         "YUQING_SECURE_COOKIE": web.secure_cookie, "YUQING_PROXY_HOPS": web.proxy_hops,
-        "YUQING_SLA": Policy.from_settings(app.settings).sla,
+        # callables: the SLA and channels in force, after any edit at the admin desk
+        "YUQING_SLA": lambda: Policy.from_settings(app.fresh_settings()).sla,
         "YUQING_REPLY_DAYS": app.settings.app.reports.reply_days,
         "YUQING_HOME_PLACE": app.settings.jurisdictions.home.code,
         "YUQING_MAP_DIR": str(app.settings.home / "map"),
-        "YUQING_CHANNELS": {c.name: c.kind for c in app.settings.channels.channels if c.enabled},
+        "YUQING_CHANNELS": lambda: {c.name: c.kind for c in app.fresh_settings().channels.channels
+                                    if c.enabled},
         "YUQING_BRIEFING": briefing_setup(app),
         "YUQING_SCHEME_KNOWN": known_from_settings(app.settings),
         "YUQING_YAML_SCHEMES": lambda: yaml_scheme_dicts(app.settings),
@@ -36,4 +39,5 @@ def build_web(app: AppContext, **config: object) -> Flask:
     # the admin desk edits units through the wiring: webui never imports yuqing
     web_app.extensions["yuqing.unit_desk"] = UnitDesk(app)
     web_app.extensions["yuqing.source_desk"] = SourceDesk(app)
+    web_app.extensions["yuqing.settings_desk"] = SettingsDesk(app)
     return web_app

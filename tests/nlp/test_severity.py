@@ -181,3 +181,18 @@ def test_risk_words_in_films_and_drills_are_damped(analyzer):
 
 def test_deaths_with_words_between_count_and_verb():
     assert reported_deaths("暴雨中一名老人被困车内溺亡") == 1
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({"thresholds": {1: "abc"}}, r"severity\.thresholds\.1：应为数字"),
+    ({"reach": "much"}, r"severity\.reach：应为数字"),
+    ({"rumour": True}, r"severity\.rumour：应为数字"),
+    ({"rumour_terms": "网传"}, r"severity\.rumour_terms：应为词语列表"),
+    ({"death_floors": {"many": 1}}, r"severity\.death_floors\.many：键应为整数"),
+    ({"risk_terms": {"fire": {"points": "x", "terms": []}}},
+     r"severity\.risk_terms\.fire\.points：应为数字"),
+    ({"authority": {"user": "none"}}, r"severity\.authority\.user：应为数字"),
+])
+def test_a_wrongly_typed_weight_is_refused_at_load_naming_its_key(data, key):
+    with pytest.raises(SeverityConfigError, match=key):
+        config_from(data)

@@ -182,7 +182,9 @@ ADMIN_ROUTES = [("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/use
                 ("POST", "/admin/sources/perm-src"), ("POST", "/admin/sources/perm-src/pause"),
                 ("POST", "/admin/sources/perm-src/resume"),
                 ("POST", "/admin/sources/perm-src/crawl"), ("POST", "/admin/sources/test"),
-                ("GET", "/api/v1/admin/sources"), ("GET", "/api/v1/admin/sources/jobs/none")]
+                ("GET", "/api/v1/admin/sources"), ("GET", "/api/v1/admin/sources/jobs/none"),
+                ("GET", "/admin/settings"), ("GET", "/admin/settings/routing"),
+                ("POST", "/admin/settings/routing"), ("GET", "/api/v1/admin/settings/routing")]
 
 
 @pytest.fixture
@@ -196,7 +198,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def test_the_admin_route_list_covers_every_admin_route(app: Flask) -> None:
     def shape(url: str) -> str:
         return (url.replace("/1/", "/<int:user_id>/").replace("/jn-edu", "/<code>")
-                .replace("/perm-src", "/<key>").replace("/jobs/none", "/jobs/<job>"))
+                .replace("/perm-src", "/<key>").replace("/jobs/none", "/jobs/<job>")
+                .replace("/settings/routing", "/settings/<name>"))
 
     rules = {str(r) for r in app.url_map.iter_rules()
              if str(r).startswith(("/admin", "/api/v1/admin"))}

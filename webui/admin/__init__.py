@@ -22,6 +22,8 @@ admin_only = login_required(Role.ADMIN)
 PAGES: list[tuple[str, str, str]] = [
     ("admin.users", "用户", "控制台账号：角色、所属单位、停用与启用、重设密码、API 令牌"),
     ("admin.units", "单位", "单位树：职责领域、辖区、负责人、各渠道联系方式；新增、修改、撤销"),
+    ("admin_settings.index", "规则与参数",
+     "分派规则、领域关键词、预警等级权重与阈值、处置时限、通知渠道；保存前可试运行"),
 ]
 
 
