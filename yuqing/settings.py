@@ -582,6 +582,13 @@ def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
             bad("units", f"units[{i}].jurisdiction", f"未知的辖区代码 {unit.jurisdiction!r}")
         if unit.kind == "township" and unit.jurisdiction == s.jurisdictions.home.code:
             bad("units", f"units[{i}].jurisdiction", "街道/镇的辖区应为其街道代码，而非整个区")
+        elif unit.kind == "township":
+            # routing takes the first township of a street: a second one would never lead
+            first = next(u for u in s.units.units
+                         if u.kind == "township" and u.jurisdiction == unit.jurisdiction)
+            if first is not unit:
+                bad("units", f"units[{i}].jurisdiction",
+                    f"该街道/镇已有属地单位 {first.code!r}（{first.name}），请先撤销原单位或改其辖区")
         for j, duty in enumerate(unit.duties):
             if duty not in topic_set:
                 bad("units", f"units[{i}].duties[{j}]", f"未知的领域 {duty!r}")

@@ -30,6 +30,7 @@ GOOD = {"name": "南京市江宁区谷里街道综合执法局", "short_name": "
 BAD = [({"code": "Bad Code"}, "code"), ({"kind": "village"}, "kind"), ({"name": ""}, "name"),
        ({"jurisdiction": "999999"}, "jurisdiction"), ({"duties": ["no_such_topic"]}, "duties"),
        ({"kind": "township", "jurisdiction": "320115"}, "jurisdiction"),
+       ({"kind": "township", "jurisdiction": "320115012"}, "jurisdiction"),  # 湖熟: jn-hushu
        ({"code": "jn-edu"}, None), ({"code": "x" * 65}, "code")]
 
 
