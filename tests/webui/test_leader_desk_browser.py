@@ -91,6 +91,10 @@ def _dashboard(page: Any, site: str) -> None:
     assert page.url.endswith("/dashboard")  # the leader's home
     page.goto(site + "/dashboard?preset=this_week")
     assert "本周" in page.locator("#period-label").inner_text()
+    # leaving while the word cloud still lays out (asynchronously, slower on a loaded machine)
+    # makes its timer throw in the page being left: let this page finish drawing first
+    page.wait_for_selector("#dashboard[data-drawn='1']")
+    page.wait_for_timeout(300)
     with page.expect_navigation():
         page.select_option("#preset", "last_week")
     assert "preset=last_week" in page.url
