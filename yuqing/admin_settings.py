@@ -17,12 +17,8 @@ of records (routing overrides) a YAML text area.
 from __future__ import annotations
 
 import copy
-import fcntl
-import os
 import re
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +36,6 @@ from yuqing.context import AppContext
 from yuqing.routing_setup import routing_config_from_settings
 from yuqing.settings import (
     CONFIG_FILES,
-    CONSOLE_DIR,
     KEYED_LISTS,
     ConfigError,
     Settings,
@@ -52,6 +47,7 @@ from yuqing.settings import (
     reload_settings,
     shipped_config_dir,
 )
+from yuqing.settings_console import console_lock, write_console_file
 
 # the files this desk edits, with their titles (the page's tabs)
 FILES: dict[str, str] = {"routing": "分派规则", "taxonomy": "领域与关键词",
@@ -284,7 +280,7 @@ class SettingsDesk:
         """Validate the form; then either compare the routing (dry run) or save it."""
         if name not in FILES:
             raise KeyError(name)
-        with _locked(self.settings.home):
+        with console_lock(self.settings.home):
             fields, edits, problems = self.candidate(name, form)
             candidate = None
             if not problems:
@@ -364,36 +360,11 @@ def _mark(fields: list[FormField], problems: list[Problem]) -> None:
 # ---- writing (the same console folder and lock as the unit desk) ---------------------------
 
 def _write(path: Path, edits: dict[str, Any], header: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not edits:  # back to the YAML: no console file at all
         if path.exists():
             path.unlink()
         return
-    text = header + yaml.safe_dump(edits, allow_unicode=True, sort_keys=False)
-    # written beside the target, then renamed: a reader sees the old file or the new one
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-@contextmanager
-def _locked(home: Path) -> Iterator[None]:
-    folder = home / CONSOLE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    write_console_file(path, edits, header)
 
 
 # ---- export --------------------------------------------------------------------------------

@@ -12,8 +12,6 @@ the child process ``crawl_source`` spawns, never in a web request. The page poll
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import uuid
 from contextlib import AbstractContextManager
@@ -21,7 +19,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func, select
 
 from crawlers.preview import preview_in_child
@@ -31,6 +28,7 @@ from yuqing.admin_units import Problem, UnitDesk
 from yuqing.context import AppContext
 from yuqing.crawling import crawl_source, source_health, source_spec
 from yuqing.settings import ConfigError, Settings, SourceConfig, console_path, reload_settings
+from yuqing.settings_console import read_console_file, write_console_file
 
 HEADER = ("# 控制台（系统管理 → 信息源）写入的信息源修改，按 key 逐项覆盖 sources.yaml。\n"
           "# 可审阅、可纳入版本管理；手工修改后请运行 yuqing config check。\n")
@@ -249,28 +247,10 @@ class SourceDesk:
         return []
 
     def _write(self, edits: dict[str, Any]) -> None:
-        path = self._path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = HEADER + yaml.safe_dump(edits, allow_unicode=True, sort_keys=False)
-        # written beside the target, then renamed: a reader sees the old file or the new one
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sources.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_console_file(self._path(), edits, HEADER)
 
     def _edits(self) -> dict[str, Any]:
-        path = self._path()
-        if not path.is_file():
-            return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return data if isinstance(data, dict) else {}
+        return read_console_file(self._path())
 
     def _locked(self) -> AbstractContextManager[None]:
         return self._units._locked()

@@ -11,28 +11,23 @@ handed to the running context, so routing uses it for the next decision.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from store import ConfigChange
 from yuqing.bootstrap import sync_reference_data
 from yuqing.context import AppContext
 from yuqing.settings import (
-    CONSOLE_DIR,
     ConfigError,
     Place,
     Settings,
     console_path,
     reload_settings,
 )
+from yuqing.settings_console import console_lock, read_console_file, write_console_file
 
 HEADER = ("# 控制台（系统管理 → 单位）写入的单位修改，按单位代码逐项覆盖 units.yaml；\n"
           "# retired 列出已撤销的单位。可审阅、可纳入版本管理；手工修改后请运行 yuqing config check。\n")
@@ -148,11 +143,7 @@ class UnitDesk:
         return console_path(self.settings.home, "units")
 
     def _edits(self) -> dict[str, Any]:
-        path = self._path()
-        if not path.is_file():
-            return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return data if isinstance(data, dict) else {}
+        return read_console_file(self._path())
 
     def _base_units(self) -> dict[str, dict[str, Any]]:
         """Shipped + instance units.yaml, without the console's edits."""
@@ -171,34 +162,13 @@ class UnitDesk:
         return []
 
     def _write(self, edits: dict[str, Any]) -> None:
-        path = self._path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = HEADER + yaml.safe_dump(edits, allow_unicode=True, sort_keys=False)
-        # written beside the target, then renamed: a reader sees the old file or the new one
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".units.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_console_file(self._path(), edits, HEADER)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        # one editor at a time across processes (several web workers share the instance)
-        folder = self.settings.home / CONSOLE_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                self.ctx.fresh_settings()  # another process may have written meanwhile
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with console_lock(self.settings.home):
+            self.ctx.fresh_settings()  # another process may have written meanwhile
+            yield
 
     def _audit(self, actor: tuple[int | None, str], code: str, action: str,
                before: dict[str, Any], after: dict[str, Any]) -> None:

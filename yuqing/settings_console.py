@@ -6,9 +6,15 @@ this module holds the pieces that need nothing else of the loader.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -79,3 +85,42 @@ def merge_console(name: str, data: dict[str, Any], edits: Mapping[str, Any]) -> 
         if key not in seen and key not in retired:
             merged.append({id_key: key, **(record if isinstance(record, dict) else {})})
     return {**data, list_key: merged}
+
+
+def read_console_file(path: Path) -> dict[str, Any]:
+    """A console file's edits ({} when there is none or it holds no mapping)."""
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_console_file(path: Path, edits: Mapping[str, Any], header: str) -> None:
+    """Write a console file atomically: beside the target, then renamed, so a reader sees the
+    old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = header + yaml.safe_dump(dict(edits), allow_unicode=True, sort_keys=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def console_lock(home: Path) -> Iterator[None]:
+    """One editor at a time across processes (several web workers share the instance)."""
+    folder = home / CONSOLE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
