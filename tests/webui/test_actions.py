@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -120,3 +121,25 @@ def test_the_buttons_shown_are_exactly_the_actions_the_server_accepts(
             assert r.status_code == 200, (persona, state, action, r.get_json())
         else:
             assert r.status_code in (403, 409), (persona, state, action, r.get_json())
+
+
+def test_a_reopened_case_counts_down_to_its_new_answer_limit_not_the_old_first_response(
+        login: Callable[[str], Browser], make_case: Callable[..., int], db: Database) -> None:
+    case_id = make_case(severity=2)
+    monitor, street = login("monitor"), login("street")
+    assert monitor.post_json(f"/api/v1/cases/{case_id}/actions/dispatch",
+                             {"lead": "jn-dongshan"}).status_code == 200
+    assert street.post_json(f"/api/v1/cases/{case_id}/actions/sign", {}).status_code == 200
+    assert street.post_json(f"/api/v1/cases/{case_id}/actions/respond",
+                            {"text": "已完成清理。", "channel": "政务微博", "link": ""}
+                            ).status_code == 200
+    with db.session() as s:  # the first round's first-response limit is long past
+        c = s.get(Case, case_id)
+        assert c is not None and c.due_first_response_at is not None
+        c.due_first_response_at = c.created_at - timedelta(hours=1)
+    r = monitor.post_json(f"/api/v1/cases/{case_id}/actions/reopen", {"note": "群众反映未解决"})
+    assert r.status_code == 200, r.get_json()
+    detail = monitor.get(f"/api/v1/cases/{case_id}").get_json()
+    assert detail["state"] == "acknowledged" and not detail["overdue"]
+    assert detail["due_first_response_at"] is None
+    assert detail["next_due_at"] == detail["due_answer_at"] is not None
