@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from store import Assignment, Case, CaseAction, Database, Unit
 from tests.webui.conftest import Browser
+from yuqing.context import AppContext
 
 
 def _state(db: Database, case_id: int) -> str:
@@ -89,6 +90,32 @@ def test_bulk_dismiss_and_dispatch_report_each_case(
         notes = s.scalars(select(CaseAction.note).where(CaseAction.case_id == a,
                                                         CaseAction.action == "dismiss")).all()
     assert notes == ["与已办结事项重复"]
+
+
+
+def test_bulk_actions_and_corrections_are_dated_by_the_app_clock(
+        login: Callable[[str], Browser], make_case: Callable[..., int], db: Database,
+        ctx: AppContext) -> None:
+    fixed = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Nanjing
+    a, b, c = make_case("批量一"), make_case("批量二"), make_case("需要更正")
+    monitor = login("monitor")
+    ctx.clock = lambda: fixed
+    assert monitor.post("/queue/bulk", {"action": "dismiss", "ids": [str(a)],
+                                        "note": "与已办结事项重复"}).status_code == 302
+    result = monitor.post_json("/api/v1/cases/bulk", {"action": "dispatch", "ids": [b],
+                                                      "lead": "jn-dongshan"}).get_json()
+    assert result["done"] == [b]
+    assert monitor.post_json(f"/api/v1/cases/{c}/corrections",
+                             {"severity": 1}).status_code == 200
+    with db.session() as s:
+        stamps = {(r.case_id, r.action): r.at.replace(tzinfo=UTC) for r in s.scalars(
+            select(CaseAction).where(CaseAction.case_id.in_([a, b, c]),
+                                     CaseAction.action != "open"))}
+        dispatched = s.get(Case, b)
+        assert dispatched is not None
+        assert dispatched.dispatched_at.replace(tzinfo=UTC) == fixed
+    assert stamps and set(stamps.values()) == {fixed}, stamps
+    assert {(a, "dismiss"), (b, "dispatch")} <= set(stamps)
 
 
 FULL_INPUT = {"lead": "jn-dongshan", "note": "理由：按规定处理", "hours": 24,
