@@ -433,6 +433,9 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     if action == Action.REOPEN:
         if rule.to == S.ACKNOWLEDGED:
             case.responded_at = case.closed_at = None
+            # the first round's response met its 首次权威发布 limit: only the new answer runs
+            # (a stale limit would mark the case overdue at once and drive the SLA sweep)
+            case.due_first_response_at = None
             case.due_answer_at = clock.answer_deadlines(case.severity, now, policy,
                                                         case.urgent)["answer"]
             marks = dict(case.sla_marks or {})

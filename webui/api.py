@@ -114,14 +114,14 @@ def bulk() -> Any:
             isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
         abort(400, description="ids 必须是非空的正整数列表（不超过 2^63-1）")
     given = _action_input()
-    return jsonify(run_bulk(_db(), current_viewer(), ids, action, given))
+    return jsonify(run_bulk(_db(), current_viewer(), ids, action, given, app_now()))
 
 
 @bp.post("/cases/<int:case_id>/corrections")
 @login_required(Role.ADMIN, Role.MONITOR)
 def corrections(case_id: int) -> Any:
     rows = correct(_db(), current_viewer(), case_id, CorrectionInput.model_validate(_body()),
-                   current_app.config.get("YUQING_TOPICS", {}))
+                   current_app.config.get("YUQING_TOPICS", {}), app_now())
     return jsonify(feedback=[{"field": r.field, "old": r.old_value, "new": r.new_value}
                              for r in rows])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from routing import policy
 from routing.unit_tasks import GROUP_LABELS, Group
-from store import Database, Role, utcnow
-from webui import channels, inbox_queries, queries, triage_view
+from store import Database, Role
+from webui import channels, clock, inbox_queries, queries, triage_view
 from webui.accounts import Viewer
 from webui.present import Names, case_detail, case_summary, my_card, routing_lines
 from webui.scheme_queries import tag_names, tags_of_posts
@@ -57,7 +56,8 @@ def bulk() -> Any:
            if v.isascii() and v.isdigit() and len(v) < 19]  # 18 digits fit any 64-bit id
     if not ids:
         abort(400, description="请先勾选工单")
-    result = run_bulk(_db(), current_viewer(), ids, action, ActionInput.from_form(request.form))
+    result = run_bulk(_db(), current_viewer(), ids, action, ActionInput.from_form(request.form),
+                      app_now())
     label = ACTION_LABELS[action]
     flash(f"{label}：成功 {len(result['done'])} 件，失败 {len(result['failed'])} 件", "info")
     for failure in result["failed"]:
@@ -99,7 +99,7 @@ def act(case_id: int, action: str) -> Any:
 @login_required(Role.ADMIN, Role.MONITOR)
 def corrections(case_id: int) -> Any:
     rows = correct(_db(), current_viewer(), case_id, CorrectionInput.from_form(request.form),
-                   current_app.config.get("YUQING_TOPICS", {}))
+                   current_app.config.get("YUQING_TOPICS", {}), app_now())
     flash(f"已更正 {len(rows)} 项，并记为训练反馈", "info")
     return redirect(url_for("cases.case_page", case_id=case_id))
 
@@ -119,8 +119,7 @@ def my_cases() -> Any:
 
 def app_now() -> datetime:
     """The app's clock (the wiring passes AppContext.clock; tests pin it)."""
-    clock: Callable[[], datetime] = current_app.extensions.get("yuqing.clock") or utcnow
-    return clock()
+    return clock.now()
 
 
 def my_groups(s: Session, viewer: Viewer, names: Names, now: datetime) -> list[dict[str, Any]]:

@@ -69,14 +69,15 @@ def run_action(db: Database, viewer: Viewer, case_id: int, action: str,
                    expected_version=given.expected_version, now=now)
 
 
-def run_bulk(db: Database, viewer: Viewer, ids: list[int], action: str, given: ActionInput
-             ) -> dict[str, Any]:
-    """Apply one action to many cases; each is its own transaction, failures are reported."""
+def run_bulk(db: Database, viewer: Viewer, ids: list[int], action: str, given: ActionInput,
+             now: datetime | None = None) -> dict[str, Any]:
+    """Apply one action to many cases; each is its own transaction, failures are reported.
+    ``now``: the app's clock, as for a single action."""
     done, failed = [], []
     for case_id in ids:
         try:
             run_action(db, viewer, case_id, action,
-                       given.model_copy(update={"expected_version": None}))
+                       given.model_copy(update={"expected_version": None}), now)
             done.append(case_id)
         except NotFound:
             failed.append({"id": case_id, "error": "工单不存在或无权查看"})
@@ -110,13 +111,13 @@ class CorrectionError(Exception):
 
 
 def correct(db: Database, viewer: Viewer, case_id: int, given: CorrectionInput,
-            topics: dict[str, str]) -> list[Feedback]:
+            topics: dict[str, str], now: datetime | None = None) -> list[Feedback]:
     """Correct topic, severity, place or the proposed unit; each change is training feedback.
 
     Topic, severity and place change the case itself (with an audit row, under the case's
     version guard); a unit correction is feedback only: moving the case is 转办 (reassign).
     """
-    now = utcnow()
+    now = now or utcnow()  # the views pass the app's clock
     with db.session() as s:
         c = get_case(s, viewer, case_id)
         if c is None:

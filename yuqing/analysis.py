@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from nlp.analyzer import Analyzer, to_audit_dict
 from nlp.types import Analysis, PlaceMatch, PostInput
-from store import Database, Event, Post, PostPlace, Source, utcnow
+from store import Database, Event, Post, PostPlace, Source
 from yuqing.context import AppContext
 from yuqing.ingest import index_posts
 
@@ -57,7 +57,8 @@ class AnalysisStep:
     # -- lazily built, once per process ----------------------------------------------------
     def _new_event_id(self) -> str:
         with self.ctx.db.session() as session:
-            event = Event(first_seen_at=utcnow(), last_seen_at=utcnow())
+            now = self.ctx.now()  # replaced by the posts' times when the batch is stored
+            event = Event(first_seen_at=now, last_seen_at=now)
             session.add(event)
             session.flush()
             return str(event.id)
@@ -90,7 +91,7 @@ class AnalysisStep:
     def _replay(self) -> None:
         """Rebuild the in-memory event index from the posts of the window."""
         assert self._events is not None and self._analyzer is not None
-        since = utcnow() - timedelta(hours=WINDOW_HOURS)
+        since = self.ctx.now() - timedelta(hours=WINDOW_HOURS)
         tokenizer = self._analyzer.tokenizer
         with self.ctx.db.session() as session:
             rows = session.scalars(
@@ -139,7 +140,7 @@ class AnalysisStep:
         return len(ids)
 
     def _store(self, db: Database, analyses: list[Analysis]) -> set[int]:
-        now = utcnow()
+        now = self.ctx.now()
         touched: set[int] = set()
         with db.session() as session:
             for a in analyses:
@@ -203,6 +204,6 @@ class AnalysisStep:
                                        .order_by(Post.id).limit(limit)))
         if ids:
             self(self.ctx.db, ids)
-            index_posts(self.ctx.db, self.ctx.index, ids)
+            index_posts(self.ctx.db, self.ctx.index, ids, now=self.ctx.now())
         return len(ids)
 

@@ -220,7 +220,7 @@ def reindex(app: AppContext, rebuild: bool) -> None:
         with app.db.session() as s:
             s.execute(update(Post).values(indexed_at=None))
     total = 0
-    while done := reindex_pending(app.db, app.index):
+    while done := reindex_pending(app.db, app.index, now=app.now()):
         total += done
     click.echo(f"已补建索引 {total} 条")
 

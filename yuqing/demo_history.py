@@ -58,7 +58,7 @@ def seed_history(ctx: AppContext, monitor: str, leader: str, older_than: timedel
             ctx.clock = _fixed(seen)
             ids = [i for i, _ in posts]
             ctx.analysis(ctx.db, ids)
-            index_posts(ctx.db, ctx.index, ids)
+            index_posts(ctx.db, ctx.index, ids, now=ctx.now())
             with ctx.db.session() as s:
                 cases = list(s.scalars(select(Case.id).where(Case.created_at == seen)
                                        .order_by(Case.id)))

@@ -115,8 +115,10 @@ def _as_dict(item: PostItem | Mapping[str, Any]) -> dict[str, Any]:
 class Ingestor:
     def __init__(self, db: Database, index: SearchIndex | None = None, *, timezone: str =
                  "Asia/Shanghai", batch_size: int = 1000, max_text_chars: int = 100_000,
-                 processors: Sequence[PostProcessor] = ()):
+                 processors: Sequence[PostProcessor] = (),
+                 clock: Callable[[], datetime] = utcnow):
         self.db = db
+        self.clock = clock  # collected_at / updated_at: the context's clock
         self.index = index
         self.timezone = timezone
         self.batch_size = batch_size
@@ -140,7 +142,7 @@ class Ingestor:
         url = canonical_url(_clean(raw.get("url")))
         external_id = _clean(raw.get("external_id"))[:200]
         reply_text = _clean(raw.get("reply_text"))
-        now = utcnow()
+        now = self.clock()
         extra = _safe_extra(dict(raw.get("extra") or {}))
         site = _clean(raw.get("site"))[:200]
         if site:  # the platform a row says it came from (来源: 新浪微博), under the import's source
@@ -206,7 +208,7 @@ class Ingestor:
                 log.exception("处理步骤 %r 失败，%d 条待补处理", processor, len(post_ids))
         if self.index is not None:
             try:
-                index_posts(self.db, self.index, post_ids)
+                index_posts(self.db, self.index, post_ids, now=self.clock())
             except Exception:
                 log.exception("检索索引写入失败，%d 条待补建", len(post_ids))
 
@@ -303,7 +305,7 @@ class Ingestor:
                     report.duplicate += 1
                 continue
             record = {k: v for k, v in row.items() if k != "source_key"}
-            record["updated_at"] = utcnow()
+            record["updated_at"] = self.clock()
             inserts.append(record)
             fresh[key] = record
             if url_key:
@@ -328,7 +330,7 @@ class Ingestor:
             setattr(post, name, row[name])
         if row["published_at"] is not None:
             post.published_at = row["published_at"]
-        post.updated_at = utcnow()
+        post.updated_at = self.clock()
         post.analyzed_at = None  # a changed body is analysed again
         session.flush()
         report.updated += 1
@@ -376,7 +378,8 @@ def index_doc(post: Post) -> IndexDoc:
                     event_id=post.event_id)
 
 
-def index_posts(db: Database, index: SearchIndex, post_ids: list[int]) -> int:
+def index_posts(db: Database, index: SearchIndex, post_ids: list[int],
+                now: datetime | None = None) -> int:
     """Write these posts to the search index and mark them indexed."""
     done = 0
     for start in range(0, len(post_ids), 2000):
@@ -384,7 +387,7 @@ def index_posts(db: Database, index: SearchIndex, post_ids: list[int]) -> int:
         with db.session() as session:
             posts = session.scalars(select(Post).where(Post.id.in_(chunk)).options(
                 selectinload(Post.places), selectinload(Post.source))).all()
-            stamp = utcnow()
+            stamp = now or utcnow()
             index.add([index_doc(p) for p in posts])
             session.execute(update(Post).where(Post.id.in_([p.id for p in posts]))
                             .values(indexed_at=stamp))
@@ -392,10 +395,11 @@ def index_posts(db: Database, index: SearchIndex, post_ids: list[int]) -> int:
     return done
 
 
-def reindex_pending(db: Database, index: SearchIndex, limit: int = 5000) -> int:
+def reindex_pending(db: Database, index: SearchIndex, limit: int = 5000,
+                    now: datetime | None = None) -> int:
     """Catch-up job: index posts never indexed or changed since. Returns how many."""
     with db.session() as session:
         ids = list(session.scalars(
             select(Post.id).where(or_(Post.indexed_at.is_(None),
                                       Post.indexed_at < Post.updated_at)).limit(limit)))
-    return index_posts(db, index, ids) if ids else 0
+    return index_posts(db, index, ids, now=now) if ids else 0

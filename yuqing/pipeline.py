@@ -17,7 +17,7 @@ from yuqing.ingest import Ingestor
 def build_ingestor(ctx: AppContext) -> Ingestor:
     cfg = ctx.settings.app
     return Ingestor(ctx.db, ctx.index, timezone=cfg.timezone, batch_size=cfg.ingest.batch_size,
-                    max_text_chars=cfg.ingest.max_text_chars)
+                    max_text_chars=cfg.ingest.max_text_chars, clock=ctx.clock)
 
 
 def stats(ctx: AppContext) -> dict[str, object]:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def reindex_job(ctx: AppContext) -> int:
     """Index posts stored but not yet (or no longer) in the search index."""
-    done = reindex_pending(ctx.db, ctx.index)
+    done = reindex_pending(ctx.db, ctx.index, now=ctx.now())
     if done:
         log.info("检索索引补建 %d 条", done)
     return done

@@ -51,4 +51,5 @@ def test_the_sweep_command_prints_json_last(ctx: AppContext) -> None:
     result = CliRunner().invoke(sla_sweep, ["--json"], obj=ctx)
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == '{"steps": 0}'
-    assert [c.name for c in COMMANDS] == ["sla-sweep", "notify-deliver", "notify-enable", "notify-status"]
+    assert [c.name for c in COMMANDS] == ["sla-sweep", "notify-deliver", "notify-enable",
+                                          "notify-status"]

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from store import Assignment, Case, Database, Event, Post, Source, Unit, utcnow
+from store import Assignment, Case, Database, Event, Post, Source, Unit
 from webui.accounts import create_user, issue_token
 from yuqing.context import AppContext
 from yuqing.web import build_web
@@ -91,7 +91,9 @@ def unit_id(db: Database, code: str) -> int:
 
 
 @pytest.fixture
-def make_case(db: Database) -> Callable[..., int]:
+def make_case(db: Database, ctx: AppContext) -> Callable[..., int]:
+    """A case from store rows, dated by the app's clock (a test that pins ``ctx.clock``
+    gets rows, deadlines and pages that agree with it)."""
     counter = iter(range(1, 10_000))
 
     def make(title: str = "东山街道某小区污水外溢", *, severity: int = 3, topic: str = "environment",
@@ -100,7 +102,7 @@ def make_case(db: Database) -> Callable[..., int]:
              due_sign: timedelta | None = None, text: str = "小区门口污水外溢多日无人处理。",
              source: str = "test:weibo", created: datetime | None = None) -> int:
         n = next(counter)
-        now = utcnow()
+        now = ctx.now()
         with db.session() as s:
             src = s.scalar(select(Source).where(Source.key == source))
             if src is None:

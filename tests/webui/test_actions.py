@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from store import Assignment, Case, CaseAction, Database, Unit
 from tests.webui.conftest import Browser
+from yuqing.context import AppContext
 
 
 def _state(db: Database, case_id: int) -> str:
@@ -90,6 +92,32 @@ def test_bulk_dismiss_and_dispatch_report_each_case(
     assert notes == ["与已办结事项重复"]
 
 
+
+def test_bulk_actions_and_corrections_are_dated_by_the_app_clock(
+        login: Callable[[str], Browser], make_case: Callable[..., int], db: Database,
+        ctx: AppContext) -> None:
+    fixed = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Nanjing
+    a, b, c = make_case("批量一"), make_case("批量二"), make_case("需要更正")
+    monitor = login("monitor")
+    ctx.clock = lambda: fixed
+    assert monitor.post("/queue/bulk", {"action": "dismiss", "ids": [str(a)],
+                                        "note": "与已办结事项重复"}).status_code == 302
+    result = monitor.post_json("/api/v1/cases/bulk", {"action": "dispatch", "ids": [b],
+                                                      "lead": "jn-dongshan"}).get_json()
+    assert result["done"] == [b]
+    assert monitor.post_json(f"/api/v1/cases/{c}/corrections",
+                             {"severity": 1}).status_code == 200
+    with db.session() as s:
+        stamps = {(r.case_id, r.action): r.at.replace(tzinfo=UTC) for r in s.scalars(
+            select(CaseAction).where(CaseAction.case_id.in_([a, b, c]),
+                                     CaseAction.action != "open"))}
+        dispatched = s.get(Case, b)
+        assert dispatched is not None
+        assert dispatched.dispatched_at.replace(tzinfo=UTC) == fixed
+    assert stamps and set(stamps.values()) == {fixed}, stamps
+    assert {(a, "dismiss"), (b, "dispatch")} <= set(stamps)
+
+
 FULL_INPUT = {"lead": "jn-dongshan", "note": "理由：按规定处理", "hours": 24,
               "text": "已核实并处理。", "channel": "政务微博"}
 ACTIONS = ["dispatch", "sign", "return", "reassign", "request_extension", "approve_extension",
@@ -120,3 +148,25 @@ def test_the_buttons_shown_are_exactly_the_actions_the_server_accepts(
             assert r.status_code == 200, (persona, state, action, r.get_json())
         else:
             assert r.status_code in (403, 409), (persona, state, action, r.get_json())
+
+
+def test_a_reopened_case_counts_down_to_its_new_answer_limit_not_the_old_first_response(
+        login: Callable[[str], Browser], make_case: Callable[..., int], db: Database) -> None:
+    case_id = make_case(severity=2)
+    monitor, street = login("monitor"), login("street")
+    assert monitor.post_json(f"/api/v1/cases/{case_id}/actions/dispatch",
+                             {"lead": "jn-dongshan"}).status_code == 200
+    assert street.post_json(f"/api/v1/cases/{case_id}/actions/sign", {}).status_code == 200
+    assert street.post_json(f"/api/v1/cases/{case_id}/actions/respond",
+                            {"text": "已完成清理。", "channel": "政务微博", "link": ""}
+                            ).status_code == 200
+    with db.session() as s:  # the first round's first-response limit is long past
+        c = s.get(Case, case_id)
+        assert c is not None and c.due_first_response_at is not None
+        c.due_first_response_at = c.created_at - timedelta(hours=1)
+    r = monitor.post_json(f"/api/v1/cases/{case_id}/actions/reopen", {"note": "群众反映未解决"})
+    assert r.status_code == 200, r.get_json()
+    detail = monitor.get(f"/api/v1/cases/{case_id}").get_json()
+    assert detail["state"] == "acknowledged" and not detail["overdue"]
+    assert detail["due_first_response_at"] is None
+    assert detail["next_due_at"] == detail["due_answer_at"] is not None

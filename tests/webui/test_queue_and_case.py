@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from store import CaseAction, Database, Feedback, utcnow
+from store import CaseAction, Database, Feedback
 from tests.webui.conftest import Browser
+from yuqing.context import AppContext
+
+FIXED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Nanjing
 
 
 def _ids(b: Browser, query: str = "") -> list[int]:
@@ -33,9 +36,21 @@ def test_the_queue_sorts_by_severity_then_the_nearest_deadline(
     assert 'class="countdown" data-due="' in page
 
 
+def test_the_queue_counts_down_from_the_app_clock(login: Callable[[str], Browser],
+                                                 make_case: Callable[..., int],
+                                                 ctx: AppContext) -> None:
+    ctx.clock = lambda: FIXED
+    case_id = make_case("时限", severity=3, due_answer=timedelta(hours=2))
+    shown = next(c for c in login("monitor").get("/api/v1/cases").get_json()["cases"]
+                 if c["id"] == case_id)
+    assert datetime.fromisoformat(shown["next_due_at"]).replace(tzinfo=UTC) == (
+        FIXED + timedelta(hours=2))
+
+
 def test_the_queue_filters_by_every_field(login: Callable[[str], Browser],
-                                          make_case: Callable[..., int]) -> None:
-    old = make_case("上周旧事", severity=2, created=utcnow() - timedelta(days=7))
+                                          make_case: Callable[..., int], ctx: AppContext) -> None:
+    ctx.clock = lambda: FIXED
+    old = make_case("上周旧事", severity=2, created=FIXED - timedelta(days=7))
     school = make_case("学校收费", topic="education", severity=3, lead="jn-edu",
                        place="320115011", state="dispatched", source="test:board")
     closed = make_case("已办结事项", state="closed")
@@ -49,9 +64,9 @@ def test_the_queue_filters_by_every_field(login: Callable[[str], Browser],
     assert _ids(m, "?unit=jn-dongshan") == [street]
     assert _ids(m, "?state=closed") == [closed]
     assert set(_ids(m, "?state=dispatched&state=new")) == {old, school, street}
-    assert old not in _ids(m, "?since=" + (utcnow() - timedelta(days=1)).date().isoformat()
+    assert old not in _ids(m, "?since=" + (FIXED - timedelta(days=1)).date().isoformat()
                            + "T00:00:00%2B08:00")
-    assert _ids(m, "?until=" + (utcnow() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")) == [old]
+    assert _ids(m, "?until=" + (FIXED - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")) == [old]
     assert _ids(m, "?source=test:board") == [school]
     assert _ids(m, "?q=塌陷") == [street]
     page = m.get("/queue?topic=education").get_data(as_text=True)

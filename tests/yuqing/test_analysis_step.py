@@ -13,12 +13,18 @@ from yuqing.analysis import AnalysisStep
 from yuqing.context import AppContext
 from yuqing.ingest import Ingestor
 
-T0 = datetime.now(UTC) - timedelta(hours=3)
+FIXED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # "now" for every test here: a Monday 10:00
+T0 = FIXED - timedelta(hours=3)
 
 FIRE = ("谷里街道一家家具厂今天上午发生火灾，现场浓烟滚滚，消防已到场扑救，"
         "据目击者称有两名工人受伤被送往医院。")
 REPOST = "转发扩散！" + FIRE
 OTHER = "麒麟街道某小区物业擅自上调停车费，业主多次反映无果，希望有关部门查处。"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(ctx: AppContext) -> None:
+    ctx.clock = lambda: FIXED
 
 
 @pytest.fixture
@@ -30,7 +36,7 @@ def source(db: Database) -> str:
 
 
 def _ingest(ctx: AppContext, items: list[dict]) -> list[int]:
-    report = Ingestor(ctx.db, ctx.index).ingest(items)
+    report = Ingestor(ctx.db, ctx.index, clock=ctx.clock).ingest(items)
     assert not report.rejected, report.rejected
     return report.post_ids
 
@@ -79,3 +85,25 @@ def test_after_a_restart_a_follow_up_joins_the_stored_event(ctx: AppContext,
         events = set(s.scalars(select(Post.event_id)))
         assert len(events) == 1
         assert s.get(Event, events.pop()).post_count == 2
+
+
+@pytest.mark.slow
+def test_the_step_dates_its_work_and_its_event_window_by_the_context_clock(
+        ctx: AppContext, source: str) -> None:
+    from yuqing.pipeline import build_ingestor
+
+    ingestor = build_ingestor(ctx)
+    ingestor.ingest([{"source": source, "external_id": "1", "text": FIRE,
+                      "published_at": FIXED - timedelta(hours=3)}])
+    AnalysisStep(ctx).pending()
+    with ctx.db.session() as s:
+        post = s.scalar(select(Post))
+        assert post.collected_at.replace(tzinfo=UTC) == FIXED
+        assert post.analyzed_at.replace(tzinfo=UTC) == FIXED
+    # a restart at the same instant replays the window counted back from the clock, so a
+    # follow-up joins the stored event whatever the wall clock says
+    ingestor.ingest([{"source": source, "external_id": "9", "text": "又一位网友转发：" + FIRE,
+                      "published_at": FIXED - timedelta(hours=1)}])
+    assert AnalysisStep(ctx).pending() == 1
+    with ctx.db.session() as s:
+        assert len(set(s.scalars(select(Post.event_id)))) == 1

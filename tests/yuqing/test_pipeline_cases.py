@@ -12,10 +12,16 @@ from yuqing.context import AppContext
 from yuqing.ingest import Ingestor
 from yuqing.scheduler import analysis_job
 
-T0 = datetime.now(UTC) - timedelta(hours=2)
+FIXED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # "now" for every test here
+T0 = FIXED - timedelta(hours=2)
 FIRE = ("谷里街道一家家具厂今天上午发生火灾，现场浓烟滚滚，消防已到场扑救，"
         "据目击者称有两名工人受伤被送往医院，附近居民担心有毒气体。")
 PRAISE = "点赞江宁！麒麟街道新开的社区食堂价格实惠味道好，老人吃饭方便多了"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(ctx: AppContext) -> None:
+    ctx.clock = lambda: FIXED
 
 
 @pytest.fixture
@@ -32,7 +38,7 @@ def test_an_incident_becomes_one_routed_case_and_praise_none(ctx: AppContext,
     items = [{"source": weibo, "external_id": str(i), "published_at": T0 + timedelta(minutes=i),
               "text": ("转发：" * (i % 3)) + FIRE, "reposts": 100 * i} for i in range(1, 6)]
     items.append({"source": weibo, "external_id": "p", "text": PRAISE, "published_at": T0})
-    Ingestor(ctx.db, ctx.index).ingest(items)
+    Ingestor(ctx.db, ctx.index, clock=ctx.clock).ingest(items)
     assert analysis_job(ctx) == 6
     with ctx.db.session() as s:
         cases = s.scalars(select(Case)).all()
@@ -55,7 +61,7 @@ def test_an_incident_becomes_one_routed_case_and_praise_none(ctx: AppContext,
         praise = s.scalars(select(Post).where(Post.external_id == "p")).one()
         assert praise.severity is None  # praise is not an alert
     # a follow-up report joins the same event and case
-    Ingestor(ctx.db, ctx.index).ingest([{"source": weibo, "external_id": "9",
+    Ingestor(ctx.db, ctx.index, clock=ctx.clock).ingest([{"source": weibo, "external_id": "9",
                                          "text": "最新消息：" + FIRE,
                                          "published_at": T0 + timedelta(hours=1)}])
     assert analysis_job(ctx) == 1

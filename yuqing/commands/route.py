@@ -151,8 +151,9 @@ def _analyze(analyzer: BatchAnalyzer, posts: list[PostInput]
 
 def run_route(settings: Settings, input_path: Path | str, output_path: Path | str,
               analyzer: BatchAnalyzer, start: datetime | None = None,
-              config: RoutingConfig | None = None) -> RouteSummary:
-    """Analyze and route every JSONL post into one output line each, in input order."""
+              config: RoutingConfig | None = None, now: datetime | None = None) -> RouteSummary:
+    """Analyze and route every JSONL post into one output line each, in input order.
+    ``now`` (the context's clock) starts the limits of a post without a time."""
     input_path, output_path = Path(input_path), Path(output_path)
     if not input_path.is_file():
         raise click.ClickException(f"找不到输入文件：{input_path}")
@@ -167,7 +168,7 @@ def run_route(settings: Settings, input_path: Path | str, output_path: Path | st
             results = iter(_analyze(analyzer, posts))
             for post, error in pending:
                 row = error if post is None else _route_one(post, next(results), cfg, start,
-                                                            summary)
+                                                            summary, now)
                 summary.posts += 1
                 if "error" in row:
                     summary.errors += 1
@@ -183,12 +184,13 @@ def run_route(settings: Settings, input_path: Path | str, output_path: Path | st
 
 
 def _route_one(post: PostInput, analysis: Analysis | str, cfg: RoutingConfig,
-               start: datetime | None, summary: RouteSummary) -> dict[str, Any]:
+               start: datetime | None, summary: RouteSummary,
+               now: datetime | None = None) -> dict[str, Any]:
     if isinstance(analysis, str):
         return {"id": post.id, "error": analysis}
     try:
         facts = Facts.from_analysis(analysis, post)
-        decision = decide(facts, cfg, start or post.published_at or datetime.now(UTC))
+        decision = decide(facts, cfg, start or post.published_at or now or datetime.now(UTC))
     except Exception as exc:  # a malformed analysis: recorded, the run goes on
         log.exception("路由失败：%s", post.id)
         return {"id": post.id, "error": f"路由失败：{type(exc).__name__}: {exc}"}
@@ -237,7 +239,8 @@ def route_command(app: Any, input_path: str, output_path: str, start: str | None
     settings: Settings = app.settings
     analyzer = getattr(app, "analyzer", None) or default_analyzer(settings)
     summary = run_route(settings, input_path, output_path, analyzer,
-                        start=_parse_start(start, settings.app.timezone))
+                        start=_parse_start(start, settings.app.timezone),
+                        now=app.now() if callable(getattr(app, "now", None)) else None)
     click.echo(f"已处理 {summary.posts} 条：预警 {summary.alerts}，属地外通报 {summary.outside}，"
                f"待研判 {summary.triage}，无法解析 {summary.errors}；结果：{output_path}")
     if as_json:
