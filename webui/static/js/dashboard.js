@@ -98,7 +98,10 @@
     try {
       chart("chart-words", {
         tooltip: {formatter: "{b}：{c} 条"},
+        // laid out at once, not in timed steps: a resize or a page left mid-layout made the
+        // pending step throw (reading a grid already dropped); a period's words are few
         series: [{type: "wordCloud", shape: "circle", gridSize: 6, sizeRange: [14, 48],
+                  layoutAnimation: false,
                   rotationRange: [0, 0], width: "100%", height: "100%", drawOutOfBound: false,
                   textStyle: {fontFamily: font + ", sans-serif", color: function (p) {
                     return palette[p.dataIndex % palette.length]; }},
