@@ -48,7 +48,9 @@ CHILD_PROCESS_TESTS = tests/yuqing/test_run.py tests/yuqing/test_demo.py \
 	tests/yuqing/test_cli_import.py tests/yuqing/test_crash_routing.py \
 	tests/yuqing/test_search_command.py tests/yuqing/test_crawling.py \
 	tests/yuqing/test_settings.py tests/routing/test_scheme_push.py \
-	tests/webui/test_admin_sources.py
+	tests/webui/test_admin_sources.py \
+	tests/crawlers/test_crawl_html.py::test_bad_pages_are_recorded_with_their_url_and_skipped \
+	tests/yuqing/test_report_replies_cli.py::test_an_imported_board_export_gives_the_reply_report_as_json
 
 # The suite must not depend on today's date: run it (SQLite) with the clock a year ahead.
 # libfaketime breaks timed waits in child servers and Chromium, so those few tests are left out.
