@@ -26,6 +26,7 @@ from flask import (
 
 from routing.dryrun import COMPARED
 from store import Role
+from webui.admin import ok
 from webui.security import current_viewer, login_required
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings")
@@ -147,8 +148,5 @@ def openapi_paths() -> dict[str, Any]:
                         "schema": {"type": "string",
                                    "enum": ["routing", "taxonomy", "severity", "sla",
                                             "channels"]}}],
-        "responses": {"200": {"description": "各字段的键路径、类型与当前值",
-                              "content": {"application/json": {}}},
-                      "401": {"description": "未登录或令牌无效"},
-                      "403": {"description": "仅系统管理员"},
+        "responses": {**ok("各字段的键路径、类型与当前值"),
                       "404": {"description": "没有该配置"}}}}}

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import yaml
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from webui.admin import PAGES, admin_only
+from webui.admin import PAGES, admin_only, ok
 from webui.security import current_viewer
 
 bp = Blueprint("admin_sources", __name__, url_prefix="/admin/sources")
@@ -267,11 +267,6 @@ def job_api(job: str) -> Any:
 
 def openapi_paths() -> dict[str, Any]:
     """The sources page's JSON twins, merged into webui/openapi.py's document."""
-    def ok(what: str) -> dict[str, Any]:
-        return {"200": {"description": what, "content": {"application/json": {}}},
-                "401": {"description": "未登录或令牌无效"},
-                "403": {"description": "仅系统管理员"}}
-
     return {
         "/api/v1/admin/sources": {"get": {
             "summary": "信息源及其采集健康：最近运行与成功时间、最近一次的条数与错误样例、停滞标记",

@@ -33,13 +33,15 @@ def index() -> Any:
     return render_template("admin/index.html", pages=PAGES)
 
 
+def ok(what: str) -> dict[str, Any]:
+    """The responses every admin JSON twin documents (shared by the desk's modules)."""
+    return {"200": {"description": what, "content": {"application/json": {}}},
+            "401": {"description": "未登录或令牌无效"},
+            "403": {"description": "仅系统管理员"}}
+
+
 def openapi_paths() -> dict[str, Any]:
     """The admin desk's JSON twins, merged into webui/openapi.py's document."""
-    def ok(what: str) -> dict[str, Any]:
-        return {"200": {"description": what, "content": {"application/json": {}}},
-                "401": {"description": "未登录或令牌无效"},
-                "403": {"description": "仅系统管理员"}}
-
     return {
         "/api/v1/admin/users": {"get": {
             "summary": "用户列表：角色、单位、启用状态、最近登录、API 令牌签发与最近使用时间",
