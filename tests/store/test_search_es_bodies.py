@@ -20,7 +20,11 @@ from store.search.elasticsearch import (
 
 def test_the_template_indexes_pre_split_tokens_with_a_whitespace_analyzer() -> None:
     tpl = index_template("yq")
-    assert tpl["index_patterns"] == ["yq-posts*"]
+    # only the monthly indices: the read alias yq-posts is not matched
+    assert tpl["index_patterns"] == ["yq-posts-*"]
+    assert tpl["priority"] > 100  # above the built-in templates
+    assert tpl["template"]["settings"]["number_of_shards"] == 1
+    assert "aliases" not in tpl["template"]  # joined at creation (see create_body)
     analyzer = tpl["template"]["settings"]["analysis"]["analyzer"]["pre_split"]
     assert analyzer == {"type": "custom", "tokenizer": "whitespace"}
     props = tpl["template"]["mappings"]["properties"]

@@ -1,20 +1,24 @@
-"""Elasticsearch backend (official client) for when posts outgrow one SQLite file.
+"""What the Elasticsearch backend sends, as pure functions: index layout, template, mappings,
+documents, bulk actions, alias actions and query bodies (tested without a server).
 
 Tokens are computed here with the same analyzer as FTS5 and sent pre-split, indexed with a
 whitespace analyzer, so both backends match exactly the same documents for the same query.
-The request bodies are built by pure functions so their shape is tested without a server.
+
+Layout: one index per month of the post's time (``<prefix>-posts-YYYY.MM``, UTC month), all
+of them behind the read alias ``<prefix>-posts``; a composable index template gives every
+monthly index the same settings and mappings.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import UTC
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from store.search.analyzer import WordTokenizer, default_words, gram_tokens, term_grams
-from store.search.base import CountField, IndexDoc, SearchQuery, SearchResult
-from store.search.query import Normalizer, ParsedQuery, fold, parse
+from store.search.base import CountField, IndexDoc, SearchQuery
+from store.search.query import ParsedQuery
 
 _PLAIN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]+$")
 BATCH = 1000  # candidates fetched per request while confirming hits
@@ -38,13 +42,56 @@ MAPPINGS: dict[str, Any] = {
     },
 }
 SETTINGS: dict[str, Any] = {
+    # a month of a province's posts is far below one shard's comfortable size (tens of GB)
+    "number_of_shards": 1,
     "analysis": {"analyzer": {"pre_split": {"type": "custom", "tokenizer": "whitespace"}}},
 }
+TEMPLATE_VERSION = 2  # 1 was the single ``<prefix>-posts`` index
+TEMPLATE_PRIORITY = 200  # above the built-in templates (100); ours match only our names
+
+
+def alias_name(prefix: str) -> str:
+    """The read alias every search goes to (and the old single index's name)."""
+    return f"{prefix}-posts"
+
+
+def index_pattern(prefix: str) -> str:
+    return f"{prefix}-posts-*"
+
+
+def month_index(prefix: str, at: datetime) -> str:
+    """The monthly index a post is written to: the UTC month of its time."""
+    return f"{prefix}-posts-{at.astimezone(UTC):%Y.%m}"
 
 
 def index_template(prefix: str) -> dict[str, Any]:
-    return {"index_patterns": [f"{prefix}-posts*"],
+    """The body of ``PUT _index_template/<prefix>-posts`` (composable template)."""
+    return {"index_patterns": [index_pattern(prefix)], "priority": TEMPLATE_PRIORITY,
+            "version": TEMPLATE_VERSION,
+            "_meta": {"managed_by": "yuqing", "layout": "monthly indices behind a read alias"},
             "template": {"settings": SETTINGS, "mappings": MAPPINGS}}
+
+
+def create_body(prefix: str, legacy: bool = False) -> dict[str, Any]:
+    """``PUT <monthly index>``: settings and mappings come from the template; it joins the
+    read alias at birth, unless an old single index still holds the alias's name."""
+    return {} if legacy else {"aliases": {alias_name(prefix): {}}}
+
+
+def alias_repairs(found: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """``POST _aliases`` actions adding every monthly index that is not in the read alias
+    (``found`` is ``GET <prefix>-posts-*/_alias``: index -> {"aliases": {...}})."""
+    alias = alias_name(prefix)
+    return [{"add": {"index": name, "alias": alias}} for name, meta in sorted(found.items())
+            if alias not in (meta or {}).get("aliases", {})]
+
+
+def swap_actions(months: Iterable[str], prefix: str) -> list[dict[str, Any]]:
+    """One atomic ``POST _aliases``: the monthly indices join the alias and the old single
+    index of the same name goes, so searches never see a missing or half-filled index."""
+    alias = alias_name(prefix)
+    return [*({"add": {"index": name, "alias": alias}} for name in sorted(set(months))),
+            {"remove_index": {"index": alias}}]
 
 
 def document(doc: IndexDoc, words: WordTokenizer = default_words) -> dict[str, Any]:
@@ -57,6 +104,27 @@ def document(doc: IndexDoc, words: WordTokenizer = default_words) -> dict[str, A
         "place_paths": _with_ancestors(doc.places),
         "event_id": doc.event_id, "post_id": doc.id, "hay": body,
     }
+
+
+def index_action(prefix: str, doc: IndexDoc, words: WordTokenizer = default_words
+                 ) -> dict[str, Any]:
+    """A bulk helper action writing ``doc`` to its month's index."""
+    return {"_op_type": "index", "_index": month_index(prefix, doc.at), "_id": str(doc.id),
+            "_source": document(doc, words)}
+
+
+def where_body(ids: list[int]) -> dict[str, Any]:
+    """Which monthly index holds each of these ids (a search over the alias, no source)."""
+    return {"query": {"ids": {"values": [str(i) for i in ids]}}, "_source": False,
+            "size": len(ids), "track_total_hits": False}
+
+
+def stale_copies(hits: Iterable[Mapping[str, Any]], wanted: Mapping[str, str]
+                 ) -> list[dict[str, Any]]:
+    """Delete actions for copies in another month's index than ``wanted`` (id -> index):
+    a post whose time moved to another month must not be found twice."""
+    return [{"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits
+            if h["_index"] != wanted.get(h["_id"], h["_index"])]
 
 
 def _with_ancestors(codes: list[str]) -> list[str]:
@@ -156,101 +224,3 @@ def counts_body(q: SearchQuery, by: CountField, size: int, timezone: str,
         field = {"place": "places"}.get(by, by)
         agg = {"terms": {"field": field, "size": size}}
     return {"query": query, "size": 0, "aggs": {"by": agg}}
-
-
-class ElasticsearchIndex:
-    def __init__(self, url: str, prefix: str = "yuqing", words: WordTokenizer = default_words,
-                 timezone: str = "Asia/Shanghai", normalize: Normalizer | None = None,
-                 **client_kwargs: Any):
-        from elasticsearch import Elasticsearch  # imported on use: the client is heavy
-
-        self.client = Elasticsearch(url, **client_kwargs)
-        self.name = f"{prefix}-posts"
-        self.prefix = prefix
-        self.words = words
-        self.normalize = normalize
-        self.timezone = timezone
-        self._ready = False
-
-    def _ensure(self) -> None:
-        if self._ready:
-            return
-        self.client.indices.put_index_template(name=f"{self.prefix}-posts",
-                                               **index_template(self.prefix))
-        if not self.client.indices.exists(index=self.name):
-            self.client.indices.create(index=self.name)
-        self._ready = True
-
-    def add(self, docs: list[IndexDoc]) -> None:
-        if not docs:
-            return
-        self._ensure()
-        ops: list[dict[str, Any]] = []
-        for doc in docs:
-            ops.append({"index": {"_index": self.name, "_id": str(doc.id)}})
-            ops.append(document(doc, self.words))
-        resp = self.client.bulk(operations=ops, refresh="wait_for")
-        if resp.get("errors"):
-            failed = [i for i in resp["items"] if i.get("index", {}).get("error")]
-            raise RuntimeError(f"Elasticsearch 写入失败 {len(failed)} 条：{failed[:3]}")
-
-    def delete(self, ids: list[int]) -> None:
-        self._ensure()
-        ops = [{"delete": {"_index": self.name, "_id": str(i)}} for i in ids]
-        if ops:
-            self.client.bulk(operations=ops, refresh="wait_for")
-
-    def parse(self, text: str) -> ParsedQuery:
-        return parse(text, self.normalize)
-
-    def _parse(self, q: SearchQuery) -> ParsedQuery | None:
-        return parse(q.text, self.normalize) if q.text and q.text.strip() else None
-
-    def _hits(self, q: SearchQuery, parsed: ParsedQuery) -> Iterator[tuple[int, str]]:
-        """Confirmed hits in result order: candidates batch by batch, each checked exactly."""
-        after = None
-        while True:
-            hits = self.client.search(index=self.name,
-                                      **search_body(q, parsed, after))["hits"]["hits"]
-            for h in hits:
-                hay = h.get("_source", {}).get("hay", "")
-                if parsed.matches(fold(hay)):
-                    yield int(h["_id"]), hay
-            if len(hits) < BATCH:
-                return
-            after = hits[-1]["sort"]
-
-    def search(self, q: SearchQuery) -> SearchResult:
-        parsed = self._parse(q)
-        self._ensure()
-        if parsed is None:
-            hits = self.client.search(index=self.name, **page_body(q))["hits"]
-            page = [(int(h["_id"]), h.get("_source", {}).get("hay", "")) for h in hits["hits"]]
-            return SearchResult(total=hits["total"]["value"], ids=[i for i, _ in page],
-                                texts=dict(page))
-        total, ids, texts = 0, [], {}
-        lo, hi = max(0, q.offset), max(0, q.offset) + max(0, q.limit)
-        for doc_id, hay in self._hits(q, parsed):
-            if lo <= total < hi:
-                ids.append(doc_id)
-                texts[doc_id] = hay
-            total += 1
-        return SearchResult(total=total, ids=ids, texts=texts)
-
-    def counts(self, q: SearchQuery, by: CountField, size: int = 50) -> list[tuple[str, int]]:
-        parsed = self._parse(q)
-        self._ensure()
-        ids = None if parsed is None else [i for i, _ in self._hits(q, parsed)]
-        if ids == []:
-            return []
-        body = counts_body(q, by, size, self.timezone, ids)
-        buckets = self.client.search(index=self.name, **body)["aggregations"]["by"]["buckets"]
-        key = "key_as_string" if by == "day" else "key"
-        return [(str(b[key]), b["doc_count"]) for b in buckets]
-
-    def clear(self) -> None:
-        self.client.indices.delete(index=self.name, ignore_unavailable=True)
-        self._ready = False
-
-    def close(self) -> None:
-        self.client.close()
