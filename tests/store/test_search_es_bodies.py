@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from store.search import IndexDoc, QuerySyntaxError, SearchQuery, parse
 from store.search.elasticsearch import (
     MAPPINGS,
+    BulkPolicy,
+    alias_repairs,
     counts_body,
+    create_body,
     document,
+    index_action,
     index_template,
+    month_index,
     page_body,
     search_body,
+    stale_copies,
+    swap_actions,
     term_query,
+    where_body,
 )
 
 
@@ -103,3 +111,46 @@ def test_day_counts_use_the_local_calendar() -> None:
     assert hist["time_zone"] == "Asia/Shanghai" and hist["calendar_interval"] == "day"
     assert counts_body(SearchQuery(), "place", 10, "UTC")["aggs"]["by"] == {
         "terms": {"field": "places", "size": 10}}
+
+
+def test_monthly_indices_are_named_by_the_utc_month_of_the_post() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    assert month_index("yq", datetime(2024, 6, 1, 7, 59, tzinfo=shanghai)) == "yq-posts-2024.05"
+    assert month_index("yq", datetime(2024, 6, 1, 8, 0, tzinfo=shanghai)) == "yq-posts-2024.06"
+    doc = IndexDoc(3, "", "积水", datetime(2023, 12, 31, 23, 0, tzinfo=UTC))
+    action = index_action("yq", doc, words=lambda t: [t])
+    assert (action["_op_type"], action["_index"], action["_id"]) == \
+        ("index", "yq-posts-2023.12", "3")
+    assert action["_source"]["post_id"] == 3 and set(action["_source"]) == \
+        set(MAPPINGS["properties"])  # every field mapped (the mapping is strict)
+
+
+def test_months_join_the_read_alias_at_creation_unless_an_old_index_holds_the_name() -> None:
+    assert create_body("yq") == {"aliases": {"yq-posts": {}}}
+    assert create_body("yq", legacy=True) == {}
+    found = {"yq-posts-2024.05": {"aliases": {"yq-posts": {}}},
+             "yq-posts-2024.04": {"aliases": {}}, "yq-posts-2024.03": {}}
+    assert alias_repairs(found, "yq") == [
+        {"add": {"index": "yq-posts-2024.03", "alias": "yq-posts"}},
+        {"add": {"index": "yq-posts-2024.04", "alias": "yq-posts"}}]
+    assert swap_actions(["yq-posts-2024.05", "yq-posts-2024.04", "yq-posts-2024.05"], "yq") == [
+        {"add": {"index": "yq-posts-2024.04", "alias": "yq-posts"}},
+        {"add": {"index": "yq-posts-2024.05", "alias": "yq-posts"}},
+        {"remove_index": {"index": "yq-posts"}}]  # last: the swap is one atomic request
+
+
+def test_a_copy_in_another_month_is_deleted_and_only_that() -> None:
+    assert where_body([1, 2]) == {"query": {"ids": {"values": ["1", "2"]}}, "_source": False,
+                                  "size": 2, "track_total_hits": False}
+    hits = [{"_index": "yq-posts-2024.05", "_id": "1"}, {"_index": "yq-posts-2024.04", "_id": "2"}]
+    wanted = {"1": "yq-posts-2024.05", "2": "yq-posts-2024.05"}
+    assert stale_copies(hits, wanted) == [
+        {"_op_type": "delete", "_index": "yq-posts-2024.04", "_id": "2"}]
+
+
+def test_bulk_policy_is_bounded() -> None:
+    policy = BulkPolicy()
+    assert policy.chunk_size == 500 and policy.max_chunk_bytes <= 100 * 1024 * 1024
+    assert policy.max_backoff >= policy.initial_backoff > 0
+    with pytest.raises(ValueError):
+        BulkPolicy(chunk_size=0)
