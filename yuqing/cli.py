@@ -206,15 +206,26 @@ def stats(app: AppContext, as_json: bool) -> None:
 @cli.command()
 @click.option("--all", "rebuild", is_flag=True,
               help="清空检索索引并为全部信息重建（升级检索格式后运行一次）")
+@click.option("--to", "target", type=click.Choice(["elasticsearch"]), default=None,
+              help="把数据库中的全部信息迁入 Elasticsearch（按月索引加别名；中断后再次运行从断点继续）")
+@click.option("--url", "target_url", default=None, metavar="URL",
+              help="迁移目标 elasticsearch+http://主机:9200/?prefix=yuqing（缺省用 YUQING_SEARCH_URL）")
+@click.option("--restart", is_flag=True, help="与 --to 同用：不用断点，从头迁移")
 @click.pass_obj
-def reindex(app: AppContext, rebuild: bool) -> None:
-    """补建检索索引（未入索引或已变更的信息）。"""
+def reindex(app: AppContext, rebuild: bool, target: str | None, target_url: str | None,
+            restart: bool) -> None:
+    """补建检索索引（未入索引或已变更的信息），或用 --to 迁入 Elasticsearch。"""
     from sqlalchemy import update
 
     from store import Post
     from yuqing.ingest import reindex_pending
 
     ensure_ready(app)
+    if target:
+        _move(app, target_url, restart, rebuild)
+        return
+    if target_url or restart:
+        raise click.UsageError("--url 与 --restart 只能与 --to elasticsearch 同用")
     if rebuild:
         app.index.clear()
         with app.db.session() as s:
@@ -223,6 +234,36 @@ def reindex(app: AppContext, rebuild: bool) -> None:
     while done := reindex_pending(app.db, app.index, now=app.now()):
         total += done
     click.echo(f"已补建索引 {total} 条")
+
+
+def _move(app: AppContext, target_url: str | None, restart: bool, rebuild: bool) -> None:
+    from elasticsearch import ApiError, TransportError
+
+    from nlp.normalize import normalize
+    from store.search import open_index
+    from store.search.elasticsearch import ElasticsearchIndex
+    from yuqing.search_move import STATE_FILE, move_to_elasticsearch
+
+    if rebuild:
+        raise click.UsageError("--all 与 --to 不能同时使用（迁移本身就写入全部信息）")
+    url = target_url or app.settings.search_url
+    if not url.startswith(("elasticsearch+http://", "elasticsearch+https://")):
+        raise click.ClickException("迁移目标应为 elasticsearch+http(s)://主机:9200/?prefix=yuqing："
+                                   "用 --url 指定，或设置 YUQING_SEARCH_URL")
+    index = app.index if url == app.settings.search_url else \
+        open_index(url, timezone=app.settings.app.timezone, normalize=normalize)
+    assert isinstance(index, ElasticsearchIndex)
+    try:
+        move_to_elasticsearch(app.db, index, url, app.settings.home / STATE_FILE, app.now,
+                              click.echo, restart=restart)
+    except (ApiError, TransportError, RuntimeError, ValueError, OSError) as exc:
+        raise click.ClickException(f"迁移中断：{exc}。已写入的部分已记入断点，"
+                                   "排除问题后再次运行同一命令即从断点继续") from exc
+    except KeyboardInterrupt:
+        raise click.ClickException("迁移已中止：再次运行同一命令即从断点继续") from None
+    finally:
+        if index is not app.__dict__.get("index"):
+            index.close()
 
 
 @cli.command("analyze-pending")
