@@ -63,6 +63,7 @@ class FakeElasticsearch:
         # per bulk request, in order: "reject" (429 for the whole request) or an int n
         # (the first n items rejected with 429); requests beyond the script are served
         self.bulk_script: deque[str | int] = deque()
+        self.auto_created: list[str] = []  # indices a bulk write created (none of ours should)
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -210,13 +211,14 @@ class FakeElasticsearch:
             raise EsError(400, "resource_already_exists_exception", f"[{name}] already exists")
         if self._aliased(name):
             raise EsError(400, "invalid_index_name_exception", f"[{name}] is an alias")
-        for alias in body.get("aliases", {}):
-            if alias in self.indices:
-                raise EsError(400, "invalid_alias_name_exception", f"[{alias}] is an index")
         matching = [t for t in self.templates.values()
                     if any(fnmatch.fnmatchcase(name, p) for p in t["index_patterns"])]
         tpl = max(matching, key=lambda t: t.get("priority", 0))["template"] if matching else {}
-        self.indices[name] = Index(aliases=set(body.get("aliases", {})),
+        aliases = {*tpl.get("aliases", {}), *body.get("aliases", {})}
+        for alias in aliases:
+            if alias in self.indices:
+                raise EsError(400, "invalid_alias_name_exception", f"[{alias}] is an index")
+        self.indices[name] = Index(aliases=aliases,
                                    settings=tpl.get("settings", {}),
                                    mappings=tpl.get("mappings", {}))
         return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}
@@ -270,6 +272,14 @@ class FakeElasticsearch:
                 items.append({op: {**base, "status": 429, "error": {
                     "type": "es_rejected_execution_exception", "reason": "queue full"}}})
                 continue
+            if op == "index" and meta["_index"] not in self.indices:
+                # action.auto_create_index (on by default): created as by PUT, template applied
+                try:
+                    self._create(meta["_index"], {})
+                    self.auto_created.append(meta["_index"])
+                except EsError as exc:
+                    items.append({op: {**base, "status": exc.status, "error": exc.body()["error"]}})
+                    continue
             ix = self.indices.get(meta["_index"])
             if ix is None:
                 items.append({op: {**base, "status": 404, "error": {

@@ -58,6 +58,8 @@ def open_backend(name: str, tmp_path: Path, stack: ExitStack,
     else:
         ix = open_index(es_url(request.getfixturevalue("fake_es").url))
     stack.callback(ix.close)
+    if name != "fts5":  # leave nothing behind on a shared server
+        stack.callback(ix.remove_template)  # type: ignore[attr-defined]
     stack.callback(ix.clear)
     return ix
 

@@ -60,15 +60,16 @@ def test_the_first_write_sends_template_month_index_and_bulk_as_documented(
     assert ix.add([doc]) == 1
     seen = [(r.method, r.path) for r in es.requests]
     assert seen == [
-        ("PUT", "/_index_template/yq-posts"),
         ("HEAD", "/yq-posts"),  # an old single index of the alias's name?
+        ("PUT", "/_index_template/yq-posts"),
         ("GET", "/yq-posts-*/_alias"),  # months present, and in the alias?
         ("PUT", "/yq-posts-2024.05"),
         ("POST", "/yq-posts/_search"),  # a copy of the id in another month?
         ("PUT", "/_bulk"),
     ]
-    tpl, create, where, bulk = (es.requests[i] for i in (0, 3, 4, 5))
+    tpl, create, where, bulk = (es.requests[i] for i in (1, 3, 4, 5))
     assert tpl.body == index_template("yq")
+    assert tpl.body["template"]["aliases"] == {"yq-posts": {}}
     assert create.body == {"aliases": {"yq-posts": {}}}
     assert where.body == {"query": {"ids": {"values": ["1"]}}, "_source": False, "size": 1,
                           "track_total_hits": False}
@@ -83,6 +84,7 @@ def test_the_first_write_sends_template_month_index_and_bulk_as_documented(
     # the index got the template's strict mapping: the document passed it
     assert es.indices["yq-posts-2024.05"].mappings["dynamic"] == "strict"
     assert set(es.docs("yq-posts-2024.05")) == {"1"}
+    assert es.auto_created == []  # the month was created on purpose, not by the write
     es.requests.clear()
     ix.add(docs(1))  # set-up happens once per process
     assert [(r.method, r.path) for r in es.requests] == [("POST", "/yq-posts/_search"),
@@ -185,6 +187,7 @@ def test_an_old_single_index_is_replaced_by_the_alias_in_one_atomic_step(
     es.route(Request("PUT", "/yq-posts", {}, {}, {}))  # the layout before monthly indices
     ix = make(es)
     assert ix.legacy
+    assert "aliases" not in es.templates["yq-posts"]["template"]  # creation would fail
     ix.add(docs(2))  # written to the month, without the alias (the name is taken)
     assert es.indices["yq-posts-2024.05"].aliases == set()
     assert ix.search(SearchQuery()).total == 0  # reads still go to the old index
@@ -195,18 +198,32 @@ def test_an_old_single_index_is_replaced_by_the_alias_in_one_atomic_step(
     assert "yq-posts" not in es.indices and not ix.legacy
     assert ix.search(SearchQuery()).total == 2
     assert es.calls("POST", "/yq-posts-2024.05/_refresh")
+    assert es.templates["yq-posts"] == index_template("yq")  # new months join the alias again
 
 
-def test_clear_deletes_months_by_name_and_the_template(es: FakeElasticsearch) -> None:
+def test_clear_deletes_months_by_name_and_keeps_the_template(es: FakeElasticsearch) -> None:
     ix = make(es)
     ix.add([*docs(1), IndexDoc(9, "", "x", T0 - timedelta(days=40))])
     ix.clear()
-    deletes = [r.path for r in es.calls("DELETE")]
     # a wildcard delete is refused by default (action.destructive_requires_name)
-    assert deletes == ["/yq-posts-2024.04,yq-posts-2024.05", "/_index_template/yq-posts"]
-    assert es.indices == {} and es.templates == {}
-    ix.add(docs(1))  # usable again: template and month come back
+    assert [r.path for r in es.calls("DELETE")] == ["/yq-posts-2024.04,yq-posts-2024.05"]
+    assert es.indices == {} and set(es.templates) == {"yq-posts"}
+    ix.add(docs(1))  # usable again
     assert ix.count_all() == 1
+    ix.remove_template()
+    assert es.templates == {}
+
+
+def test_a_process_that_missed_a_clear_still_writes_searchable_months(
+        es: FakeElasticsearch) -> None:
+    writer, other = make(es), make(es)
+    writer.add(docs(1))
+    other.clear()  # e.g. yuqing reindex --all in another process
+    writer.add(docs(2))  # its cache says the month exists: the cluster auto-creates it
+    assert es.auto_created == ["yq-posts-2024.05"]
+    # the template gave it the strict mapping and the alias
+    assert es.indices["yq-posts-2024.05"].mappings["dynamic"] == "strict"
+    assert other.search(SearchQuery(text="积水")).total == 2
 
 
 def test_the_client_refuses_a_server_that_is_not_elasticsearch() -> None:

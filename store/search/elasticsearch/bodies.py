@@ -64,12 +64,19 @@ def month_index(prefix: str, at: datetime) -> str:
     return f"{prefix}-posts-{at.astimezone(UTC):%Y.%m}"
 
 
-def index_template(prefix: str) -> dict[str, Any]:
-    """The body of ``PUT _index_template/<prefix>-posts`` (composable template)."""
+def index_template(prefix: str, legacy: bool = False) -> dict[str, Any]:
+    """The body of ``PUT _index_template/<prefix>-posts`` (composable template).
+
+    It carries the read alias too, so a month created by any path — a process whose cache
+    missed a ``clear()``, the cluster's auto-create on a bulk write — is searchable at birth;
+    except while an old single index holds the alias's name (creation would fail)."""
+    template: dict[str, Any] = {"settings": SETTINGS, "mappings": MAPPINGS}
+    if not legacy:
+        template["aliases"] = {alias_name(prefix): {}}
     return {"index_patterns": [index_pattern(prefix)], "priority": TEMPLATE_PRIORITY,
             "version": TEMPLATE_VERSION,
             "_meta": {"managed_by": "yuqing", "layout": "monthly indices behind a read alias"},
-            "template": {"settings": SETTINGS, "mappings": MAPPINGS}}
+            "template": template}
 
 
 def create_body(prefix: str, legacy: bool = False) -> dict[str, Any]:

@@ -55,9 +55,9 @@ class ElasticsearchIndex:
         """Template in place, every monthly index in the alias (once per process)."""
         if self._ready:
             return
-        self.client.indices.put_index_template(name=self.alias, **index_template(self.prefix))
-        self._legacy = bool(self.client.indices.exists(index=self.alias)) and \
-            not self.client.indices.exists_alias(name=self.alias)
+        self._legacy = self._legacy_index()
+        self.client.indices.put_index_template(name=self.alias,
+                                               **index_template(self.prefix, self._legacy))
         if self._legacy:
             log.warning("检索索引 %s 是旧版单一索引：新写入进入按月索引，检索仍读旧索引，"
                         "请运行 yuqing reindex --to elasticsearch 完成迁移", self.alias)
@@ -67,6 +67,11 @@ class ElasticsearchIndex:
         if repairs:  # e.g. a month created while the old index still held the name
             self.client.indices.update_aliases(actions=repairs)
         self._ready = True
+
+    def _legacy_index(self) -> bool:
+        """Whether an old single index (not an alias) holds the alias's name."""
+        return bool(self.client.indices.exists(index=self.alias)) and \
+            not self.client.indices.exists_alias(name=self.alias)
 
     def _month(self, name: str) -> None:
         if name in self._months:
@@ -101,6 +106,8 @@ class ElasticsearchIndex:
         if self._legacy:
             self.client.indices.update_aliases(actions=swap_actions(self._months, self.prefix))
             self._legacy = False
+            self.client.indices.put_index_template(name=self.alias,
+                                                   **index_template(self.prefix))
 
     # -- writes
     def _locations(self, ids: list[int]) -> Iterator[dict[str, Any]]:
@@ -190,20 +197,23 @@ class ElasticsearchIndex:
         return int(self.client.count(index=self.alias, **_READ)["count"])
 
     def clear(self) -> None:
-        """Delete every monthly index, an old single index if any, and the template (by
-        name: wildcard deletes are refused by default since ES 8)."""
+        """Delete every monthly index and an old single index if any (by name: wildcard
+        deletes are refused by default since ES 8). The template stays: a process that has
+        not noticed still writes correctly shaped, searchable months."""
         names = set(self.client.indices.get_alias(index=index_pattern(self.prefix)))
-        if self.client.indices.exists(index=self.alias) and \
-                not self.client.indices.exists_alias(name=self.alias):
+        if self._legacy_index():
             names.add(self.alias)
         if names:
             self.client.indices.delete(index=",".join(sorted(names)))
+        self._months.clear()
+        self._ready = False
+
+    def remove_template(self) -> None:
+        """Drop the index template too (tests on a shared server, uninstalling)."""
         from elasticsearch import NotFoundError
 
         with contextlib.suppress(NotFoundError):
             self.client.indices.delete_index_template(name=self.alias)
-        self._months.clear()
-        self._ready = False
 
     def close(self) -> None:
         self.client.close()
