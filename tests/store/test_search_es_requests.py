@@ -116,6 +116,19 @@ def test_a_whole_request_rejected_with_429_is_sent_again_after_a_backoff(
     assert sorted(es.docs("yq-posts-2024.05")) == ["1", "2", "3"]
 
 
+def test_the_backoff_doubles_up_to_its_cap(es: FakeElasticsearch,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import elasticsearch.helpers.actions as helper_module
+
+    waits: list[float] = []  # the helper's sleeps, recorded instead of waited
+    monkeypatch.setattr(helper_module.time, "sleep", waits.append)
+    ix = make(es, BulkPolicy(max_retries=4, initial_backoff=1.0, max_backoff=3.0))
+    es.bulk_script.extend(["reject", 1, "reject", "reject"])
+    assert ix.add(docs(2)) == 2
+    assert waits == [1.0, 2.0, 3.0, 3.0]
+    assert len(es.calls("PUT", "/_bulk")) == 5
+
+
 def test_items_rejected_with_429_are_the_only_ones_sent_again(es: FakeElasticsearch) -> None:
     ix = make(es)
     es.bulk_script.extend([2, 1])  # first send: 2 items rejected; the retry: 1 of those
