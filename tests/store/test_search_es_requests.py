@@ -227,6 +227,17 @@ def test_clear_deletes_months_by_name_and_keeps_the_template(es: FakeElasticsear
     assert es.templates == {}
 
 
+def test_two_processes_creating_the_same_month_both_succeed(es: FakeElasticsearch) -> None:
+    first, second = make(es), make(es)
+    second.search(SearchQuery())  # set up before the month existed
+    first.add(docs(1))
+    second.add(docs(2))  # its PUT answers resource_already_exists_exception
+    creates = es.calls("PUT", "/yq-posts-2024.05")
+    assert len(creates) == 2
+    assert es.calls("PUT", "/yq-posts-2024.05/_alias/yq-posts")  # made sure it is aliased
+    assert second.search(SearchQuery(text="积水")).total == 2
+
+
 def test_a_process_that_missed_a_clear_still_writes_searchable_months(
         es: FakeElasticsearch) -> None:
     writer, other = make(es), make(es)
