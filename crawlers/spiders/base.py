@@ -97,6 +97,9 @@ class SourceSpider(scrapy.Spider):
         if isinstance(failure.value, HttpError):
             url = failure.value.response.url
         self.result.record_error(url, failure_reason(failure))
+        acks = getattr(self, "queue_acks", None)  # on a shared queue: this request is done
+        if acks is not None and request is not None:
+            acks.failed(request)
 
     def record_error(self, url: str, reason: str) -> None:
         self.result.record_error(url, reason)
