@@ -167,6 +167,10 @@ def run_worker(plan: Callable[[], WorkerPlan], url: str, prefix: str = DEFAULT_P
     process = CrawlerProcess(settings={key: DEFAULTS[key] for key in (
         "LOG_LEVEL", "TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED")} | {
         "LOG_INSTALL_ROOT_HANDLER": False})
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # Scrapy sets its own loggers to DEBUG (every scraped item, full text): a long-running
+        # worker logs at the crawl settings' level unless the caller asked for debug output
+        logging.getLogger("scrapy").setLevel(DEFAULTS["LOG_LEVEL"])
     server = connect(url)
     heartbeat = Heartbeat(url, prefix, worker, ttl).start()
     running: set[str] = set()
