@@ -305,15 +305,28 @@ class ReliableScheduler(Scheduler):
         self.crawler.signals.connect(self._idle, signal=signals.spider_idle)
         self.server.sadd(self.keys.sources, self.keys.source)
 
+    # enqueue/next as scrapy-redis's, without the stats' spider argument Scrapy 2.13+ deprecates
     def enqueue_request(self, request: Request) -> bool:
         parent = request.meta.pop(PARENT, None)
         token = request.meta.pop(TOKEN, None)
         try:
-            return super().enqueue_request(request)
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+            if self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+            return True
         finally:
             if token:  # a retry or redirect of a popped request replaces it
                 self.tracker.superseded(token)
             self.tracker.settle(parent)
+
+    def next_request(self) -> Request | None:
+        request = self.queue.pop()
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
 
     def _idle(self, spider: Any) -> None:
         # Nothing downloads or parses here now: flush the pipeline (acks its pages) and give
