@@ -13,6 +13,7 @@ Keys, for prefix P and source S::
     P:S:requests    sorted set  waiting requests (scrapy_redis.queue.PriorityQueue format)
     P:S:dupefilter  set         request fingerprints of this round (scrapy_redis RFPDupeFilter)
     P:S:processing  hash        token -> "score\\npickled request" popped, not yet done
+    P:S:list_pages  counter     list/API pages requested this round (the source's max_pages)
     P:sources       set         sources ever seeded (lengths, workers looking for work)
     P:worker:W      string      worker W's heartbeat (expires after the worker's TTL)
     P:seq           counter     token numbers
@@ -80,6 +81,10 @@ class QueueKeys:
         return f"{self.prefix}:{self.source}:processing"
 
     @property
+    def list_pages(self) -> str:
+        return f"{self.prefix}:{self.source}:list_pages"
+
+    @property
     def sources(self) -> str:
         return f"{self.prefix}:sources"
 
@@ -135,6 +140,11 @@ class ReliableQueue(PriorityQueue):
 
     def in_flight(self) -> int:
         return int(self.server.hlen(self.keys.processing))
+
+    def take_list_page(self, budget: int) -> bool:
+        """One more list page of this round, if the source's ``max_pages`` allows: the budget
+        is the round's, not each worker's."""
+        return int(self.server.incr(self.keys.list_pages)) <= budget
 
     def requeue(self, tokens: Iterable[str]) -> int:
         moved = 0
@@ -227,6 +237,9 @@ class AckTracker:
         for flush in self.flushers:
             flush()
 
+    def take_list_page(self, budget: int) -> bool:
+        return self.queue.take_list_page(budget)
+
 
 def tracker_of(spider: Any) -> AckTracker | None:
     return getattr(spider, "queue_acks", None)
@@ -242,6 +255,12 @@ class AckMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AckMiddleware:
         return cls(crawler)
+
+    async def process_start(self, start: Any) -> Any:
+        # a worker never starts a round (the seeder did, and its requests are in the queue):
+        # the spider's start() is not even run, so it costs no store query and no page budget
+        return
+        yield  # an async generator that yields nothing
 
     def _token(self, response: Response) -> tuple[AckTracker | None, str | None]:
         tracker = tracker_of(self.crawler.spider)

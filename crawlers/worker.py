@@ -99,6 +99,7 @@ def seed(url: str, spec: SourceSpec, hooks: CrawlHooks, prefix: str = DEFAULT_PR
         from scrapy_redis.dupefilter import RFPDupeFilter
 
         server.delete(keys.dupefilter)
+        server.set(keys.list_pages, spider.list_pages)  # the seeded pages count in the budget
         dupefilter = RFPDupeFilter(server, key=keys.dupefilter)
         queue = ReliableQueue(server, spider, keys, worker="seed")
         pushed = 0

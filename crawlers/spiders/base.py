@@ -86,7 +86,11 @@ class SourceSpider(scrapy.Spider):
 
     def list_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request | None:
         """A request for one more list/API page, or None once the page budget is spent."""
-        if self.list_pages >= self.spec.max_pages:
+        shared = getattr(self, "queue_acks", None)  # on a shared queue the round holds the budget
+        if shared is not None:
+            if not shared.take_list_page(self.spec.max_pages):
+                return None
+        elif self.list_pages >= self.spec.max_pages:
             return None
         self.list_pages += 1
         return self.request(url, callback, **meta)

@@ -155,3 +155,20 @@ def test_an_import_source_cannot_go_to_the_queue(prefix, tmp_path):
                                    "path": str(tmp_path)})
     with pytest.raises(ValueError, match="不是网页抓取类"):
         seed(REDIS_URL, spec, CrawlHooks(sink=lambda items: None), prefix)
+
+
+def test_the_list_page_budget_belongs_to_the_round_not_to_each_worker(server, prefix, news):
+    spec = SourceSpec.from_config({**news.to_dict(), "max_pages": 3})
+    assert seed(REDIS_URL, spec, CrawlHooks(sink=lambda items: None), prefix).pushed == 1
+    workers = [AckTracker(make_queue(server, spec, prefix, w)) for w in ("w1", "w2")]
+    spiders = []
+    for tracker in workers:
+        spider = spider_for(spec.kind)(spec=spec, hooks=CrawlHooks(sink=lambda items: None),
+                                       result=CrawlResult(source=spec.key))
+        spider.queue_acks = tracker
+        spiders.append(spider)
+    # the start page was the first of three; two more between both workers, then none
+    taken = [spiders[0].list_request(f"{spec.start_urls[0]}?p={n}", spiders[0].parse_list)
+             for n in (2, 3)] + [spiders[1].list_request(spec.start_urls[0] + "?p=4",
+                                                         spiders[1].parse_list)]
+    assert [r is not None for r in taken] == [True, True, False]

@@ -235,3 +235,29 @@ def test_a_worker_killed_mid_crawl_loses_nothing(cluster, site):
     shares = runs(app, "bench")
     app.close()
     assert shares and all(r.ok for r in shares)  # the dead worker's share is never recorded
+
+
+def test_a_worker_stopped_with_sigterm_finishes_its_pages_and_hands_back_the_rest(cluster,
+                                                                                 site):
+    cluster.start("leaving")
+    cluster.wait_ready("leaving")
+    crawl_source(cluster.settings, "bench")
+    deadline = time.monotonic() + 120
+    while not any("/bench/a/" in u for u in in_flight_urls(cluster.prefix, "bench", "leaving")):
+        assert time.monotonic() < deadline, cluster.log("leaving")
+        time.sleep(0.05)
+    cluster.procs["leaving"].send_signal(signal.SIGTERM)
+    assert cluster.procs["leaving"].wait(timeout=60) == 0, cluster.log("leaving")
+    assert in_flight_urls(cluster.prefix, "bench", "leaving") == []  # nothing left dangling
+    waiting = queue_lengths(REDIS_URL, cluster.prefix, ["bench"])["bench"].pending
+    assert waiting > 0  # really stopped mid-crawl, the rest is back in the queue
+
+    cluster.start("next")
+    app = AppContext(settings=cluster.settings)
+    try:
+        cluster.wait_drained(app, "bench", ARTICLES)
+        assert article_hits(site) == {i: 1 for i in range(ARTICLES)}  # nothing fetched twice
+        assert count(app, "bench") == ARTICLES
+    finally:
+        cluster.stop()
+        app.close()
