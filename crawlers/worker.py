@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -199,13 +200,20 @@ def run_worker(plan: Callable[[], WorkerPlan], url: str, prefix: str = DEFAULT_P
 
         process.crawl(crawler, spec=spec, hooks=hooks, result=result).addBoth(done)
 
+    last_sweep = [0.0]
+
     def tick() -> None:
         try:
             current = plan()
+            # looking for dead workers' requests costs a hash read per source: every few beats
+            sweep = time.monotonic() - last_sweep[0] >= min(ttl / 3, 5.0)
+            if sweep:
+                last_sweep[0] = time.monotonic()
             for key in sorted(server.smembers(QueueKeys(prefix, "").sources)):
                 key = key.decode() if isinstance(key, bytes) else key
                 keys = QueueKeys(prefix, key)
-                requeue_dead(server, keys, prefix)
+                if sweep:
+                    requeue_dead(server, keys, prefix)
                 if key in running or key not in current.specs:
                     continue
                 if current.specs[key].kind in WEB_KINDS and server.zcard(keys.requests):
