@@ -88,8 +88,9 @@ def crawl_status_command(app: Any, as_json: bool) -> None:
 def crawl_worker_command(app: Any, sources: tuple[str, ...], poll: float, worker_id: str) -> None:
     """从共享抓取队列（crawl.queue）取请求抓取并入库，直到收到 SIGTERM/SIGINT。
 
-    可在多台机器上各启动若干个；被强行终止的进程正在抓取的请求会在 crawl.worker_ttl 秒后
-    放回队列，由其他进程重新抓取。"""
+    可在多台机器上各启动若干个。
+
+    被强行终止的进程正在抓取的请求，会在 crawl.worker_ttl 秒后放回队列，由其他进程重新抓取。"""
     from yuqing.crawl_queue import QueueUnavailable, run_crawl_worker
 
     known = {s.key for s in app.settings.sources.sources}
