@@ -25,6 +25,8 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	# the crawl-queue tests run against a real Redis on 127.0.0.1:6379
+	command -v redis-server >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y redis-server; }
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,6 +50,7 @@ CHILD_PROCESS_TESTS = tests/yuqing/test_run.py tests/yuqing/test_demo.py \
 	tests/yuqing/test_cli_import.py tests/yuqing/test_crash_routing.py \
 	tests/yuqing/test_search_command.py tests/yuqing/test_crawling.py \
 	tests/yuqing/test_settings.py tests/routing/test_scheme_push.py \
+	tests/yuqing/test_crawl_workers.py \
 	tests/webui/test_admin_sources.py \
 	tests/crawlers/test_crawl_html.py::test_bad_pages_are_recorded_with_their_url_and_skipped \
 	tests/yuqing/test_report_replies_cli.py::test_an_imported_board_export_gives_the_reply_report_as_json

@@ -2,7 +2,10 @@
 
 Public API: sources are plain data (``SourceSpec``); ``crawl_in_child`` runs one source's crawl
 in a fresh process with hooks the caller builds there (sink, known, open_messages) and returns
-a ``CrawlResult``. Nothing here imports the rest of yuqing.
+a ``CrawlResult``. On a shared Redis queue (``crawlers.distributed``, ``crawlers.worker``)
+``seed`` pushes a source's start requests, ``run_worker`` serves the queue for the life of a
+process and ``queue_lengths`` reports pending/in-flight requests per source. Nothing here
+imports the rest of yuqing.
 """
 
 from crawlers.dates import parse_datetime

@@ -31,6 +31,19 @@ class SinkPipeline:
         return cls(crawler, crawler.settings.getint("YUQING_MAX_TEXT_CHARS", 100_000))
 
     @property
+    def acks(self) -> Any:
+        # set by crawlers.distributed's scheduler on a shared queue: items settle their pages
+        return getattr(self.crawler.spider, "queue_acks", None)
+
+    def open_spider(self) -> None:
+        if self.acks is not None:
+            self.acks.flushers.append(self.flush)
+
+    def _settle(self, item: Any) -> None:
+        if self.acks is not None:
+            self.acks.settle_item(item)
+
+    @property
     def hooks(self) -> CrawlHooks:
         return self.crawler.spider.hooks  # type: ignore[union-attr]
 
@@ -45,9 +58,11 @@ class SinkPipeline:
         if not item.text.strip() and not item.title.strip():
             self.result.rejected += 1
             self.result.record_error(where, "正文和标题都为空，已跳过")
+            self._settle(item)
             raise DropItem("empty")
         identity = item.external_id or item.url
         if identity and identity in self.seen:  # same message reached twice in one run
+            self._settle(item)
             raise DropItem("seen in this run")
         if identity:
             self.seen.add(identity)
@@ -72,7 +87,9 @@ class SinkPipeline:
             self.result.sink_failures += 1
             self.result.record_error(batch[0].url or batch[0].source,
                                      f"入库失败（{len(batch)} 条）：{type(exc).__name__}: {exc}")
-            return
+            counts = None
+        for item in batch:  # stored or refused (recorded): either way its page is done
+            self._settle(item)
         if counts is not None:
             self.result.add_counts(counts)
 

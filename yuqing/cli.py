@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "route": "yuqing.commands.route:route_command",
     "crawl": "yuqing.commands.crawl:crawl_command",
     "crawl-status": "yuqing.commands.crawl:crawl_status_command",
+    "crawl-worker": "yuqing.commands.crawl:crawl_worker_command",
     "sla-sweep": "yuqing.commands.workflow:sla_sweep",
     "notify-deliver": "yuqing.commands.workflow:notify_deliver",
     "notify-enable": "yuqing.commands.workflow:notify_enable",

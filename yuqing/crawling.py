@@ -59,6 +59,7 @@ class CrawlReport:
     stopped_early: bool = False
     consecutive_failures: int = 0
     flagged: bool = False
+    queued: str = ""  # set when the crawl went to the shared queue: what happened there
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -67,6 +68,8 @@ class CrawlReport:
         return out
 
     def summary(self) -> str:
+        if self.queued:
+            return self.queued
         state = "成功" if self.ok else "失败"
         line = (f"信息源 {self.source}（{self.kind}）抓取{state}：页面 {self.pages}，新增 {self.new}，"
                 f"更新 {self.updated}，重复 {self.duplicate}，拒收 {self.rejected}，"
@@ -256,8 +259,13 @@ def import_folder(settings: Settings, spec: SourceSpec) -> CrawlResult:
 # ---- the parent --------------------------------------------------------------------------
 
 def crawl_source(settings: Settings, key: str, *, now: datetime | None = None,
-                 timeout: float = CRAWL_TIMEOUT) -> CrawlReport:
-    """Crawl (or import) one source now and record the run; a bad site never raises here."""
+                 timeout: float = CRAWL_TIMEOUT, where: str = "auto") -> CrawlReport:
+    """Crawl (or import) one source now and record the run; a bad site never raises here.
+
+    ``where``: ``auto`` follows ``crawl.queue`` (a web source then only has its start requests
+    pushed to the shared queue, for the crawl workers), ``queue`` insists on the queue,
+    ``local`` crawls here in a child process whatever the setting.
+    """
     from yuqing.bootstrap import init_database
     from yuqing.context import AppContext
 
@@ -268,6 +276,13 @@ def crawl_source(settings: Settings, key: str, *, now: datetime | None = None,
             present = s.scalar(select(Source.id).where(Source.key == key)) is not None
         if not present:  # first run after the source was configured: migrate and sync rows
             init_database(app.db, settings)
+    finally:
+        app.close()
+    if spec.kind != "import" and (where == "queue" or (
+            where == "auto" and settings.app.crawl.queue)):
+        return _enqueue(settings, spec)
+    app = AppContext(settings=settings)
+    try:
         if spec.kind == "import":
             result = import_folder(settings, spec)
         else:
@@ -283,6 +298,17 @@ def crawl_source(settings: Settings, key: str, *, now: datetime | None = None,
         error_count=result.error_count, errors=result.errors,
         stopped_early=result.stopped_early, consecutive_failures=failures, flagged=flagged)
     (log.info if report.ok else log.warning)(report.summary())
+    return report
+
+
+def _enqueue(settings: Settings, spec: SourceSpec) -> CrawlReport:
+    from yuqing.crawl_queue import QueueUnavailable, enqueue_source
+
+    if not settings.app.crawl.queue:
+        raise QueueUnavailable("未配置共享抓取队列（settings.yaml 的 crawl.queue）")
+    queued = enqueue_source(settings, spec)
+    report = CrawlReport(source=spec.key, kind=spec.kind, ok=True, queued=queued.summary())
+    log.info(report.summary())
     return report
 
 

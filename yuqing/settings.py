@@ -115,6 +115,20 @@ class BriefingSettings(Strict):
     public_url: str = ""
 
 
+class CrawlSettings(Strict):
+    # Shared crawl queue (redis://host:6379/0); empty: every crawl runs here, one at a time
+    queue: str = ""
+    queue_prefix: str = Field("yuqing:crawl", min_length=1)
+    worker_ttl: int = Field(30, ge=2, le=3600)  # seconds of silence before a worker is dead
+
+    @field_validator("queue")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("应为 redis://主机:端口/库号（或 rediss://、unix://）")
+        return value
+
+
 class AppSettings(Strict):
     database_url: str = ""
     search_url: str = ""
@@ -125,6 +139,7 @@ class AppSettings(Strict):
     ingest: IngestSettings = IngestSettings()
     reports: ReportSettings = ReportSettings()
     briefing: BriefingSettings = BriefingSettings()
+    crawl: CrawlSettings = CrawlSettings()
 
     @field_validator("timezone")
     @classmethod

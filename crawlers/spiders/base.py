@@ -86,7 +86,11 @@ class SourceSpider(scrapy.Spider):
 
     def list_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request | None:
         """A request for one more list/API page, or None once the page budget is spent."""
-        if self.list_pages >= self.spec.max_pages:
+        shared = getattr(self, "queue_acks", None)  # on a shared queue the round holds the budget
+        if shared is not None:
+            if not shared.take_list_page(self.spec.max_pages):
+                return None
+        elif self.list_pages >= self.spec.max_pages:
             return None
         self.list_pages += 1
         return self.request(url, callback, **meta)
@@ -97,6 +101,9 @@ class SourceSpider(scrapy.Spider):
         if isinstance(failure.value, HttpError):
             url = failure.value.response.url
         self.result.record_error(url, failure_reason(failure))
+        acks = getattr(self, "queue_acks", None)  # on a shared queue: this request is done
+        if acks is not None and request is not None:
+            acks.failed(request)
 
     def record_error(self, url: str, reason: str) -> None:
         self.result.record_error(url, reason)

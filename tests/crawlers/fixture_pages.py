@@ -215,5 +215,5 @@ def bench(site: FixtureSite, path: str) -> Page | None:
         body = "".join(f"<p>第{i}篇第{k}段：江宁区各街道持续推进民生实事项目，群众满意度稳步提升。</p>" for k in range(6))
         return Page(f"""<html><head><meta charset="utf-8"><title>第{i}篇</title></head><body>
 <h1 class="title">第{i}篇</h1><span class="time">2019-05-21 10:{i % 60:02d}</span>
-<div class="content">{body}</div></body></html>""")
+<div class="content">{body}</div></body></html>""", delay=site.state.bench_delay)
     return None

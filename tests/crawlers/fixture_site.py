@@ -62,6 +62,7 @@ class SiteState:
     messages: list[Message] = field(default_factory=list)  # newest first
     per_page: int = 4
     bench_articles: int = 0
+    bench_delay: float = 0.0  # seconds each bench article takes (crawl workers killed mid-page)
 
 
 def default_state() -> SiteState:

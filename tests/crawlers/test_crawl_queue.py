@@ -1,0 +1,174 @@
+"""The shared crawl queue against the real Redis at 127.0.0.1:6379 (a unique key prefix per
+test, removed afterwards): acknowledged pops, dead workers' requests coming back, seeding
+rounds, lengths per source."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from scrapy import Request
+
+from crawlers.distributed import (
+    AckTracker,
+    Heartbeat,
+    QueueKeys,
+    ReliableQueue,
+    connect,
+    requeue_dead,
+    worker_key,
+)
+from crawlers.items import PostItem
+from crawlers.runtime import CrawlHooks, CrawlResult
+from crawlers.sources import SourceSpec
+from crawlers.spiders import spider_for
+from crawlers.worker import queue_lengths, seed
+from tests.crawlers.fixture_site import FixtureSite, site_sources
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = f"yuqing-test:{uuid.uuid4().hex[:10]}"
+    yield name
+    server = connect(REDIS_URL)
+    keys = list(server.scan_iter(match=f"{name}:*"))
+    if keys:
+        server.delete(*keys)
+    server.close()
+
+
+@pytest.fixture
+def server() -> Iterator[redis.Redis]:
+    client = connect(REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def news() -> Iterator[SourceSpec]:
+    with FixtureSite() as site:
+        yield SourceSpec.from_config(site_sources(site)[0])
+
+
+def make_queue(server: redis.Redis, spec: SourceSpec, prefix: str, worker: str) -> ReliableQueue:
+    spider = spider_for(spec.kind)(spec=spec, hooks=CrawlHooks(sink=lambda items: None),
+                                   result=CrawlResult(source=spec.key))
+    return ReliableQueue(server, spider, QueueKeys(prefix, spec.key), worker)
+
+
+def test_a_pop_keeps_the_request_until_it_is_acknowledged(server, prefix, news):
+    queue = make_queue(server, news, prefix, "w1")
+    queue.push(Request(news.start_urls[0], callback=queue.spider.parse_list))
+    assert len(queue) == 1 and queue.in_flight() == 0
+
+    request = queue.pop()
+    assert request is not None and request.url == news.start_urls[0]
+    assert request.callback == queue.spider.parse_list  # the callback survives the trip
+    assert len(queue) == 0 and queue.in_flight() == 1
+    assert queue.own_tokens() == [request.meta["yuqing_queue_token"]]
+    assert queue.pop() is None
+
+    queue.ack(request.meta["yuqing_queue_token"])
+    assert queue_lengths(REDIS_URL, prefix, [news.key])[news.key].to_dict() == {
+        "pending": 0, "in_flight": 0}
+
+
+def test_requests_of_a_worker_without_heartbeat_go_back_and_a_live_ones_stay(server, prefix,
+                                                                              news):
+    alive = make_queue(server, news, prefix, "alive")
+    dead = make_queue(server, news, prefix, "dead")
+    for n in range(3):
+        alive.push(Request(f"{news.start_urls[0]}?n={n}", callback=alive.spider.parse_list))
+    beat = Heartbeat(REDIS_URL, prefix, "alive", ttl=30).start()
+    try:
+        mine = alive.pop()
+        lost = [dead.pop(), dead.pop()]  # "dead" never had a heartbeat: killed before one beat
+        assert alive.in_flight() == 3 and len(alive) == 0
+
+        moved = requeue_dead(server, alive.keys, prefix)
+        assert moved == 2
+        assert len(alive) == 2 and alive.in_flight() == 1
+        assert alive.own_tokens() == [mine.meta["yuqing_queue_token"]]
+        again = {alive.pop().url, alive.pop().url}
+        assert again == {r.url for r in lost}  # the same requests, nothing lost
+        assert requeue_dead(server, alive.keys, prefix) == 0  # live worker's entries stay
+    finally:
+        beat.stop()
+    assert not server.exists(worker_key(prefix, "alive"))  # a clean stop says goodbye
+
+
+def test_a_request_is_acknowledged_only_once_its_items_are_stored(server, prefix, news):
+    queue = make_queue(server, news, prefix, "w1")
+    queue.push(Request(news.start_urls[0], callback=queue.spider.parse_detail))
+    request = queue.pop()
+    token = request.meta["yuqing_queue_token"]
+    tracker = AckTracker(queue)
+    item = PostItem(source=news.key, text="正文")
+    child = Request(news.start_urls[0] + "?p=2", callback=queue.spider.parse_list)
+    tracker.produced(token, item)
+    tracker.produced(token, child)
+    tracker.callback_done(token)
+    assert queue.in_flight() == 1  # its item waits in a batch, its link is not queued yet
+    tracker.settle(child.meta.pop("yuqing_queue_parent"))
+    assert queue.in_flight() == 1
+    tracker.settle_item(item)
+    assert queue.in_flight() == 0
+
+
+def test_a_retried_request_replaces_its_processing_entry(server, prefix, news):
+    queue = make_queue(server, news, prefix, "w1")
+    queue.push(Request(news.start_urls[0], callback=queue.spider.parse_list))
+    request = queue.pop()
+    old = request.meta["yuqing_queue_token"]
+    retry = request.replace(dont_filter=True)  # what RetryMiddleware schedules: meta copied
+    tracker = AckTracker(queue)
+    tracker.superseded(retry.meta.pop("yuqing_queue_token"))
+    queue.push(retry)
+    assert queue.in_flight() == 0 and len(queue) == 1
+    popped = queue.pop()
+    assert popped.meta["yuqing_queue_token"] != old and queue.in_flight() == 1
+
+
+def test_a_round_is_seeded_once_until_it_is_drained(server, prefix, news):
+    hooks = CrawlHooks(sink=lambda items: None)
+    first = seed(REDIS_URL, news, hooks, prefix)
+    assert first.pushed == 1 and not first.busy
+    assert queue_lengths(REDIS_URL, prefix)[news.key].pending == 1  # listed without naming it
+
+    busy = seed(REDIS_URL, news, hooks, prefix)
+    assert busy.busy and busy.pushed == 0 and busy.pending == 1
+
+    queue = make_queue(server, news, prefix, "w1")
+    request = queue.pop()
+    queue.ack(request.meta["yuqing_queue_token"])
+    # a new round forgets the fingerprints: the list page is fetched again
+    again = seed(REDIS_URL, news, hooks, prefix)
+    assert again.pushed == 1 and not again.busy
+
+
+def test_an_import_source_cannot_go_to_the_queue(prefix, tmp_path):
+    spec = SourceSpec.from_config({"key": "inbox", "name": "导入", "kind": "import",
+                                   "path": str(tmp_path)})
+    with pytest.raises(ValueError, match="不是网页抓取类"):
+        seed(REDIS_URL, spec, CrawlHooks(sink=lambda items: None), prefix)
+
+
+def test_the_list_page_budget_belongs_to_the_round_not_to_each_worker(server, prefix, news):
+    spec = SourceSpec.from_config({**news.to_dict(), "max_pages": 3})
+    assert seed(REDIS_URL, spec, CrawlHooks(sink=lambda items: None), prefix).pushed == 1
+    workers = [AckTracker(make_queue(server, spec, prefix, w)) for w in ("w1", "w2")]
+    spiders = []
+    for tracker in workers:
+        spider = spider_for(spec.kind)(spec=spec, hooks=CrawlHooks(sink=lambda items: None),
+                                       result=CrawlResult(source=spec.key))
+        spider.queue_acks = tracker
+        spiders.append(spider)
+    # the start page was the first of three; two more between both workers, then none
+    taken = [spiders[0].list_request(f"{spec.start_urls[0]}?p={n}", spiders[0].parse_list)
+             for n in (2, 3)] + [spiders[1].list_request(spec.start_urls[0] + "?p=4",
+                                                         spiders[1].parse_list)]
+    assert [r is not None for r in taken] == [True, True, False]
