@@ -167,9 +167,15 @@ def test_two_workers_fetch_every_page_once_and_store_every_post_once(cluster, si
         news_pages = {p: n for p, n in site.hits.items() if p.startswith("/news/")}
         # retried once (RETRY_TIMES 1), then given up: the retry replaced the popped request
         assert news_pages.pop("/news/a/error500.html") == 2
-        assert news_pages.pop("/news/a/slow.html") == 2
+        # The slow page outlasts the download timeout, but on a loaded machine the reactor can
+        # see its answer before the timeout's callback: then it is stored, and fetched once less.
+        with app.db.session() as s:
+            slow_stored = bool(s.scalar(select(func.count(Post.id))
+                                        .where(Post.url.like("%/news/a/slow.html"))))
+        assert news_pages.pop("/news/a/slow.html") in ((1, 2) if slow_stored else (2,))
         assert set(news_pages.values()) == {1}, news_pages  # nothing else fetched twice
-        assert count(app, "bench") == ARTICLES and count(app, "jn-news") == 14
+        assert count(app, "bench") == ARTICLES
+        assert count(app, "jn-news") == 14 + slow_stored
         with app.db.session() as s:
             ids = s.scalars(select(Post.external_id).join(Source)
                             .where(Source.key == "bench")).all()
