@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import posts
-from bench.live import make_instance, yuqing, yuqing_run
+from bench.live import keep_models, make_instance, yuqing, yuqing_run
 
 BENCHMARKS = ("import_beside_run", "import_beside_run_failures")
 ROWS = {"small": 1_000, "full": 7_000}  # the failure: locked after 4,000 of 7,000
@@ -85,6 +85,7 @@ def run(size: str) -> list[dict[str, Any]]:
                 if time.monotonic() > deadline or live.proc.poll() is not None:
                     raise RuntimeError(f"yuqing run 未分析预热信息：{live.log_tail()}")
                 time.sleep(0.2)
+            keep_models(busy)
             import_file(busy, primer)
             time.sleep(ANALYSIS_POLL + 1)  # the analysis job is now at work on the primer
             beside, beside_ok, beside_err = import_file(busy, main)

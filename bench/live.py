@@ -143,6 +143,7 @@ def make_instance(home: Path, webhook_url: str | None = None) -> str:
              "options": {"url": webhook_url, "secret": ""}}]}
         (home / "channels.yaml").write_text(json.dumps(channels, ensure_ascii=False),
                                             encoding="utf-8")
+    share_models(home)
     made = yuqing(home, "user", "add", "bench", "--role", "monitor", "--token", "--json",
                   "--password-stdin", stdin="bench-password-123\n")
     if made.returncode != 0:
@@ -203,6 +204,41 @@ def yuqing_run(home: Path, *, started_within: float = 120) -> Iterator[Running]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def models_cache() -> Path:
+    """Trained default models shared by the benchmarks of one `yuqing bench` run (it sets
+    YUQING_BENCH_CACHE), else by this process: training them is set-up, not what is timed."""
+    given = os.environ.get("YUQING_BENCH_CACHE")
+    if given:
+        return Path(given) / "models"
+    global _own_cache
+    if _own_cache is None:
+        import tempfile
+
+        _own_cache = tempfile.TemporaryDirectory(prefix="yuqing-bench-models-")
+    return Path(_own_cache.name)
+
+
+_own_cache: Any = None
+
+
+def share_models(home: Path) -> None:
+    """Copy the models already trained into this instance (their file names carry a hash of
+    what they were trained on, so a stale copy is never used)."""
+    import shutil
+
+    cache = models_cache()
+    if cache.is_dir():
+        shutil.copytree(cache, home / "models" / "cache", dirs_exist_ok=True)
+
+
+def keep_models(home: Path) -> None:
+    import shutil
+
+    built = home / "models" / "cache"
+    if built.is_dir():
+        shutil.copytree(built, models_cache(), dirs_exist_ok=True)
 
 
 def rss_kb() -> int:

@@ -140,16 +140,22 @@ def select(modules: list[Module], only: Iterable[str]) -> dict[Path, set[str] | 
 
 def run_all(modules: list[Module], size: str, *, timeout: float | None = None,
             on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Run the modules one after another (never side by side: they time things). They share
+    a scratch folder ($YUQING_BENCH_CACHE) for set-up worth doing once, e.g. trained models."""
+    import tempfile
+
     outcomes = []
-    for module in modules:
-        outcome = run_module(module, size, timeout=timeout)
-        if on_done:
-            on_done(outcome)
-        outcomes.append(outcome)
+    with tempfile.TemporaryDirectory(prefix="yuqing-bench-cache-") as cache:
+        for module in modules:
+            outcome = run_module(module, size, timeout=timeout, cache=cache)
+            if on_done:
+                on_done(outcome)
+            outcomes.append(outcome)
     return outcomes
 
 
-def run_module(module: Module, size: str, *, timeout: float | None = None) -> Outcome:
+def run_module(module: Module, size: str, *, timeout: float | None = None,
+               cache: str | None = None) -> Outcome:
     """Run one module in a child process; its prints go to our stderr (stdout stays ours)."""
     import tempfile
 
@@ -158,6 +164,8 @@ def run_module(module: Module, size: str, *, timeout: float | None = None) -> Ou
     # the source tree first: `yuqing` children and `bench.corpus` come from the same checkout
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    if cache:
+        env["YUQING_BENCH_CACHE"] = cache
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
         out = Path(tmp) / "result.json"
@@ -219,9 +227,11 @@ def child(path: str, size: str, out: str) -> int:
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # a module printing as it goes must not corrupt anything
     try:
-        spec = importlib.util.spec_from_file_location(f"_yuqing_bench_{file.stem}", file)
+        # under its own name, importable again by a spawned multiprocessing child
+        spec = importlib.util.spec_from_file_location(file.stem, file)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        sys.modules[file.stem] = module
         spec.loader.exec_module(module)
         results = validate(module.run(size))
         payload: dict[str, Any] = {"results": results}
