@@ -60,7 +60,7 @@ class Outcome:
 
 # ---- where the benchmarks are ---------------------------------------------------------------
 
-def locate(given: str | None = None) -> Path:
+def locate(given: str | None = None, *, root: Path | None = None) -> Path:
     """The bench folder: ``--dir``, else $YUQING_BENCH_DIR, else ``bench/`` of the source tree
     this package was loaded from (an editable install or a checkout)."""
     chosen = given or os.environ.get(ENV_DIR)
@@ -69,7 +69,7 @@ def locate(given: str | None = None) -> Path:
         if not folder.is_dir():
             raise BenchError(f"基准目录不存在：{folder}")
         return folder
-    root = Path(__file__).resolve().parents[1]
+    root = root or Path(__file__).resolve().parents[1]
     folder = root / "bench"
     if (root / "pyproject.toml").is_file() and folder.is_dir():
         return folder
