@@ -5,7 +5,7 @@ default models' cross-validated macro-F1 on the shipped seed sets.
 
 Prints ratios measured in this run; nothing is compared with stored numbers.
 
-`yuqing bench` calls ``run(size)`` (300 posts small, 3,000 full), which measures the path the
+`yuqing bench` calls ``run(size)`` (120 posts small, 3,000 full), which measures the path the
 pipeline runs: the analyzer built as `yuqing run` builds it (gazetteer place finder and event
 index included, from the shipped settings), and the whole analysis job of `yuqing run`
 (analyse, store analyses and events, route, index) on posts imported into a temporary SQLite
@@ -53,7 +53,7 @@ def make_posts(n: int, seed: int = 7) -> list[PostInput]:
 
 BENCHMARKS = ("analyzer_vs_jieba", "pipeline_analysis_vs_jieba", "topic_cv_macro_f1",
               "sentiment_cv_macro_f1")  # the CV figures at full size only
-POSTS = {"small": 200, "full": 3000}
+POSTS = {"small": 120, "full": 3000}
 
 
 def jieba_seconds(posts: list[PostInput], runs: int) -> float:

@@ -3,7 +3,7 @@ sqlite executemany of the same rows into a table of the same columns, in the sam
 
     python bench/bench_import.py [N]
 
-`yuqing bench` calls ``run(size)``: 2k posts (small), or 10k, 100k and 1M (full).
+`yuqing bench` calls ``run(size)``: 1k posts (small), or 10k, 100k and 1M (full).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from store.search import open_index
 from yuqing.ingest import Ingestor
 
 BENCHMARKS = ("import_vs_executemany", "import_store_only_vs_executemany")
-SIZES = {"small": (2_000,), "full": (10_000, 100_000, 1_000_000)}
+SIZES = {"small": (1_000,), "full": (10_000, 100_000, 1_000_000)}
 
 
 def bare(rows: list[dict[str, object]], path: Path) -> float:

@@ -2,7 +2,7 @@
 
     python bench/bench_search.py [N]
 
-`yuqing bench` calls ``run(size)``: 5k posts (small), or 10k, 100k and 1M (full); the figure
+`yuqing bench` calls ``run(size)``: 3k posts (small), or 10k, 100k and 1M (full); the figure
 is the p95 of "newest 20" for common words, and the recall against the LIKE scan.
 """
 
@@ -25,7 +25,7 @@ from store.search.fts5 import FTS5Index
 TERMS = ["食堂", "学校食堂", "积水", "街道 噪音", "医保报销", "养老金", "异味", "变", "政府", "工作"]
 COMMON = ["工作", "政府", "发展", "问题"]  # words in a large share of the posts
 BENCHMARKS = ("search_newest20_common_p95", "search_recall_vs_like")
-SIZES = {"small": (5_000,), "full": (10_000, 100_000, 1_000_000)}
+SIZES = {"small": (3_000,), "full": (10_000, 100_000, 1_000_000)}
 
 
 def build(rows: list[dict[str, object]], folder: Path) -> tuple[FTS5Index, sqlite3.Connection,

@@ -177,6 +177,7 @@ class Running:
 def yuqing_run(home: Path, *, started_within: float = 120) -> Iterator[Running]:
     """`yuqing run` as a child process; waits for /healthz; terminated on exit."""
     port = free_port()
+    home.mkdir(parents=True, exist_ok=True)
     log = home / "run.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "yuqing", "--home", str(home), "run",

@@ -251,7 +251,8 @@ def child(path: str, size: str, out: str) -> int:
 def gather(outcomes: list[Outcome],
            keep: dict[Path, set[str] | None] | None = None) -> dict[str, dict[str, Any]]:
     """One entry per figure name (several sizes folded into ``growth``), failures included
-    with ``error`` and null numbers so every entry has the same keys."""
+    with ``error`` and null numbers so every entry has the same keys. A name a second module
+    reports too is kept as ``module.name``."""
     table: dict[str, dict[str, Any]] = {}
     for o in outcomes:
         if o.error:
@@ -265,6 +266,8 @@ def gather(outcomes: list[Outcome],
             if figures is None or r["name"] in figures:
                 series.setdefault(r["name"], []).append(r)
         for name, rows in series.items():
+            if name in table:  # two modules report the same figure: keep both, say whose
+                name = f"{o.module.name}.{name}"
             rows = sorted(rows, key=lambda r: r["n"] or 0)
             head = {k: v for k, v in rows[-1].items() if k != "name"}
             head["module"] = o.module.name

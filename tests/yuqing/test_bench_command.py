@@ -134,14 +134,16 @@ def test_only_runs_the_named_module_or_the_module_declaring_the_figure(
 
 
 def test_a_failing_benchmark_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
-    folder = write(tmp_path / "bench", {"bench_alpha": GOOD, "bench_dies": DIES,
-                                        "bench_malformed": MALFORMED, "bench_raises": RAISES,
-                                        "bench_zeta": PLAIN})
+    folder = write(tmp_path / "bench", {"bench_alpha": GOOD, "bench_copy": PLAIN,
+                                        "bench_dies": DIES, "bench_malformed": MALFORMED,
+                                        "bench_raises": RAISES, "bench_zeta": PLAIN})
     done = bench(folder, "--json", trace=tmp_path / "t")
     assert done.returncode == 1
     data = json.loads(done.stdout.strip().splitlines()[-1])
     assert ran(tmp_path / "t") == {"good", "plain"}  # before and after the failures
     assert data["alpha_speed"]["value"] == 2.0 and data["beta"]["value"] == 7.5
+    # the same figure from two modules: both kept, the second under its module's name
+    assert data["beta"]["module"] == "copy" and data["zeta.beta"]["module"] == "zeta"
     assert "基准自己出错了" in data["raises"]["error"]
     assert "退出码 3" in data["dies"]["error"]
     assert "缺少字段" in data["gamma"]["error"]  # keyed by the figure it declares
