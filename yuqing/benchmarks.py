@@ -169,14 +169,21 @@ def run_module(module: Module, size: str, *, timeout: float | None = None,
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmp:
         out = Path(tmp) / "result.json"
+        # its own process group: on a timeout (or Ctrl-C here) the servers and `yuqing run`
+        # children a benchmark started go down with it
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "yuqing.benchmarks", str(module.path), size, str(out)],
+            cwd=root, env=env, stdout=sys.stderr, stdin=subprocess.DEVNULL,
+            start_new_session=True)
         try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "yuqing.benchmarks", str(module.path), size, str(out)],
-                cwd=root, env=env, stdout=sys.stderr, stdin=subprocess.DEVNULL,
-                timeout=timeout, check=False)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            _stop_group(proc)
             return Outcome(module, time.perf_counter() - started,
                            error=f"超时：{timeout:.0f} 秒内未完成")
+        except BaseException:
+            _stop_group(proc)
+            raise
         seconds = time.perf_counter() - started
         data: dict[str, Any] = {}
         if out.is_file():
@@ -189,6 +196,21 @@ def run_module(module: Module, size: str, *, timeout: float | None = None,
     if proc.returncode != 0 or "results" not in data:
         return Outcome(module, seconds, error=f"子进程异常退出（退出码 {proc.returncode}）")
     return Outcome(module, seconds, results=data["results"])
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def validate(results: Any) -> list[dict[str, Any]]:

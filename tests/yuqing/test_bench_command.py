@@ -196,3 +196,37 @@ def test_the_bench_folder_is_found_in_the_source_tree_only(
         benchmarks.locate(root=site)
     monkeypatch.setenv(benchmarks.ENV_DIR, str(site / "bench"))
     assert benchmarks.locate(root=site) == site / "bench"
+
+
+HANGS = '''
+import os
+import subprocess
+import time
+from pathlib import Path
+
+
+def run(size):
+    server = subprocess.Popen(["sleep", "600"])  # stands for a `yuqing run` it started
+    Path(os.environ["BENCH_TRACE"], "server").write_text(str(server.pid))
+    time.sleep(600)
+'''
+
+
+def test_a_benchmark_past_the_timeout_fails_and_takes_its_children_with_it(
+        tmp_path: Path) -> None:
+    import time
+
+    folder = write(tmp_path / "bench", {"bench_hangs": HANGS, "bench_zeta": PLAIN})
+    done = bench(folder, "--timeout", "10", "--json", trace=tmp_path / "t")
+    assert done.returncode == 1
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "超时" in data["hangs"]["error"] and data["beta"]["value"] == 7.5
+    pid = int((tmp_path / "t" / "server").read_text())
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}").exists() else ""
+        if ") Z " in stat:  # a zombie waiting for init to reap it is gone already
+            break
+        time.sleep(0.1)
+    stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}").exists() else ""
+    assert not stat or ") Z " in stat, stat
