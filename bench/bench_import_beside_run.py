@@ -1,9 +1,9 @@
 """Import beside a running `yuqing run`: does `yuqing import` finish, lose nothing, and how much
 slower is it than the same import into an idle instance?
 
-A real `yuqing run` child on a temporary SQLite instance first gets a primer of 500 posts, so
-its analysis job is busy (analysing, storing events, routing) when `yuqing import` of the main
-file starts. Baseline, in the same run: the same primer and file imported into a fresh
+A real `yuqing run` child on a temporary SQLite instance first gets a primer (200 posts small,
+1,000 full), so its analysis job is busy (analysing, storing events, routing) when
+`yuqing import` of the main file (600 posts small, 7,000 full) starts. Baseline, in the same run: the same primer and file imported into a fresh
 instance with nothing running. Lost rows are rows of the file missing from the database
 afterwards; errors are failed imports (non-zero exit) and errors the running process logged.
 
@@ -28,7 +28,7 @@ from bench.live import keep_models, share_models, yuqing, yuqing_run
 
 BENCHMARKS = ("import_beside_run", "import_beside_run_failures")
 ROWS = {"small": 600, "full": 7_000}  # the issue's failure: locked after 4,000 of 7,000
-PRIMER = 200
+PRIMER = {"small": 200, "full": 1_000}  # the analysis job takes 500 posts per batch
 ERROR_MARKS = ("database is locked", "Traceback", " ERROR ")
 ANALYSIS_POLL = 5  # seconds, scheduler.analysis_interval's default
 
@@ -55,28 +55,36 @@ def import_file(home: Path, path: Path) -> tuple[float, bool, str]:
 
 
 def run(size: str) -> list[dict[str, Any]]:
-    n = ROWS[size]
-    rows = posts(1 + PRIMER + n, seed=3)
+    n, primer_n = ROWS[size], PRIMER[size]
+    rows = posts(1 + primer_n + n, seed=3)
+    clock = time.perf_counter()
+
+    def phase(what: str) -> None:
+        print(f"[import_beside_run {time.perf_counter() - clock:6.1f} s] {what}", file=sys.stderr)
+
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-beside-") as tmp:
         folder = Path(tmp)
         warm = write_jsonl(folder / "warm.jsonl", rows[:1])
-        primer = write_jsonl(folder / "primer.jsonl", rows[1:1 + PRIMER])
-        main = write_jsonl(folder / "main.jsonl", rows[1 + PRIMER:])
+        primer = write_jsonl(folder / "primer.jsonl", rows[1:1 + primer_n])
+        main = write_jsonl(folder / "main.jsonl", rows[1 + primer_n:])
 
         idle = folder / "idle"  # `yuqing import` creates and migrates the instance itself
-        both = write_jsonl(folder / "warm-primer.jsonl", rows[:1 + PRIMER])
+        both = write_jsonl(folder / "warm-primer.jsonl", rows[:1 + primer_n])
         if not import_file(idle, both)[1]:
             raise RuntimeError("导入失败：预热与铺底信息")
+        phase("idle instance primed")
         alone, alone_ok, alone_err = import_file(idle, main)
+        phase(f"idle import: {alone:.1f} s")
         if not alone_ok:
             raise RuntimeError(f"空闲实例中的导入失败：{alone_err.strip()[-500:]}")
-        alone_lost = n - (stored(idle) - 1 - PRIMER)
+        alone_lost = n - (stored(idle) - 1 - primer_n)
         if alone_lost:
             raise RuntimeError(f"空闲实例中的导入少了 {alone_lost} 行：生成的数据有误")
 
         busy = folder / "busy"
         share_models(busy)  # trained by an earlier benchmark of this run, if any
         with yuqing_run(busy) as live:
+            phase("yuqing run ready")
             # first analysis builds the models: wait it out, so the primer is analysed at speed
             import_file(busy, warm)
             deadline = time.monotonic() + 300
@@ -85,10 +93,12 @@ def run(size: str) -> list[dict[str, Any]]:
                     raise RuntimeError(f"yuqing run 未分析预热信息：{live.log_tail()}")
                 time.sleep(0.2)
             keep_models(busy)
+            phase("warm-up post analysed")
             import_file(busy, primer)
             time.sleep(ANALYSIS_POLL + 1)  # the analysis job is now at work on the primer
             beside, beside_ok, beside_err = import_file(busy, main)
-            lost = n - (stored(busy) - 1 - PRIMER)
+            phase(f"import beside yuqing run: {beside:.1f} s")
+            lost = n - (stored(busy) - 1 - primer_n)
             log = live.log_tail(10_000_000)
     locked = beside_err.count("database is locked")
     run_errors = sum(log.count(m) for m in ERROR_MARKS)
