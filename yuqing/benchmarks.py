@@ -376,7 +376,8 @@ def markdown(table: dict[str, dict[str, Any]], size: str, started: datetime,
         f"- 规模：`--size {size}`"
         + ("（冒烟规模：只说明能跑完，不代表目标是否达成）" if size == "small" else ""),
         f"- 机器：{os.cpu_count()} 核，Python {platform.python_version()}，"
-        f"{platform.system()} {platform.machine()}",
+        f"{platform.system()} {platform.machine()}，结束时负载（1 分钟平均）"
+        f"{os.getloadavg()[0]:.1f}（机器共用时数字有噪声，比值比绝对值可靠）",
         "- 比值：与同一次运行中测得的基线相比（各项含义见下）；数值与基线的单位见“单位”列。",
         "",
         "| 基准 | 比值 | 数值 | 基线 | 单位 | 规模 n | 目标 |",
