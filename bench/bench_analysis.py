@@ -210,10 +210,19 @@ def main() -> None:
 
     print(f"posts: {len(posts)}, {chars / len(posts):.0f} chars on average")
     print(f"bare jieba.lcut pass:         {len(posts) / base:8.0f} posts/s")
-    print(f"full analysis, analyze_batch: {len(posts) / full:8.0f} posts/s  "
+    # without the place finder and the event index: not what users get (see below)
+    print(f"analyzer without places/events, analyze_batch: {len(posts) / full:8.0f} posts/s  "
           f"(speed ratio to jieba.lcut: {base / full:.2f})")
-    print(f"full analysis, one analyze() per post: {single_n / single:8.0f} posts/s  "
+    print(f"the same, one analyze() per post: {single_n / single:8.0f} posts/s  "
           f"(speed ratio to jieba.lcut: {base / len(posts) * single_n / single:.2f})")
+    with tempfile.TemporaryDirectory() as tmp:
+        as_run = analyzer_seconds(Path(tmp), posts, 1)
+        wall, cpu = pipeline_seconds(Path(tmp), posts)
+    print(f"analyzer as `yuqing run` builds it: {len(posts) / as_run:8.0f} posts/s  "
+          f"(speed ratio to jieba.lcut: {base / as_run:.2f})")
+    print(f"`yuqing run` analysis job (analyse, store, route, index): {len(posts) / wall:8.1f} "
+          f"posts/s, {len(posts) / cpu:.1f} posts/CPU-s  (speed ratio to jieba.lcut: "
+          f"{base / wall:.3f})")
 
     if not args.skip_cv:
         tok = analyzer.tokenizer
