@@ -139,6 +139,7 @@ def select(modules: list[Module], only: Iterable[str]) -> dict[Path, set[str] | 
 # ---- running --------------------------------------------------------------------------------
 
 def run_all(modules: list[Module], size: str, *, timeout: float | None = None,
+            on_start: Callable[[Module], None] | None = None,
             on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Run the modules one after another (never side by side: they time things). They share
     a scratch folder ($YUQING_BENCH_CACHE) for set-up worth doing once, e.g. trained models."""
@@ -147,6 +148,8 @@ def run_all(modules: list[Module], size: str, *, timeout: float | None = None,
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-cache-") as cache:
         for module in modules:
+            if on_start:
+                on_start(module)
             outcome = run_module(module, size, timeout=timeout, cache=cache)
             if on_done:
                 on_done(outcome)

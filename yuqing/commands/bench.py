@@ -46,7 +46,10 @@ def bench_command(size: str, only: tuple[str, ...], as_json: bool, markdown_to: 
             click.echo(f"基准 {o.module.name} 完成（{o.seconds:.1f} 秒，"
                        f"{len(o.results)} 项）", err=True)
 
-    outcomes = b.run_all(chosen, size, timeout=timeout, on_done=done)
+    def start(m: b.Module) -> None:
+        click.echo(f"基准 {m.name} 运行中……", err=True)
+
+    outcomes = b.run_all(chosen, size, timeout=timeout, on_start=start, on_done=done)
     table = b.gather(outcomes, keep)
     asked = {w.strip() for item in only for w in item.split(",") if w.strip()}
     names = {m.name for m in chosen} | {m.path.stem for m in chosen}
