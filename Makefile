@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-clock-ahead install install-test lint bench clean
+.PHONY: run test test-clock-ahead install install-test lint bench bench-smoke bench-docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -49,6 +49,7 @@ test: lint
 CHILD_PROCESS_TESTS = tests/yuqing/test_run.py tests/yuqing/test_demo.py \
 	tests/yuqing/test_cli_import.py tests/yuqing/test_crash_routing.py \
 	tests/yuqing/test_search_command.py tests/yuqing/test_crawling.py \
+	tests/yuqing/test_bench_command.py \
 	tests/yuqing/test_settings.py tests/routing/test_scheme_push.py \
 	tests/yuqing/test_crawl_workers.py \
 	tests/webui/test_admin_sources.py \
@@ -62,8 +63,21 @@ test-clock-ahead: install-test
 	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+365d" $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) \
 		-m "not browser" $(foreach f,$(CHILD_PROCESS_TESTS),--deselect $(f)) $(PYTEST_ARGS)
 
+# Every bench/bench_*.py through `yuqing bench` (a table; figures against baselines measured in
+# the same run). BENCH_ARGS e.g. "--only latency" or "--json".
+BENCH_SIZE ?= full
+BENCH_ARGS ?=
 bench: install-test
-	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/yuqing bench --size $(BENCH_SIZE) $(BENCH_ARGS)
+
+# CI's smoke run (.ci/run, after `make test`): every benchmark at the small size must finish,
+# whatever its figures; a module stuck past the timeout counts as failed.
+bench-smoke: install-test
+	$(BIN)/yuqing bench --size small --json --timeout 240
+
+# docs/PERFORMANCE.md is written by the command, never by hand.
+bench-docs: install-test
+	$(BIN)/yuqing bench --size full --markdown
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -7,12 +7,19 @@ reposts with a new lead-in, cut tails or small edits, and hard negatives (anothe
 written from the same template in the same street).
 
     python bench/bench_places_events.py [--posts 3000] [--seed 7]
+
+`yuqing bench` calls ``run(size)``: event assignment cost per post and resident memory per post
+at 800 posts (small) or 1k, 10k and 30k (full: the sizes of the issue's measurements), each size
+in a fresh process so the memory figure is its own; plus places throughput, the clustering's
+pairwise precision/recall and near-duplicate recall/precision.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -30,6 +37,8 @@ from nlp.dedupe import NearDuplicateIndex
 from nlp.events import EventIndex
 from nlp.places import GazetteerPlaceFinder
 from nlp.types import PostInput
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PLACES = ["江宁区东山街道", "秣陵街道", "汤山街道", "禄口街道", "南京市鼓楼区", "朝阳区",
           "海淀区中关村街道", "昆山周庄", "福州鼓楼区", "江宁街道", "麒麟街道", "湖熟街道",
@@ -57,6 +66,10 @@ MATTERS = [  # (what the first post says, the words a follow-up uses)
 RESPONSES = ["已责令相关单位立即整改", "已成立工作专班调查处理", "相关责任人已被约谈",
              "将于三个工作日内公布处理结果", "已安排专人上门核实情况", "已联系有关部门协调解决"]
 CHARS = "明华建国伟强芳丽军平刚桂英秀兰春梅海燕志勇金凤玉山水林泉石桥湖云"
+BENCHMARKS = ("event_assign_ms_per_post", "event_assign_rss_per_post", "places_find_vs_rjieba",
+              "event_pairwise_precision", "event_pairwise_recall", "near_duplicate_recall",
+              "near_duplicate_precision")
+SIZES = {"small": (800,), "full": (1_000, 10_000, 30_000)}
 LEADS = ["转发：太气人了！", "//@江宁生活圈: 大家注意！", "扩散一下，", "这都第几次了？",
          "【关注】", "网友爆料：", "刚刚看到，", "求扩散！！！"]
 
@@ -152,9 +165,113 @@ def pair_scores(assigned: list[str], truth: list[int]) -> tuple[float, float]:
     return (both / found if found else 1.0), (both / true if true else 1.0)
 
 
+def rss_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure_events(n: int, seed: int) -> dict[str, float]:
+    """Event assignment of n posts in this process: ms/post (whole run and its last tenth),
+    RSS growth per post, against rjieba.cut of the same posts."""
+    texts, truth = corpus(n, seed)
+    home = yaml.safe_load((ROOT / "config/jurisdictions.yaml").read_text("utf-8"))["home"]
+    finder = GazetteerPlaceFinder(home)
+    finder.find("预热")
+    rjieba.cut("预热")
+    base = timed(rjieba.cut, texts)
+    places_rate = timed(finder.find, texts)
+    prepared = [(t, rjieba.cut(t), finder.find(t)) for t in texts]
+    t0 = datetime(2026, 11, 22, tzinfo=UTC)
+    posts = [PostInput(id=f"p{i}", text=t, source=f"s{i % 7}",
+                       published_at=t0 + timedelta(seconds=30 * i)) for i, t in enumerate(texts)]
+    index = EventIndex()
+    rss_before = rss_kb()
+    assigned: list[str] = []
+    tenth = max(1, n // 10)
+    start = time.perf_counter()
+    last_start = start
+    for i, (post, (text, tokens, places)) in enumerate(zip(posts, prepared, strict=True)):
+        if i == n - tenth:
+            last_start = time.perf_counter()
+        assigned.append(index.assign(post, text, tokens, places).id)
+    end = time.perf_counter()
+    rss_after = rss_kb()
+    precision, recall = pair_scores(assigned, truth)
+    # the posts themselves held in memory (text, tokens, places): the baseline per post
+    held = sum(len(t) * 2 + sum(len(w) * 2 + 56 for w in tok) for t, tok, _ in prepared) / n
+    return {"n": n, "ms_per_post": (end - start) / n * 1000,
+            "last_tenth_ms": (end - last_start) / tenth * 1000, "rjieba_ms": 1000 / base,
+            "rss_kb_per_post": (rss_after - rss_before) / n, "held_kb_per_post": held / 1024,
+            "places_rate": places_rate, "rjieba_rate": base, "precision": precision,
+            "recall": recall}
+
+
+def measure_near_duplicates(n: int, seed: int) -> tuple[float, float]:
+    rng = random.Random(seed + 1)
+    originals = [original(rng) for _ in range(n)]
+    idx = NearDuplicateIndex()
+    for i, text in enumerate(originals):
+        idx.add(f"o{i}", text)
+    tp = fp = fn = 0
+    for i, text in enumerate(originals):
+        found = {m.key for m in idx.query(repost(rng, text))}
+        tp += f"o{i}" in found
+        fn += f"o{i}" not in found
+        fp += len(found - {f"o{i}"})
+    fp += sum(1 for t in (original(rng) for _ in range(n)) if idx.query(t))
+    return tp / (tp + fn), (tp / (tp + fp) if tp + fp else 1.0)
+
+
+def run(size: str) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    m: dict[str, float] = {}
+    for n in SIZES[size]:
+        # a fresh process per size: the memory figure must not inherit the previous size's
+        done = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True,
+                              capture_output=True, text=True, cwd=ROOT)
+        m = json.loads(done.stdout.strip().splitlines()[-1])
+        out.append({"name": "event_assign_ms_per_post", "ratio": m["rjieba_ms"] / m["ms_per_post"],
+                    "value": m["ms_per_post"], "baseline": m["rjieba_ms"], "unit": "ms/post",
+                    "n": n, "better": "higher", "last_tenth_ms": m["last_tenth_ms"],
+                    "about": "EventIndex.assign 每条信息的平均耗时（另记最后十分之一的耗时，看是否随规模"
+                             "变慢）；基线为同样信息 rjieba 分词每条的耗时；比值 = 基线 ÷ 数值。",
+                    "goal": "每条耗时不随规模增长（平的）"})
+        out.append({"name": "event_assign_rss_per_post",
+                    "ratio": m["held_kb_per_post"] / m["rss_kb_per_post"]
+                    if m["rss_kb_per_post"] > 0 else None,
+                    "value": m["rss_kb_per_post"], "baseline": m["held_kb_per_post"],
+                    "unit": "KB/post", "n": n, "better": "higher",
+                    "about": "事件索引每条信息增加的常驻内存（RSS）；基线为信息本身（正文与分词）约占的内存；"
+                             "比值 = 基线 ÷ 数值。",
+                    "goal": "100 万条信息时 RSS ≤ 1 GB（约 1 KB/条）"})
+    n = SIZES[size][-1]
+    out.append({"name": "places_find_vs_rjieba", "ratio": m["places_rate"] / m["rjieba_rate"],
+                "value": m["places_rate"], "baseline": m["rjieba_rate"], "unit": "posts/s",
+                "n": n, "better": "higher",
+                "about": "地名识别（GazetteerPlaceFinder.find）速度 ÷ 同样信息 rjieba 分词速度。",
+                "goal": "（无单独目标）"})
+    for key, name in (("precision", "event_pairwise_precision"),
+                      ("recall", "event_pairwise_recall")):
+        out.append({"name": name, "ratio": None, "value": m[key], "baseline": None,
+                    "unit": "fraction", "n": n, "better": "higher",
+                    "about": f"事件聚类与生成数据中真实事件的成对{'准确率' if key == 'precision' else '召回率'}。",
+                    "goal": "（质量读数：提速时不得下降）"})
+    recall, precision = measure_near_duplicates(max(300, n // 3), 7)
+    for value, name, word in ((recall, "near_duplicate_recall", "召回率"),
+                              (precision, "near_duplicate_precision", "准确率")):
+        out.append({"name": name, "ratio": None, "value": value, "baseline": None,
+                    "unit": "fraction", "n": max(300, n // 3), "better": "higher",
+                    "about": f"近重复识别（NearDuplicateIndex）在转发、截尾、小改与同模板干扰项上的{word}。",
+                    "goal": "（质量读数：提速时不得下降）"})
+    return out
+
+
 def bench_throughput(n: int, seed: int) -> None:
     texts, truth = corpus(n, seed)
-    home = yaml.safe_load(Path("config/jurisdictions.yaml").read_text("utf-8"))["home"]
+    home = yaml.safe_load((ROOT / "config/jurisdictions.yaml").read_text("utf-8"))["home"]
     finder = GazetteerPlaceFinder(home)
     finder.find("预热")  # build the automaton outside the timing
     rjieba.cut("预热")
@@ -210,7 +327,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:  # one size for run(size), in its own process: JSON on the last line
+        print(json.dumps(measure_events(args.one, args.seed)))
+        return
     bench_throughput(args.posts, args.seed)
     bench_near_duplicates(args.posts // 3, args.seed)
 

@@ -58,6 +58,7 @@ LAZY_COMMANDS = {
     "schemes": "yuqing.commands.schemes:schemes_group",
     "spikes": "yuqing.commands.schemes:spikes_command",
     "search": "yuqing.commands.search:search_command",
+    "bench": "yuqing.commands.bench:bench_command",
 }
 
 
