@@ -49,6 +49,9 @@ _ROAD_AFTER = ("路", "街", "巷", "弄", "桥", "大道", "隧道", "高速", 
 _ESTATE_AFTER = ("小区", "社区", "花园", "院子", "苑", "家园", "嘉园", "新村", "公寓", "山庄",
                  "华庭", "华府", "公馆", "名邸", "雅居", "别墅", "楼盘", "小镇", "一期", "二期",
                  "三期")
+# ... and these a dish sold anywhere (兰州拉面, 桂林米粉).
+_DISH_AFTER = ("拉面", "小吃", "小面", "烤鸭", "热干面", "螺蛳粉", "米粉", "臭豆腐", "大盘鸡",
+               "炸酱面", "凉皮", "肉夹馍", "米线", "火锅", "烧饼", "包子", "汤包", "板鸭")
 # The tail of a word a full name may run into with its own suffix: 区政府, 市民, 县城.
 _SUFFIX_TAILS = frozenset((
     "委", "政府", "人民政府", "民", "民们", "长", "区", "内", "里", "城", "级", "属", "委会",
@@ -56,6 +59,12 @@ _SUFFIX_TAILS = frozenset((
 # Institutions named after a place (南京大学, 杭州银行): the place is weak evidence.
 _INSTITUTION_TAILS = ("大学", "学院", "银行", "医院", "中学", "小学", "日报", "晚报", "电视台",
                       "地铁", "火车站", "东站", "南站", "北站", "西站", "机场", "公司", "集团")
+# Short forms of cities that are ordinary words too (世界大同, 未开封, 各位来宾, 白银价格):
+# alone they are a guess; with a suffix, a parent or a neighbour in the text they count.
+_COMMON_WORDS = frozenset((
+    "大同", "开封", "日照", "包头", "白银", "来宾", "安康", "阿里", "通化", "三明", "长治",
+    "保定", "大理", "山南", "普洱", "黄山", "红河", "怒江", "白山", "北海", "和田", "中卫",
+    "吉安", "金昌", "德宏", "文山"))
 _COMPANY = ("有限公司", "公司", "集团", "股份", "商行")
 _CLAUSE_END = "，。！？；、,.!?;:：\n \t（）()【】「」“”\"'"
 
@@ -233,6 +242,7 @@ class GazetteerPlaceFinder:
                 words: list[tuple[int, int]]) -> list[_Mention]:
         """Keep the hits that can be places here: on word boundaries, short forms only where
         they cannot be an ordinary word."""
+        words = _split_place_words(words, raw)
         inside = [-1] * (len(text) + 1)  # position -> index of the word strictly around it
         for k, (a, b) in enumerate(words):
             for pos in range(a + 1, b):
@@ -257,17 +267,21 @@ class GazetteerPlaceFinder:
                     continue  # ends inside a word: 大理 in 大理石, 龙井 in 龙井茶
             after = text[end:end + 4]
             road = after.startswith(_ROAD_AFTER)
-            estate = after.startswith(_ESTATE_AFTER)
-            cands = [(c, k) for c, k in alone
-                     if not ((road or estate) and k in ("short", "local"))]
+            estate = after.startswith(_ESTATE_AFTER) or after.startswith(_DISH_AFTER)
+            # a two-character alias (the home's 江宁) is a short form too: 江宁路 is in 上海
+            bare = ("short", "local", "alias") if len(surface) == 2 else ("short", "local")
+            cands = [(c, k) for c, k in alone if not ((road or estate) and k in bare)]
             before = ends.get(start)
             if after_parent and before and not (road or estate):
                 # District and township short forms only right after their own ancestor.
                 prev_codes = {c for prev in before for c, _ in prev.candidates}
                 cands += [(c, "parent") for c, anc in after_parent if prev_codes & anc]
-            # A full name or alias beats a bare short form of something else.
-            if any(k in ("full", "alias", "parent") for _, k in cands):
-                cands = [(c, k) for c, k in cands if k not in ("short", "local")]
+            # A full name or alias beats a short form of something else (芒市 is not 芒市镇),
+            # a short form after its parent beats a bare one.
+            if any(k in ("full", "alias") for _, k in cands):
+                cands = [(c, k) for c, k in cands if k in ("full", "alias")]
+            elif any(k == "parent" for _, k in cands):
+                cands = [(c, k) for c, k in cands if k == "parent"]
             if not cands:
                 continue
             if not weak and all(k in ("short", "local") for _, k in cands):
@@ -300,11 +314,14 @@ class GazetteerPlaceFinder:
             conf = 0.85
         elif kind == "local":
             conf = 0.7
-        else:  # a bare short form: provinces and cities are household names, counties less so
-            conf = {"province": 0.85, "city": 0.8}.get(level, 0.6)
+        else:  # a bare short form: provinces and cities are household names, counties are not
+            conf = {"province": 0.85, "city": 0.8}.get(level, 0.45)
         if kind in ("short", "local") and m.ambiguous_short:
             conf = min(conf, 0.45)
             reasons.append(f"“{m.text}”也是其他区县的简称，单独出现不足以判定")
+        elif kind == "short" and m.text in _COMMON_WORDS and level == "city":
+            conf = 0.45
+            reasons.append(f"“{m.text}”也是常用词，无“市”字或上级地名时不足以判定")
         support, why = self._support(code, i, mentions, resolved)
         if support >= 3:
             conf = min(0.98, max(conf, 0.85) + 0.03)
@@ -315,8 +332,8 @@ class GazetteerPlaceFinder:
         elif support >= 1 and conf < 0.7:
             conf = 0.7
             reasons.append(why)
-        elif conf < 0.7 and self._home_province() in gaz.ancestors(code):
-            conf = 0.7
+        elif conf < 0.6 and self._home_province() in gaz.ancestors(code):
+            conf = 0.6
             reasons.append("位于本级属地所在省份")
         return _Pick(code, conf, reasons + self._street_note(code))
 
@@ -417,6 +434,34 @@ class GazetteerPlaceFinder:
         return PlaceMatch(name=self.gazetteer.full_name(pick.code), code=pick.code,
                           level=d.level, confidence=round(pick.confidence, 2), text=text,
                           reasons=pick.reasons)
+
+
+def _split_place_words(words: list[tuple[int, int]], raw: list[tuple[int, int, Any]]
+                       ) -> list[tuple[int, int]]:
+    """Cut a dictionary word made only of place names (上海浦东新区) into those names."""
+    spans: dict[int, list[int]] = {}
+    for start, end, _v in raw:
+        spans.setdefault(start, []).append(end)
+    out: list[tuple[int, int]] = []
+    for a, b in words:
+        path = _cover(a, b, spans) if b - a >= 4 and a in spans else None
+        if path:
+            out.extend(zip([a, *path[:-1]], path, strict=True))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _cover(a: int, b: int, spans: dict[int, list[int]]) -> list[int] | None:
+    """Ends of hits that tile [a, b) exactly, longest hits first; None when none do."""
+    for end in sorted(spans.get(a, ()), reverse=True):
+        if end == b:
+            return [b]
+        if end < b:
+            rest = _cover(end, b, spans)
+            if rest:
+                return [end, *rest]
+    return None
 
 
 def _suffix_word(surface: str, tail: str) -> bool:
