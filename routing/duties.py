@@ -33,6 +33,19 @@ class Match:
     why: str  # the words or topic that matched
 
 
+_NEGATORS = ("无", "没", "未", "否认", "不是")
+
+
+def said(word: str, text: str) -> bool:
+    """Whether ``word`` occurs not negated just before (所幸无人员伤亡, 未造成人员伤亡)."""
+    at = text.find(word)
+    while at >= 0:
+        if not any(n in text[max(0, at - 4):at] for n in _NEGATORS):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
 def _count(token: str) -> int:
     if token.isdigit():
         return int(token)
@@ -64,7 +77,7 @@ def matched(rules: Sequence[DutyRule], topic: str | None,
         words = [k for k in rule.keywords if k in text]
         if not (by_topic or words):
             continue
-        also = [k for k in rule.also if k in text]
+        also = [k for k in rule.also if said(k, text)]
         if rule.also and not also:
             continue
         parts = []
@@ -122,6 +135,11 @@ def apply(d: Decision, matches: Sequence[Match], cfg: RoutingConfig) -> list[str
         if not added:
             continue
         d.co = [*d.co, *(UnitRef.of(u) for u in added)]
+        for u in added:
+            if any(r.code == u.code for r in d.informed):
+                # it only advised under the rule that chose the lead; by duty it co-handles
+                d.explanation = d.explanation.replace(f"{u.label}知悉并指导",
+                                                      f"{u.label}协办")
         d.informed = [r for r in d.informed if all(r.code != u.code for u in added)]
         said.append(f"按职责规则{m.rule.id}（{m.why}），{_labels(added)}作为协办单位参与处置")
     return said

@@ -483,6 +483,8 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
         reason = f"仅识别到区级地点（{'、'.join(where.district)}），且未能确定领域主管部门"
     elif where.vague:
         reason = f"仅识别到上级区划（{'、'.join(where.vague)}），无法判断是否属本辖区"
+    elif where.weak_outside:
+        reason = "仅识别到置信度不足的辖区外地点，无法确定属地"
     else:
         reason = "未识别到涉及地点，信息源也无默认属地，无法确定属地"
     if len(depts) >= 2:
