@@ -15,7 +15,7 @@ least ``routing.min_place_confidence`` (0.5, what routing uses). Precision = cor
 found, recall = correct found / expected. The baseline, measured in the same run, is the same
 finder with the word-boundary check switched off (plain dictionary matching).
 
-    python bench/bench_places.py [--size small|full]
+    python bench/bench_places.py [small|full] [--show]
 
 ``run(size)`` returns rows ``{name, ratio, value, baseline, unit, n}`` for ``yuqing bench``.
 """
@@ -401,14 +401,16 @@ def misses(size: str = "small") -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size_arg", nargs="?", choices=sorted(SIZES), help="as --size")
     parser.add_argument("--size", default="small", choices=sorted(SIZES))
     parser.add_argument("--show", action="store_true", help="print every wrong text")
     args = parser.parse_args()
-    for row in run(args.size):
+    size = args.size_arg or args.size
+    for row in run(size):
         print(f"{row['name']:<36} {row['value']:>6.3f}  baseline (no word boundaries) "
               f"{row['baseline']:>6.3f}  ratio {row['ratio']:.3f}  n={row['n']}")
     if args.show:
-        print("\n".join(misses(args.size)))
+        print("\n".join(misses(size)))
     return 0
 
 
