@@ -235,7 +235,7 @@ class Counts:
 class NoBoundaryFinder(GazetteerPlaceFinder):
     """The baseline: the same finder matching names anywhere (no word boundaries)."""
 
-    def _words(self, text: str) -> list[tuple[int, int]]:
+    def _words(self, text: str) -> list[int]:
         return []
 
 

@@ -29,7 +29,9 @@ first, then by position.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import ahocorasick
@@ -224,37 +226,32 @@ class GazetteerPlaceFinder:
                     taken[k] = True
         return sorted(chosen, key=lambda m: m.start)
 
-    def _words(self, text: str) -> list[tuple[int, int]]:
-        """Spans of the dictionary words of ``text`` (no HMM guesses: an unknown name such as
-        秣陵 must not be glued to the character before it)."""
+    def _words(self, text: str) -> list[int]:
+        """Offsets where the dictionary words of ``text`` start and end, [] when unknown (no
+        HMM guesses: an unknown name such as 秣陵 must not be glued to the character before)."""
         backend = self.tokenizer.backend
         try:
             pieces = backend.cut(text, False)
         except TypeError:  # a backend without the HMM switch
             pieces = self.tokenizer.cut(text)
-        spans, pos = [], 0
-        for piece in pieces:
-            spans.append((pos, pos + len(piece)))
-            pos += len(piece)
-        return spans if pos == len(text) else []
+        cuts = [0, *accumulate(map(len, pieces))]
+        return cuts if cuts[-1] == len(text) else []
 
     def _filter(self, raw: list[tuple[int, int, Any]], text: str,
-                words: list[tuple[int, int]]) -> list[_Mention]:
+                cuts: list[int]) -> list[_Mention]:
         """Keep the hits that can be places here: on word boundaries, short forms only where
         they cannot be an ordinary word."""
-        words = _split_place_words(words, raw)
-        inside = [-1] * (len(text) + 1)  # position -> index of the word strictly around it
-        for k, (a, b) in enumerate(words):
-            for pos in range(a + 1, b):
-                inside[pos] = k
+        cuts = _split_place_words(cuts, raw)
+        at_cut = set(cuts)
         kept: list[_Mention] = []
         ends: dict[int, list[_Mention]] = {}
         for start, end, (surface, alone, after_parent, ambiguous) in raw:
-            if words and inside[start] >= 0:
+            if cuts and start not in at_cut:
                 continue  # starts inside a word: 大安 in 重大安全, 兴城市 in 绍兴城市
             weak = ""
-            if words and inside[end] >= 0:
-                a, b = words[inside[end]]
+            if cuts and end not in at_cut:
+                k = bisect_right(cuts, end)
+                a, b = cuts[k - 1], cuts[k]
                 tail = text[end:b]
                 full_tail = any(k == "full" and _suffix_word(surface, tail) for _, k in alone)
                 if full_tail:
@@ -436,20 +433,19 @@ class GazetteerPlaceFinder:
                           reasons=pick.reasons)
 
 
-def _split_place_words(words: list[tuple[int, int]], raw: list[tuple[int, int, Any]]
-                       ) -> list[tuple[int, int]]:
+def _split_place_words(cuts: list[int], raw: list[tuple[int, int, Any]]) -> list[int]:
     """Cut a dictionary word made only of place names (上海浦东新区) into those names."""
     spans: dict[int, list[int]] = {}
     for start, end, _v in raw:
         spans.setdefault(start, []).append(end)
-    out: list[tuple[int, int]] = []
-    for a, b in words:
-        path = _cover(a, b, spans) if b - a >= 4 and a in spans else None
-        if path:
-            out.extend(zip([a, *path[:-1]], path, strict=True))
-        else:
-            out.append((a, b))
-    return out
+    extra: list[int] = []
+    for start in spans:
+        k = bisect_right(cuts, start)
+        if k < len(cuts) and cuts[k - 1] == start and cuts[k] - start >= 4:
+            path = _cover(start, cuts[k], spans)
+            if path:
+                extra.extend(path[:-1])
+    return sorted({*cuts, *extra}) if extra else cuts
 
 
 def _cover(a: int, b: int, spans: dict[int, list[int]]) -> list[int] | None:
