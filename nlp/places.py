@@ -192,6 +192,8 @@ class GazetteerPlaceFinder:
                 resolved.pop(i, None)
         for i, m in enumerate(mentions):
             pick = decided.get(i) or self._resolve(i, m, mentions, resolved, default_place)
+            if not pick.code:
+                continue
             first_pos.setdefault(pick.code, m.start)
             seen = surfaces.setdefault(pick.code, [])
             if m.text not in seen:
@@ -358,6 +360,9 @@ class GazetteerPlaceFinder:
                         why = (f"正文无可判别的上下文，取本级属地所在的"
                                f"{gaz.chain(anchor)[0].name}境内者，置信度一般")
                     return _Pick(code, conf, [head, why, *self._street_note(code)])
+        if all(gaz.by_code[c].level in ("township", "village") for c in codes):
+            # a street name found in many places, none near: naming one would be a false hit
+            return _Pick("", 0.0, [head])
         code = sorted(codes, key=lambda c: _prior(gaz.by_code[c]))[0]
         return _Pick(code, 0.4, [
             head, f"正文无上下文可判别，暂取{gaz.full_name(code)}，置信度低，请人工核实"])

@@ -72,8 +72,10 @@ def test_homonym_streets_resolve_in_the_home_city_not_another_province(hz, jn):
     assert any("本级属地" in r for r in east[0].reasons)
     river = hz.find("临江街道的化工厂气味很大")
     assert [m.code[:6] for m in river] == ["330114"]  # 钱塘区
-    # for a 江宁 instance the same words name no known place with any confidence
-    assert all(m.confidence < 0.5 for m in jn.find("临江街道的化工厂气味很大"))
+    # for a 江宁 instance no 临江街道 is near: none of the six is guessed
+    assert jn.find("临江街道的化工厂气味很大") == []
+    # ... and the source's default place is used instead
+    assert [m.code for m in jn.find("临江街道的化工厂气味很大", "320115")] == ["320115"]
 
 
 def test_a_company_name_is_weak_evidence_and_a_location_is_not(jn):
