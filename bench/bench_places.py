@@ -199,6 +199,42 @@ HZ_MIXED: list[tuple[str, list[str]]] = [
     ("临平新城一工地夜间施工", ["杭州市临平区"]),
     ("龙井村茶农反映收购价低", []),  # villages are not in the national list
 ]
+# Written after the finder was tuned on the sets above, run once as they are (first run:
+# precision 1.000, recall 0.961; the two misses were 江宁 inside the alias 江宁大学城 and a bare
+# 保定, then taken off the common-word list).
+FRESH: list[tuple[str, list[str]]] = [
+ ("江宁区麒麟街道一新建小区交付后漏水严重", ["江苏省南京市江宁区", "江苏省南京市江宁区麒麟街道"]),
+ ("我家在湖熟，村里的路三年没修了", ["江苏省南京市江宁区湖熟街道"]),
+ ("有没有人知道禄口哪里能办居住证", ["江苏省南京市江宁区禄口街道"]),
+ ("孩子在秣陵上学，校车超载", ["江苏省南京市江宁区秣陵街道"]),
+ ("淳化这边的养鸡场太臭了", ["江苏省南京市江宁区淳化街道"]),
+ ("南京市区到江宁的公交太少", ["江苏省南京市", "江苏省南京市江宁区"]),
+ ("江苏南京江宁大学城附近黑车多", ["江苏省", "江苏省南京市", "江苏省南京市江宁区", "江苏省南京市江宁区秣陵街道"]),
+ ("常州一化工厂爆炸，江宁也能闻到味道吗", ["江苏省常州市", "江苏省南京市江宁区"]),
+ ("马鞍山博望区和江宁横溪交界处有人偷倒垃圾", ["安徽省马鞍山市", "安徽省马鞍山市博望区", "江苏省南京市江宁区", "江苏省南京市江宁区横溪街道"]),
+ ("句容市宝华镇的房子能落户南京吗", ["江苏省镇江市句容市", "江苏省镇江市句容市宝华镇", "江苏省南京市"]),
+ ("这个重大安全问题一直没人管，汤山街道要负责", ["江苏省南京市江宁区汤山街道"]),
+ ("医保定点机构刷卡难，谷里街道的老人很无奈", ["江苏省南京市江宁区谷里街道"]),
+ ("拆迁安置区的配套学校什么时候建", []),
+ ("大理石加工厂粉尘太大", []),
+ ("保定的朋友说那边也这样", ["河北省保定市"]),
+ ("深圳市福田区一写字楼电梯事故", ["广东省深圳市", "广东省深圳市福田区"]),
+ ("成都双流机场航班延误", ["四川省成都市", "四川省成都市双流区"]),
+]
+FRESH_HZ: list[tuple[str, list[str]]] = [
+ ("西湖区留下街道一菜场卫生差", ["杭州市西湖区", "杭州市西湖区留下街道"]),
+ ("余杭区良渚街道地铁施工扰民", ["杭州市余杭区", "杭州市余杭区良渚街道"]),
+ ("拱墅区的学区划分不合理", ["杭州市拱墅区"]),
+ ("杭州萧山区义桥镇一工厂夜间排气", ["浙江省杭州市", "杭州市萧山区", "杭州市萧山区义桥镇"]),
+ ("临安区锦城街道停车收费乱", ["杭州市临安区", "杭州市临安区锦城街道"]),
+ ("钱塘区下沙街道大学生租房被骗", ["杭州市钱塘区", "杭州市钱塘区下沙街道"]),
+ ("萧山的出租车拒载", ["杭州市萧山区"]),
+ ("浙江绍兴越城区一小区停电", ["浙江省", "浙江省绍兴市", "浙江省绍兴市越城区"]),
+ ("湖州长兴县一企业欠薪", ["浙江省湖州市", "浙江省湖州市长兴县"]),
+ ("东湖街道的菜市场什么时候改造", ["杭州市临平区东湖街道"]),
+ ("绍兴城市管理比杭州好", ["浙江省绍兴市", "浙江省杭州市"]),
+ ("宁波舟山港附近海水污染", ["浙江省宁波市", "浙江省舟山市"]),
+]
 # Generated: (template, which names appear) over random divisions of the national list.
 FORMS = [
     ("{city}{district}{town}", ("city", "district", "town")),
@@ -335,6 +371,8 @@ def datasets(size: str) -> dict[str, tuple[dict, list[tuple[str, set[str]]]]]:
         "real_hz": (HZ_HOME, [(t, resolve(hz, g)) for t, g in HZ_REAL]),
         "mixed": (jn_home(), [(t, resolve(jn, g)) for t, g in MIXED]),
         "mixed_hz": (HZ_HOME, [(t, resolve(hz, g)) for t, g in HZ_MIXED]),
+        "fresh": (jn_home(), [(t, resolve(jn, g)) for t, g in FRESH]),
+        "fresh_hz": (HZ_HOME, [(t, resolve(hz, g)) for t, g in FRESH_HZ]),
         "traps_generated": (jn_home(), [(t, set()) for t in crossing_traps(jn)]),
         "generated": (jn_home(), generated(jn, n, seed=13)),
     }
