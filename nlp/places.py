@@ -37,6 +37,16 @@ from typing import Any
 import ahocorasick
 
 from nlp.gazetteer import LEVEL_RANK, MUNICIPALITIES, Division, Gazetteer, short_name
+from nlp.gazetteer_words import (
+    COMMON_WORDS,
+    DISH_AFTER,
+    ESTATE_AFTER,
+    INSTITUTION_TAILS,
+    ROAD_AFTER,
+    company,
+    split_place_words,
+    suffix_word,
+)
 from nlp.tokenize import Tokenizer
 from nlp.types import PlaceMatch
 
@@ -45,32 +55,6 @@ LEVEL_CN = {"province": "省级", "city": "市级", "district": "县级", "towns
 # From this confidence a place outside the home jurisdiction may decide routing (属地外).
 HIGH_CONFIDENCE = 0.75
 WEAK = 0.55  # evidence worth keeping, never decisive on its own
-# A short form followed by these names a road or a compound, not a place.
-_ROAD_AFTER = ("路", "街", "巷", "弄", "桥", "大道", "隧道", "高速", "广场", "公园", "大厦")
-# ... and these an estate (龙井花园 and 桂林小区 may lie anywhere).
-_ESTATE_AFTER = ("小区", "社区", "花园", "院子", "苑", "家园", "嘉园", "新村", "公寓", "山庄",
-                 "华庭", "华府", "公馆", "名邸", "雅居", "别墅", "楼盘", "小镇", "一期", "二期",
-                 "三期")
-# ... and these a dish sold anywhere (兰州拉面, 桂林米粉).
-_DISH_AFTER = ("拉面", "小吃", "小面", "烤鸭", "热干面", "螺蛳粉", "米粉", "臭豆腐", "大盘鸡",
-               "炸酱面", "凉皮", "肉夹馍", "米线", "火锅", "烧饼", "包子", "汤包", "板鸭")
-# The tail of a word a full name may run into with its own suffix: 区政府, 市民, 县城.
-_SUFFIX_TAILS = frozenset((
-    "委", "政府", "人民政府", "民", "民们", "长", "区", "内", "里", "城", "级", "属", "委会",
-    "委员会", "办", "办事处", "党委", "党工委", "长信箱", "领导", "财政", "上", "中心"))
-# Institutions named after a place (南京大学, 杭州银行): the place is weak evidence.
-_INSTITUTION_TAILS = ("大学", "学院", "银行", "医院", "中学", "小学", "日报", "晚报", "电视台",
-                      "地铁", "火车站", "东站", "南站", "北站", "西站", "机场", "公司", "集团")
-# Short forms of cities that are ordinary words too (世界大同, 未开封, 各位来宾, 白银价格):
-# alone they are a guess; with a suffix, a parent or a neighbour in the text they count.
-_COMMON_WORDS = frozenset((
-    "大同", "开封", "日照", "包头", "白银", "来宾", "安康", "阿里", "通化", "三明", "长治",
-    "普洱", "黄山", "红河", "怒江", "白山", "北海", "和田", "中卫",
-    "吉安", "金昌", "德宏", "文山"))
-_COMPANY = ("有限公司", "公司", "集团", "股份", "商行")
-_CLAUSE_END = "，。！？；、,.!?;:：\n \t（）()【】「」“”\"'"
-
-
 @dataclass(slots=True)
 class _Mention:
     start: int
@@ -243,7 +227,7 @@ class GazetteerPlaceFinder:
                 cuts: list[int]) -> list[_Mention]:
         """Keep the hits that can be places here: on word boundaries, short forms only where
         they cannot be an ordinary word."""
-        cuts = _split_place_words(cuts, raw)
+        cuts = split_place_words(cuts, raw)
         at_cut = set(cuts)
         kept: list[_Mention] = []
         ends: dict[int, list[_Mention]] = {}
@@ -252,21 +236,21 @@ class GazetteerPlaceFinder:
                 continue  # starts inside a word: 大安 in 重大安全, 兴城市 in 绍兴城市
             weak = ""
             if cuts and end not in at_cut:
-                k = bisect_right(cuts, end)
-                a, b = cuts[k - 1], cuts[k]
+                idx = bisect_right(cuts, end)
+                a, b = cuts[idx - 1], cuts[idx]
                 tail = text[end:b]
-                full_tail = any(k == "full" and _suffix_word(surface, tail) for _, k in alone)
+                full_tail = any(k == "full" and suffix_word(surface, tail) for _, k in alone)
                 if full_tail:
                     pass  # 江宁区政府, 北京市民: the name's own suffix makes the word
                 elif alone and all(k == "alias" for _, k in alone):
                     pass  # configured names are meant as places (九龙湖边)
-                elif a == start and tail.startswith(_INSTITUTION_TAILS):
+                elif a == start and tail.startswith(INSTITUTION_TAILS):
                     weak = f"出现在机构名称“{text[start:b]}”中"
                 else:
                     continue  # ends inside a word: 大理 in 大理石, 龙井 in 龙井茶
             after = text[end:end + 4]
-            road = after.startswith(_ROAD_AFTER)
-            estate = after.startswith(_ESTATE_AFTER) or after.startswith(_DISH_AFTER)
+            road = after.startswith(ROAD_AFTER)
+            estate = after.startswith(ESTATE_AFTER) or after.startswith(DISH_AFTER)
             # a two-character alias (the home's 江宁) is a short form too: 江宁路 is in 上海
             bare = ("short", "local", "alias") if len(surface) == 2 else ("short", "local")
             cands = [(c, k) for c, k in alone if not ((road or estate) and k in bare)]
@@ -284,7 +268,7 @@ class GazetteerPlaceFinder:
             if not cands:
                 continue
             if not weak and all(k in ("short", "local") for _, k in cands):
-                weak = _company(text, end)
+                weak = company(text, end)
             valid = _Mention(start, end, surface, cands, weak, ambiguous)
             kept.append(valid)
             ends.setdefault(end, []).append(valid)
@@ -318,7 +302,7 @@ class GazetteerPlaceFinder:
         if kind in ("short", "local") and m.ambiguous_short:
             conf = min(conf, 0.45)
             reasons.append(f"“{m.text}”也是其他区县的简称，单独出现不足以判定")
-        elif kind == "short" and m.text in _COMMON_WORDS and level == "city":
+        elif kind == "short" and m.text in COMMON_WORDS and level == "city":
             conf = 0.45
             reasons.append(f"“{m.text}”也是常用词，无“市”字或上级地名时不足以判定")
         support, why = self._support(code, i, mentions, resolved)
@@ -436,54 +420,6 @@ class GazetteerPlaceFinder:
         return PlaceMatch(name=self.gazetteer.full_name(pick.code), code=pick.code,
                           level=d.level, confidence=round(pick.confidence, 2), text=text,
                           reasons=pick.reasons)
-
-
-def _split_place_words(cuts: list[int], raw: list[tuple[int, int, Any]]) -> list[int]:
-    """Cut a dictionary word made only of place names (上海浦东新区) into those names."""
-    spans: dict[int, list[int]] = {}
-    for start, end, _v in raw:
-        spans.setdefault(start, []).append(end)
-    extra: list[int] = []
-    for start in spans:
-        k = bisect_right(cuts, start)
-        if k < len(cuts) and cuts[k - 1] == start and cuts[k] - start >= 4:
-            path = _cover(start, cuts[k], spans)
-            if path:
-                extra.extend(path[:-1])
-    return sorted({*cuts, *extra}) if extra else cuts
-
-
-def _cover(a: int, b: int, spans: dict[int, list[int]]) -> list[int] | None:
-    """Ends of hits that tile [a, b) exactly, longest hits first; None when none do."""
-    for end in sorted(spans.get(a, ()), reverse=True):
-        if end == b:
-            return [b]
-        if end < b:
-            rest = _cover(end, b, spans)
-            if rest:
-                return [end, *rest]
-    return None
-
-
-def _suffix_word(surface: str, tail: str) -> bool:
-    """Whether a full name runs into a word made with its own suffix (区政府, 市民)."""
-    return surface.endswith(("市", "区", "县", "镇", "乡", "村", "街道", "旗")) and \
-        tail in _SUFFIX_TAILS
-
-
-def _company(text: str, end: int) -> str:
-    """"出现在单位名称中…" when the words after a name, in the same clause, end in 公司/集团."""
-    stop = end
-    while stop < len(text) and stop - end < 14 and text[stop] not in _CLAUSE_END:
-        stop += 1
-    clause = text[end:stop]
-    if clause.startswith(("一", "的", "有")):
-        return ""  # 南京一公司, 南京的公司: where the company is, not its name
-    for word in _COMPANY:
-        at = clause.find(word)
-        if at >= 0:
-            return f"其后是单位名称（{clause[:at + len(word)]}），可能只是企业字号"
-    return ""
 
 
 def _dedupe(cands: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
