@@ -138,8 +138,8 @@ def apply(d: Decision, matches: Sequence[Match], cfg: RoutingConfig) -> list[str
         for u in added:
             if any(r.code == u.code for r in d.informed):
                 # it only advised under the rule that chose the lead; by duty it co-handles
-                d.explanation = d.explanation.replace(f"{u.label}知悉并指导",
-                                                      f"{u.label}协办")
+                d.explanation = re.sub(f"，[^，；]*{re.escape(u.label)}知悉并指导", "",
+                                       d.explanation)
         d.informed = [r for r in d.informed if all(r.code != u.code for u in added)]
         said.append(f"按职责规则{m.rule.id}（{m.why}），{_labels(added)}作为协办单位参与处置")
     return said
