@@ -295,8 +295,8 @@ class GazetteerPlaceFinder:
             conf = 0.95
         elif kind in ("alias", "parent"):
             conf = 0.85
-        elif kind == "local":
-            conf = 0.7
+        elif kind == "local":  # a district of the home's city by its short name (雨花台, 鼓楼)
+            conf = 0.8 if len(m.text) >= 3 else 0.7
         else:  # a bare short form: provinces and cities are household names, counties are not
             conf = {"province": 0.85, "city": 0.8}.get(level, 0.45)
         if kind in ("short", "local") and m.ambiguous_short:
