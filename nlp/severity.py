@@ -50,6 +50,14 @@ DEFAULTS: dict[str, Any] = {
     },
     "death_floors": {30: 1, 10: 2, 3: 3, 1: 4},
     "people_involved": {10: 6, 30: 12, 100: 18},
+    "mass_harm": {
+        "level": 3, "min_people": 10, "min_minors": 3,
+        "harm_terms": ["中毒", "呕吐", "腹泻", "上吐下泻", "发烧", "发热", "高烧", "身体不适",
+                       "感染", "受伤", "伤亡", "死亡", "送医", "就医", "住院", "抢救", "烧伤",
+                       "砸伤", "咬伤", "摔伤", "撞伤", "骨折", "晕倒", "昏迷", "病倒"],
+        "group_terms": ["多人", "多名", "群体", "集体", "大批", "一批", "成批", "十几", "几十",
+                        "数十", "上百", "多位"],
+        "minor_terms": ["学生", "幼儿", "孩子", "儿童", "学童", "师生", "小朋友", "婴儿"]},
     "rumour": 10,
     "rumour_terms": ["网传", "谣言", "传言", "疯传", "是真的吗", "真的假的", "求证", "有人说",
                      "听说", "群里在传", "不实信息"],
@@ -89,9 +97,10 @@ _DEATH_RE = [re.compile(_NUM + r"\s*(?:人|名[^，。,；;]{0,8}?)" + _DIED),
              re.compile(r"(?:致|造成)\s*" + _NUM + r"\s*[人名]\s*" + _DIED)]
 # People involved: "30多名学生", "上百名业主", "数十户村民"; vague quantities count as
 # their lower bound.
-_PEOPLE_RE = re.compile(r"(\d+|[一二两三四五六七八九十百千]+|上百|上千|数十|数百|几十|几百)\s*"
+_PEOPLE_RE = re.compile(r"(\d+|十几|[一二两三四五六七八九十百千]+|上百|上千|数十|数百|几十|几百)\s*"
                         r"(?:多|余)?\s*(?:个人|名|位|户|人)")
-_VAGUE = {"上百": 100, "上千": 1000, "数十": 20, "几十": 20, "数百": 200, "几百": 200}
+_SENTENCE = re.compile(r"[。！？!?；;\n]")
+_VAGUE = {"十几": 10, "上百": 100, "上千": 1000, "数十": 20, "几十": 20, "数百": 200, "几百": 200}
 
 
 class SeverityConfigError(ValueError):
@@ -154,6 +163,20 @@ def _check_types(cfg: Mapping[str, Any]) -> None:
             raise bad(key, "应为词语列表")
         if isinstance(default, dict) and not isinstance(value, Mapping):
             raise bad(key, "应为映射（键: 值）")
+    harm = cfg["mass_harm"]
+    for key in ("level", "min_people", "min_minors"):
+        if not _whole(harm.get(key)) or int(harm[key]) < 1:
+            raise bad(f"mass_harm.{key}", "应为正整数")
+    if int(harm["level"]) not in LEVEL_NAMES:
+        raise bad("mass_harm.level", "应为 1、2、3、4 之一")
+    for key in ("harm_terms", "group_terms", "minor_terms"):
+        terms = harm.get(key)
+        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            raise bad(f"mass_harm.{key}", "应为词语列表")
+    if set(harm) - {"level", "min_people", "min_minors", "harm_terms", "group_terms",
+                    "minor_terms"}:
+        raise bad("mass_harm", "未知的子项（可用 level、min_people、min_minors、harm_terms、"
+                               "group_terms、minor_terms）")
     for key in ("thresholds", "death_floors", "people_involved", "authority"):
         for k, v in cfg[key].items():
             if key != "authority" and not _whole(k):
@@ -192,6 +215,24 @@ def people_involved(text: str) -> int:
         token = m.group(1)
         counts.append(_VAGUE.get(token) or parse_count(token))
     return max(counts, default=0)
+
+
+def mass_harm(text: str, cfg: Mapping[str, Any]) -> str:
+    """Why many people were harmed at once (one sentence naming both the harm and many people,
+    or several children), or "" — 十几名学生呕吐, 多人中毒, 3名小学生受伤."""
+    for sentence in _SENTENCE.split(text):
+        harm = [w for w in cfg["harm_terms"] if w in sentence]
+        if not harm:
+            continue
+        count = people_involved(sentence)
+        group = [w for w in cfg["group_terms"] if w in sentence]
+        minors = [w for w in cfg["minor_terms"] if w in sentence]
+        if count >= cfg["min_people"] or group:
+            who = group[0] if group else f"约 {count} 人"
+            return f"多人同时受害（{who}，{harm[0]}）"
+        if minors and count >= cfg["min_minors"]:
+            return f"多名未成年人同时受害（{count} 名{minors[0]}，{harm[0]}）"
+    return ""
 
 
 def reported_deaths(text: str) -> int:
@@ -305,6 +346,14 @@ class SeverityScorer:
             add("death_floor", lift, f"报道死亡 {deaths} 人，按事故分级标准至少为"
                                      f" {LEVEL_NAMES[floor]}")
             score += lift
+        harmed = mass_harm(text, cfg["mass_harm"]) if not fiction else ""
+        if harmed:
+            floor = int(cfg["mass_harm"]["level"])
+            concern = True
+            if score < cfg["thresholds"][floor]:
+                lift = cfg["thresholds"][floor] - score
+                add("mass_harm", lift, f"{harmed}，无论领域敏感度如何至少为 {LEVEL_NAMES[floor]}")
+                score += lift
         level = self.level_for(score) if concern else None
         if not concern:
             factors.append(SeverityFactor("no_concern", 0.0,

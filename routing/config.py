@@ -63,6 +63,26 @@ class Override:
     co: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class DutyRule:
+    """按职责: units that must co-handle (or lead, ``lead == "field"``) when the rule matches.
+
+    Matches when the topic is one of ``topics`` or a keyword is in the text (either, when both
+    are given), and one of ``also`` is in the text (when given), and at least ``min_people``
+    people are concerned (when given; 多人/群体/十几名 count).
+    """
+
+    id: str
+    topics: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    min_people: int | None = None
+    co: tuple[str, ...] = ()
+    lead: str | None = None  # "field": the department of the matter's field leads
+    fields: tuple[tuple[str, str], ...] = ()  # (keyword, unit code), first found wins
+    urgent: str | None = None
+
+
 @dataclass(frozen=True)
 class RoutingConfig:
     home: PlaceInfo
@@ -76,9 +96,11 @@ class RoutingConfig:
     neighbours: tuple[ForeignInfo, ...] = ()
     lead_order: tuple[str, ...] = ()
     overrides: tuple[Override, ...] = ()
+    duty_rules: tuple[DutyRule, ...] = ()
     auto_dispatch: dict[int, bool] = field(default_factory=dict)
     secondary_topic_min_prob: float = 0.35
     min_place_confidence: float = 0.5
+    outside_min_confidence: float = 0.75  # a foreign place decides 属地外 only from this
     urgent_categories: dict[str, str] = field(default_factory=dict)
     source_places: dict[str, str] = field(default_factory=dict)  # source key -> default place
 
@@ -135,9 +157,17 @@ class RoutingConfig:
                                      sources=tuple(o.get("sources") or ()), lead=o.get("lead"),
                                      co=tuple(o.get("co") or ()))
                             for o in routing.get("overrides") or []),
+            duty_rules=tuple(DutyRule(
+                id=str(r["id"]), topics=tuple(r.get("topics") or ()),
+                keywords=tuple(r.get("keywords") or ()), also=tuple(r.get("also") or ()),
+                min_people=r.get("min_people"), co=tuple(r.get("co") or ()),
+                lead=r.get("lead"), fields=tuple((r.get("fields") or {}).items()),
+                urgent=r.get("urgent"))
+                for r in routing.get("duty_rules") or []),
             auto_dispatch={int(k): bool(v) for k, v in (routing.get("auto_dispatch") or {}).items()},
             secondary_topic_min_prob=float(routing.get("secondary_topic_min_prob", 0.35)),
             min_place_confidence=float(routing.get("min_place_confidence", 0.5)),
+            outside_min_confidence=float(routing.get("outside_min_confidence", 0.75)),
             urgent_categories=dict(taxonomy.get("urgent_categories") or {}),
             source_places=dict(source_places or {}),
         )

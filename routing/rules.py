@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from nlp.types import Analysis, PlaceMatch, PostInput
+from routing import duties
 from routing.config import ForeignInfo, RoutingConfig, UnitInfo
 from routing.sla import deadlines as sla_deadlines
 
@@ -120,6 +121,7 @@ class Decision:
     topic: str | None = None
     place_code: str | None = None
     deadlines: dict[str, datetime | None] = field(default_factory=dict)
+    duty_rules: list[str] = field(default_factory=list)  # ids of the duty rules applied
 
     def for_case(self) -> CaseDecision:
         """The decision as a case stores it: unit codes only (routing.cases' DecisionLike)."""
@@ -143,7 +145,7 @@ class Decision:
             "outside": self.outside, "triage": self.triage, "reason": self.reason,
             "alert": self.alert, "severity": self.severity, "auto_dispatch": self.auto_dispatch,
             "urgent": self.urgent, "urgent_category": self.urgent_category, "topic": self.topic,
-            "place_code": self.place_code,
+            "place_code": self.place_code, "duty_rules": list(self.duty_rules),
             "deadlines": {k: v.isoformat() if v else None for k, v in self.deadlines.items()},
         }
 
@@ -174,6 +176,7 @@ class _Where:
     outside: dict[str, tuple[UnitInfo | None, list[str]]] = field(default_factory=dict)
     vague: list[str] = field(default_factory=list)  # only a level above home (南京市)
     ignored: list[str] = field(default_factory=list)  # below the confidence threshold
+    weak_outside: list[str] = field(default_factory=list)  # foreign, too weak to decide
     home_code: str | None = None  # the first home place: the case's place
     other_code: str | None = None
 
@@ -229,6 +232,8 @@ def _locate(places: Sequence[PlaceMatch], cfg: RoutingConfig) -> _Where:
             where.home_code = where.home_code or p.code
         elif home_stem.startswith(stem):
             _add(where.vague, label)
+        elif p.confidence < cfg.outside_min_confidence:
+            _add(where.weak_outside, f"{label}（置信度{p.confidence:.2f}）")
         else:
             foreign = _foreign_of(stem, cfg)
             unit = cfg.unit(foreign.unit) if foreign else None
@@ -319,6 +324,8 @@ def decide(facts: Facts, cfg: RoutingConfig, start: datetime | None = None) -> D
     where = _locate(facts.places, cfg)
     if where.ignored:
         notes.append(f"已忽略低置信度地点：{'、'.join(where.ignored)}")
+    if where.weak_outside:
+        notes.append(f"辖区外地点置信度不足，不据此判断属地：{'、'.join(where.weak_outside)}")
     default = facts.default_place or cfg.source_places.get(facts.source, "")
     if facts.places and default and all(not p.text and p.code == default for p in facts.places):
         # the place finder already fell back on the source's default place
@@ -331,6 +338,14 @@ def decide(facts: Facts, cfg: RoutingConfig, start: datetime | None = None) -> D
         notes.append(f"正文未识别到地点，采用信息源默认属地{label}")
 
     d = _rules(facts, text, where, cfg)
+    if not d.outside:
+        matches = duties.matched(cfg.duty_rules, facts.topic, facts.topic_alternatives, text,
+                                 cfg)
+        if d.rule != R0 or d.lead is not None:
+            notes[:0] = duties.apply(d, [m for m in matches if m.rule.lead is None], cfg)
+        d.duty_rules = [*d.duty_rules, *(m.rule.id for m in matches if m.rule.id not in
+                                           d.duty_rules and m.rule.lead is None)]
+        category = category or next((m.rule.urgent for m in matches if m.rule.urgent), None)
     d.alert = facts.severity in SEVERITY_NAMES
     d.severity = facts.severity
     d.topic = facts.topic
@@ -363,6 +378,26 @@ def decide(facts: Facts, cfg: RoutingConfig, start: datetime | None = None) -> D
         tail.append(f"{coordinator.label}统筹协调")
     d.explanation = f"【{d.rule}】{d.explanation}；" + "；".join(tail) + "。"
     return d
+
+
+def _field_lead(facts: Facts, text: str, m: duties.Match, streets: list[UnitInfo],
+                informed: list[UnitRef], also: str, cfg: RoutingConfig) -> Decision:
+    """A rumour (or any lead: field rule): the department of its field leads the answer, the
+    rule's units (the publicity department: policy misreading) and the streets co-handle."""
+    unit, why = duties.field_unit(m.rule, text, facts.topic, facts.topic_alternatives, cfg)
+    helpers = [u for u in (cfg.unit(c) for c in m.rule.co) if u is not None]
+    lead = unit or (helpers[0] if helpers else None)
+    if lead is None:
+        reason = f"命中职责规则{m.rule.id}（{m.why}），但未能确定回应的主管部门"
+        return Decision(rule=m.rule.id, triage=True, reason=reason, informed=informed,
+                        explanation=reason + also, duty_rules=[m.rule.id])
+    co = _refs([*helpers, *streets], lead)
+    field_text = f"{why}，由{lead.label}牵头回应" if unit else f"未能确定所涉领域，由{lead.label}牵头回应"
+    where_text = f"，{_names(streets)}在辖区内配合" if streets else ""
+    return Decision(rule=m.rule.id, lead=UnitRef.of(lead), co=co, informed=informed,
+                    duty_rules=[m.rule.id],
+                    explanation=f"命中职责规则{m.rule.id}（{m.why}），属政策误读与谣言澄清事项；"
+                                f"{field_text}，{_names(helpers)}负责澄清与发布{where_text}{also}")
 
 
 def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decision:
@@ -400,6 +435,12 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
 
     depts, named = _departments(facts, text, cfg)
     ours = where.home or bool(named)  # a place at home, or a home department named
+
+    if ours:
+        for m in duties.matched(cfg.duty_rules, facts.topic, facts.topic_alternatives, text,
+                                cfg):
+            if m.rule.lead == "field":
+                return _field_lead(facts, text, m, streets, informed, also, cfg)
 
     if len(depts) >= 2 and ours:
         lead = depts[0][0]
@@ -442,6 +483,8 @@ def _rules(facts: Facts, text: str, where: _Where, cfg: RoutingConfig) -> Decisi
         reason = f"仅识别到区级地点（{'、'.join(where.district)}），且未能确定领域主管部门"
     elif where.vague:
         reason = f"仅识别到上级区划（{'、'.join(where.vague)}），无法判断是否属本辖区"
+    elif where.weak_outside:
+        reason = "仅识别到置信度不足的辖区外地点，无法确定属地"
     else:
         reason = "未识别到涉及地点，信息源也无默认属地，无法确定属地"
     if len(depts) >= 2:

@@ -266,13 +266,28 @@ class RoutingOverride(Strict):
     co: list[str] = []
 
 
+class DutyRule(Strict):
+    """A duty rule (按职责): who must co-handle, or lead, when its conditions hold."""
+    id: str = Field(min_length=1, max_length=40)
+    topics: list[str] = []
+    keywords: list[str] = []
+    also: list[str] = []
+    min_people: int | None = Field(None, ge=2)
+    co: list[str] = []
+    lead: Literal["field"] | None = None
+    fields: dict[str, str] = {}  # keyword -> unit code leading the answer (lead: field)
+    urgent: UrgentCategory | None = None
+
+
 class Routing(Strict):
     coordinator: str
     auto_dispatch: dict[Literal[1, 2, 3, 4], bool] = {1: False, 2: False, 3: True, 4: True}
     lead_order: list[str] = []
     secondary_topic_min_prob: float = Field(0.35, gt=0, le=1)
     min_place_confidence: float = Field(0.5, ge=0, le=1)
+    outside_min_confidence: float = Field(0.75, ge=0, le=1)
     overrides: list[RoutingOverride] = []
+    duty_rules: list[DutyRule] = []
 
 
 # ---- sla.yaml ------------------------------------------------------------------------------
@@ -629,6 +644,20 @@ def cross_check(s: Settings, origin: Mapping[str, str]) -> list[ConfigProblem]:
         for j, key in enumerate(rule.sources):
             if key not in source_keys:
                 bad("routing", f"overrides[{i}].sources[{j}]", f"未知的信息源 {key!r}")
+    for i, duty in enumerate(s.routing.duty_rules):
+        for j, code in enumerate(duty.co):
+            if code not in units:
+                bad("routing", f"duty_rules[{i}].co[{j}]", f"未知的单位 {code!r}")
+        for word, code in duty.fields.items():
+            if code not in units:
+                bad("routing", f"duty_rules[{i}].fields.{word}", f"未知的单位 {code!r}")
+        for j, key in enumerate(duty.topics):
+            if key not in topic_set:
+                bad("routing", f"duty_rules[{i}].topics[{j}]", f"未知的领域 {key!r}")
+        if not duty.topics and not duty.keywords:
+            bad("routing", f"duty_rules[{i}]", "至少需要 topics 或 keywords 之一，否则永不匹配")
+        if not duty.co and duty.lead is None:
+            bad("routing", f"duty_rules[{i}]", "需要 co（协办单位）或 lead: field 之一")
     for key in sorted({k for k in source_keys if source_keys.count(k) > 1}):
         bad("sources", "sources", f"信息源 {key!r} 重复定义")
     for i, src in enumerate(s.sources.sources):

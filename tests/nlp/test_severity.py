@@ -196,3 +196,45 @@ def test_deaths_with_words_between_count_and_verb():
 def test_a_wrongly_typed_weight_is_refused_at_load_naming_its_key(data, key):
     with pytest.raises(SeverityConfigError, match=key):
         config_from(data)
+
+
+@pytest.mark.parametrize("text", [
+    "东山街道一小学十几名学生午餐后出现呕吐腹泻症状",  # mass illness of pupils
+    "某工地食堂12名工人食物中毒",  # poisoning
+    "多人中毒被送往医院",  # 多人, no number
+    "校门口3名小学生被电动车撞伤",  # injuries of pupils
+    "小区群体发烧，疑似水质问题",
+])
+def test_many_people_harmed_at_once_is_at_least_level_iii(taxonomy, text):
+    # a neutral reading and a topic without sensitivity: the floor alone decides
+    scorer = SeverityScorer(taxonomy["topics"], None)
+    quiet = TopicResult(label=None, prob=0.9)
+    neutral = SentimentResult(label="neutral", score=0.0)
+    sev = scorer.score(post(text), text, quiet, neutral)
+    assert sev.level is not None and sev.level <= 3, sev.factors
+    assert "mass_harm" in names(sev)
+    assert any("至少为 III" in f.reason for f in sev.factors)
+
+
+@pytest.mark.parametrize("text", [
+    "一名工人受伤，已送医",  # one person
+    "多人认为这样的收费不合适",  # many people, no harm
+    "消防演练中十几名学生模拟受伤撤离",  # a drill
+])
+def test_one_person_harmed_or_many_unharmed_sets_no_floor(taxonomy, text):
+    scorer = SeverityScorer(taxonomy["topics"], None)
+    sev = scorer.score(post(text), text, TopicResult(label=None, prob=0.9),
+                       SentimentResult(label="neutral", score=0.0))
+    assert "mass_harm" not in names(sev)
+
+
+def test_the_mass_harm_floor_is_configurable_and_checked(taxonomy):
+    scorer = SeverityScorer(taxonomy["topics"], {"mass_harm": {"level": 2}})
+    text = "十几名学生呕吐"
+    sev = scorer.score(post(text), text, TopicResult(label=None, prob=0.9),
+                       SentimentResult(label="neutral", score=0.0))
+    assert sev.level == 2
+    with pytest.raises(SeverityConfigError, match=r"mass_harm\.level"):
+        config_from({"mass_harm": {"level": 7}})
+    with pytest.raises(SeverityConfigError, match="mass_harm"):
+        config_from({"mass_harm": {"levle": 3}})

@@ -246,8 +246,9 @@ def test_explanations_use_the_short_names_people_know(cfg: RoutingConfig):
 def test_the_case_form_carries_unit_codes_and_every_deadline(cfg: RoutingConfig):
     d = decide(Facts(text="东山街道食堂", topic="food_drug", severity=2,
                      places=[place("东山街道")]), cfg, start=START).for_case()
-    assert (d.lead, d.co, d.coordinator, d.informed) == ("jn-dongshan", [], "jn-publicity",
-                                                         ["jn-market"])
+    # a food matter: market supervision co-handles by duty (D3-食品安全), it no longer only advises
+    assert (d.lead, d.co, d.coordinator, d.informed) == ("jn-dongshan", ["jn-market"],
+                                                         "jn-publicity", [])
     assert d.deadlines["press"] == d.deadlines["press_conference"] == \
         datetime(2026, 11, 3, 9, 0, tzinfo=SH)
     assert d.place == "320115001" and d.rule == "R1-单一属地" and not d.auto_dispatch

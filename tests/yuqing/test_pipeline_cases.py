@@ -47,7 +47,8 @@ def test_an_incident_becomes_one_routed_case_and_praise_none(ctx: AppContext,
         assert case.severity is not None and case.routing.get("rule")
         # one street concerned: 谷里街道 leads (属地管理), the competent department knows
         assert (case.routing["lead"], case.routing["rule"]) == ("jn-guli", "R1-单一属地")
-        assert case.routing["informed"] == ["jn-emergency"]
+        # a factory fire with injuries: by duty (D1) the emergency bureau co-handles
+        assert case.routing["co"] == ["jn-emergency"] and case.routing["informed"] == []
         assert "谷里街道" in case.routing["explanation"]
         lead = s.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id)
                          .where(Assignment.case_id == case.id, Assignment.role == "lead")).all()
