@@ -48,6 +48,12 @@ LABELS = {
     "remind_at_fraction_left": "剩余比例提醒", "overdue_repeat_minutes": "超时重复提醒（分钟）",
     "enabled": "启用", "kind": "类型", "options": "参数", "retry": "重试",
     "points": "分值", "terms": "词语",
+    "outside_min_confidence": "属地外地点最低置信度", "duty_rules": "按职责规则",
+    "id": "规则编号", "topics": "领域", "also": "须同时出现的词语", "min_people": "最少涉及人数",
+    "co": "协办单位", "lead": "主办单位", "fields": "领域词→主办单位",
+    "mass_harm": "群体伤害（等级下限）", "level": "等级", "min_minors": "最少涉及未成年人数",
+    "harm_terms": "伤害词语", "group_terms": "群体词语", "minor_terms": "未成年人词语",
+    "rumour": "谣言分值", "rumour_terms": "谣言词语",
 }
 
 
