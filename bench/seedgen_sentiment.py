@@ -1,0 +1,212 @@
+"""Generate the compositional part of the default sentiment seed (nlp/data/sentiment_generated.jsonl).
+
+Everything here was written for yuqing: domains, aspects, polarity phrases, emoticon names
+(Weibo's public ``[哈哈]``-style codes), closings and notice templates. Nothing is copied from
+a corpus. The hand-written seed (nlp/data/sentiment_seed.jsonl) carries real phrasing; this
+file adds lexical coverage: many praise and complaint words in many contexts, negated
+complaints that praise (不卡、没有异味), concessions (虽然…但是…) and neutral notices, so the
+shipped model is balanced across negative / neutral / positive.
+
+    python bench/seedgen_sentiment.py          # rewrites nlp/data/sentiment_generated.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "nlp" / "data" / "sentiment_generated.jsonl"
+SEED = 20261202
+
+# domain: (things, aspects, domain praise, domain complaints)
+DOMAINS: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
+    "phone": (["手机", "平板", "这台机器", "新手机"], ["屏幕", "电池", "拍照", "系统", "信号", "续航"],
+              ["很流畅", "清晰细腻", "一天一充够用", "拍得很清楚", "反应灵敏", "信号很稳"],
+              ["卡顿严重", "发烫厉害", "掉电飞快", "经常死机", "拍照模糊", "信号很差"]),
+    "clothes": (["衣服", "裤子", "外套", "裙子", "羽绒服", "T恤"], ["面料", "做工", "版型", "颜色", "尺码", "走线"],
+                ["很舒服", "很合身", "很显气质", "不起球", "不掉色", "很透气"],
+                ["起球严重", "掉色厉害", "线头很多", "色差很大", "缩水变形", "尺码偏小"]),
+    "shoes": (["鞋子", "运动鞋", "皮鞋", "拖鞋"], ["鞋底", "鞋面", "鞋码", "做工"],
+              ["很轻便", "走路不累", "不磨脚", "很防滑", "很跟脚"],
+              ["开胶了", "很磨脚", "鞋底太硬", "有异味", "穿着打滑"]),
+    "food": (["这家店", "外卖", "饭菜", "餐厅", "小吃"], ["味道", "分量", "菜品", "服务", "环境", "上菜速度"],
+             ["很好吃", "很新鲜", "分量很足", "很干净", "很地道", "上菜很快"],
+             ["很难吃", "不新鲜", "分量太少", "很脏", "太咸了", "等了一个小时"]),
+    "hotel": (["酒店", "宾馆", "民宿", "房间"], ["位置", "房间", "早餐", "前台", "床", "卫生", "隔音"],
+              ["交通方便", "干净整洁", "很丰富", "很热情", "很舒服", "隔音很好"],
+              ["有霉味", "很脏", "很简陋", "态度冷漠", "隔音很差", "热水时有时无"]),
+    "book": (["这本书", "书", "绘本", "教材"], ["内容", "纸张", "印刷", "排版", "翻译"],
+             ["很有启发", "很清晰", "通俗易懂", "很精美", "很流畅"],
+             ["空洞无物", "印刷模糊", "错字很多", "排版混乱", "翻译生硬"]),
+    "appliance": (["冰箱", "洗衣机", "空调", "电饭煲", "吸尘器", "热水器"], ["噪音", "效果", "功能", "安装", "做工"],
+                  ["噪音很小", "效果很好", "操作简单", "很省电", "安装很快"],
+                  ["噪音很大", "效果很差", "经常坏", "很费电", "漏水"]),
+    "cosmetics": (["面霜", "口红", "面膜", "洗面奶", "精华"], ["效果", "质地", "味道", "包装"],
+                  ["很补水", "不油腻", "很温和", "味道清新", "很持久"],
+                  ["过敏了", "很油腻", "刺激皮肤", "味道刺鼻", "根本没效果"]),
+    "delivery": (["快递", "物流", "配送", "包裹"], ["速度", "包装", "快递员", "服务"],
+                 ["很快", "很严实", "送货上门", "很准时"],
+                 ["太慢了", "破损了", "丢件了", "不送上门"]),
+    "service": (["客服", "售后", "商家", "店家", "师傅"], ["态度", "回复", "处理", "服务"],
+                ["很耐心", "很及时", "很专业", "很负责"],
+                ["很敷衍", "不回消息", "推来推去", "态度恶劣"]),
+    "course": (["网课", "课程", "培训班", "老师"], ["内容", "讲解", "答疑", "资料"],
+               ["很实用", "很清楚", "很及时", "很全面"],
+               ["很水", "听不懂", "从来不回", "照本宣科"]),
+    "travel": (["景区", "旅行团", "导游", "门票"], ["风景", "安排", "讲解", "服务"],
+               ["很美", "很合理", "很专业", "很周到"],
+               ["人山人海", "强制购物", "乱收费", "很混乱"]),
+}
+DEGREE = ["很", "非常", "特别", "超级", "挺", "真的", "相当", ""]
+GENERIC_POS = ["很好", "不错", "很满意", "超值", "物超所值", "很喜欢", "很惊喜", "给力", "很棒",
+               "没毛病", "完美", "很放心", "性价比高", "很划算", "很靠谱", "好用", "很好看",
+               "没有异味", "一点都不卡", "不贵", "无色差", "质量很好", "做工精细", "很结实", "很耐用"]
+GENERIC_NEG = ["太差了", "很一般", "很失望", "后悔了", "太坑了", "不值", "垃圾", "很难用",
+               "很难看", "质量很差", "做工粗糙", "假货", "不好用", "不推荐", "浪费钱", "有异味",
+               "很卡", "太贵了", "用两天就坏了", "和描述不符", "不满意", "智商税", "坑人"]
+POS_CLOSE = ["推荐购买", "会回购的", "五星好评", "值得入手", "下次还来", "已经推荐给朋友了",
+             "好评", "满意", "很开心的一次购物", "强烈推荐", "会一直支持", "给个赞"]
+NEG_CLOSE = ["差评", "不会再买了", "大家慎重", "已经退货了", "后悔买了", "再也不来了",
+             "千万别买", "太失望了", "投诉无门", "避雷", "不推荐", "浪费钱"]
+NEUTRAL_REVIEW = ["请问{t}有没有其他颜色", "{t}收到了，还没开始用", "{t}是帮朋友买的，效果还不知道",
+                  "{t}的{a}和上一款有什么区别", "想问一下{t}支持退换吗", "{t}什么时候能发货",
+                  "{t}按说明书操作即可", "{t}先用用看，过段时间再评价", "请问{t}需要另外买配件吗",
+                  "{t}的{a}参数在详情页里写着"]
+
+EMO_POS = ["[哈哈]", "[嘻嘻]", "[爱你]", "[心]", "[鼓掌]", "[太开心]", "[good]", "[赞]",
+           "[偷笑]", "[可爱]", "[耶]", "[威武]", "[花心]", "[抱抱]", "[馋嘴]", "[得意地笑]", ""]
+EMO_NEG = ["[泪]", "[抓狂]", "[怒]", "[衰]", "[伤心]", "[委屈]", "[生病]", "[失望]", "[晕]",
+           "[可怜]", "[鄙视]", "[哼]", "[吐]", "[汗]", "[悲伤]", ""]
+WHEN = ["今天", "终于", "周末", "昨天", "刚刚", "今晚", "这个月", "今年", "早上", ""]
+EVENT_POS = ["拿到了驾照", "升职了", "考试通过了", "和家人去旅游了", "吃到了想吃的火锅",
+             "收到了礼物", "见到了老朋友", "项目上线了", "宝宝会走路了", "抢到了演唱会门票",
+             "买到了喜欢的裙子", "论文发表了", "搬进了新家", "看了一场好电影", "比赛赢了",
+             "和朋友去爬山了", "考上了研究生", "涨工资了", "找到了新工作", "病好了出院了"]
+EVENT_NEG = ["加班到半夜", "丢了钱包", "被领导骂了", "考试挂科了", "感冒发烧了", "航班延误了",
+             "被骗了钱", "手机摔坏了", "失业了", "和朋友吵架了", "堵车堵了两小时", "房租又涨了",
+             "被扣了工资", "快递丢了", "失眠一整夜", "宠物生病了", "停水停电一整天", "面试失败了",
+             "又被放鸽子", "东西被偷了"]
+FEEL_POS = ["好开心", "太幸福了", "超级满足", "感动到哭", "心情美美哒", "开心到飞起", "好温暖",
+            "太棒了", "激动得睡不着", "满满的幸福感", "感觉生活真美好", "爱了爱了", "值得庆祝"]
+FEEL_NEG = ["好累", "烦死了", "好难过", "心态崩了", "太郁闷了", "气死我了", "好委屈", "心累",
+            "真倒霉", "好焦虑", "太难受了", "无语了", "崩溃了", "心寒", "好失望", "想哭"]
+WEIBO_NEUTRAL = ["转发微博", "分享图片", "打卡第{n}天", "我在：{p}", "明天{n}点开会",
+                 "{p}今天多云，气温{n}度", "有人知道{p}怎么走吗", "分享单曲", "转发：{p}周六举办招聘会",
+                 "刚到{p}", "#{p}# 地铁{n}号线调整运营时间", "求推荐{p}附近的打印店",
+                 "{p}周边道路施工，请绕行", "今天读了{n}页书", "下周{n}号考试"]
+PLACES = ["江宁", "南京南站", "百家湖", "九龙湖", "万达广场", "图书馆", "东山", "秣陵", "禄口机场"]
+
+ORGS = ["区政府", "区教育局", "区卫健委", "区住建局", "区交通局", "区人社局", "街道办", "社区",
+        "区市场监管局", "区生态环境局", "区民政局", "区城管局"]
+NEWS_POS = ["{o}新建的{x}正式投用，群众纷纷点赞", "{x}项目提前完工，周边居民出行更方便了",
+            "{o}获评全省先进单位", "热心市民见义勇为救起落水儿童，获表彰",
+            "{x}改造完成，居民幸福感明显提升", "{o}推出便民举措，办事群众好评如潮",
+            "我区学子在全国比赛中获得一等奖", "{x}开放首日迎来大批市民，现场秩序井然",
+            "医护人员成功救治危重患者，家属送锦旗致谢", "{o}帮助企业解决难题，企业连声感谢"]
+NEWS_NEG = ["{x}发生火灾，造成{n}人受伤", "{x}附近发生交通事故，{n}人死亡",
+            "{x}被曝存在严重安全隐患，居民担忧", "{o}被指不作为，群众反映问题长期得不到解决",
+            "{x}污水直排河道，周边臭气熏天", "{n}名工人讨薪无果，情绪激动",
+            "{x}食品抽检不合格，多名消费者腹泻", "{x}烂尾多年，业主维权无门",
+            "{x}发生坍塌事故，{n}人被困", "网传{x}乱收费，引发众多网友不满"]
+NEWS_NEU = ["{o}召开{y}工作会议", "{o}发布关于{y}的通知", "关于{y}的公告",
+            "{o}开展{y}专项检查", "{o}部署{y}工作", "{o}公布{y}安排",
+            "{y}工作座谈会在{o}召开", "{o}就{y}征求公众意见", "{o}通报{y}进展情况",
+            "{o}举办{y}培训班"]
+THINGS = ["社区卫生服务中心", "城市公园", "地铁站", "农贸市场", "老旧小区", "公办幼儿园",
+          "体育馆", "养老院", "某工地", "某化工厂", "某小区", "某商场", "某餐馆", "某学校"]
+MATTERS = ["安全生产", "防汛抗旱", "垃圾分类", "招生入学", "医保缴费", "燃气安全", "秋冬季防火",
+           "人口普查", "城市更新", "营商环境", "食品安全", "河长制", "征兵", "就业招聘"]
+MSG_POS = ["感谢{o}，反映的{m}问题很快就解决了", "给{o}点赞，工作人员耐心细致",
+           "{o}处理{m}问题非常及时，我很满意", "表扬{o}的工作人员，服务热情周到",
+           "真心感谢{o}帮我们解决了{m}的难题", "{m}问题终于解决了，谢谢{o}的辛苦付出"]
+MSG_NEG = ["{m}问题反映多次没人管，{o}互相推诿", "对{o}的回复不满意，{m}问题根本没解决",
+           "{o}办事效率太低，{m}的事拖了半年", "强烈投诉{o}，{m}问题一拖再拖",
+           "{m}问题严重影响生活，{o}却不作为", "{o}工作人员态度恶劣，问{m}的事被呵斥"]
+MSG_NEU = ["请问{m}需要带哪些材料", "咨询一下{m}的办理流程", "想了解{m}的相关政策",
+           "请问{m}在哪里办理", "建议{o}公布{m}的具体时间", "请问{m}可以网上申请吗",
+           "咨询：{m}的条件是什么", "请问{o}办理{m}的时间"]
+MATTERS_MSG = ["社保卡补办", "公积金提取", "路灯维修", "垃圾清运", "噪音扰民", "小区停车",
+               "医保报销", "户口迁移", "电梯维修", "学区划分", "违章搭建", "占道经营"]
+
+
+def _review(rng: random.Random, label: str) -> str:
+    things, aspects, dpos, dneg = DOMAINS[rng.choice(sorted(DOMAINS))]
+    t, a = rng.choice(things), rng.choice(aspects)
+    deg = rng.choice(DEGREE)
+    if label == "neutral":
+        return rng.choice(NEUTRAL_REVIEW).format(t=t, a=a)
+    good = label == "positive"
+    main = rng.choice(dpos if good else dneg)
+    gen = rng.choice(GENERIC_POS if good else GENERIC_NEG)
+    close = rng.choice(POS_CLOSE if good else NEG_CLOSE)
+    shape = rng.randrange(4)
+    if shape == 0:
+        return f"{t}{a}{main}，{deg}{gen}，{close}"
+    if shape == 1:
+        return f"{a}{main}，{close}"
+    if shape == 2:  # a minor point the other way, then the verdict
+        minor = rng.choice(dneg if good else dpos)
+        return f"虽然{a}{minor}，但是{t}整体{gen}，{close}"
+    return f"{gen}！{t}{main}，{close}"
+
+
+def _weibo(rng: random.Random, label: str) -> str:
+    if label == "neutral":
+        return rng.choice(WEIBO_NEUTRAL).format(n=rng.randint(1, 30), p=rng.choice(PLACES))
+    good = label == "positive"
+    event = rng.choice(EVENT_POS if good else EVENT_NEG)
+    feel = rng.choice(FEEL_POS if good else FEEL_NEG)
+    emo = rng.choice(EMO_POS if good else EMO_NEG)
+    emo2 = rng.choice(EMO_POS if good else EMO_NEG) if rng.random() < 0.3 else ""
+    shape = rng.randrange(3)
+    if shape == 0:
+        return f"{rng.choice(WHEN)}{event}，{feel}{emo}{emo2}"
+    if shape == 1:
+        return f"{feel}！{rng.choice(WHEN)}{event}{emo}"
+    return f"#{rng.choice(PLACES)}# {event}，{feel}{emo}"
+
+
+def _news(rng: random.Random, label: str) -> str:
+    pool = {"positive": NEWS_POS, "negative": NEWS_NEG, "neutral": NEWS_NEU}[label]
+    return rng.choice(pool).format(o=rng.choice(ORGS), x=rng.choice(THINGS),
+                                   y=rng.choice(MATTERS), n=rng.randint(2, 12))
+
+
+def _message(rng: random.Random, label: str) -> str:
+    pool = {"positive": MSG_POS, "negative": MSG_NEG, "neutral": MSG_NEU}[label]
+    return rng.choice(pool).format(o=rng.choice(ORGS), m=rng.choice(MATTERS_MSG))
+
+
+MAKERS = {"review": (_review, 260), "weibo": (_weibo, 200), "news": (_news, 70),
+          "message": (_message, 70)}
+
+
+def generate(seed: int = SEED) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for kind, (make, per_label) in MAKERS.items():
+        for label in ("negative", "neutral", "positive"):
+            n = per_label if label != "neutral" or kind in ("news", "message") else per_label // 3
+            tries = 0
+            made = 0
+            while made < n and tries < n * 20:
+                tries += 1
+                text = make(rng, label)
+                if text not in seen:
+                    seen.add(text)
+                    rows.append({"label": label, "kind": kind, "text": text})
+                    made += 1
+    return rows
+
+
+def main() -> None:
+    rows = generate()
+    OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                   encoding="utf-8")
+    print(f"wrote {len(rows)} rows to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
