@@ -188,7 +188,7 @@ def generate(seed: int = SEED) -> list[dict[str, str]]:
     seen: set[str] = set()
     for kind, (make, per_label) in MAKERS.items():
         for label in ("negative", "neutral", "positive"):
-            n = per_label if label != "neutral" or kind in ("news", "message") else per_label // 3
+            n = per_label if label != "neutral" or kind in ("news", "message") else per_label * 2 // 3
             tries = 0
             made = 0
             while made < n and tries < n * 20:

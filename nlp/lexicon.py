@@ -4,7 +4,9 @@ N-grams learned from a few thousand seed sentences also learn their topics (头�
 complaints, so a hair-dryer review looked negative). Counts of praise and complaint words
 from ``data/sentiment_lexicon.txt`` carry polarity across domains the seed never saw. A
 negator just before a word flips it (不满意, 没有异味, 一点也不卡); the last clause gets its
-own features because a review ends on its verdict (虽然贵，但是很好用).
+own features because a review ends on its verdict (虽然贵，但是很好用). Praise next to an
+irony marker and a complaint fact (呵呵 … 欠薪 … 真是谢谢) is one more feature whose weight
+the model learns, instead of a rule that overrides it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
+# Irony markers: praise next to one of these and a complaint fact is a learned feature (the
+# weight comes from the training data; no rule overrides the model).
+IRONY_MARKERS = ("呵呵", "真是谢谢", "谢谢了", "可真行", "真行啊", "佩服佩服", "笑死", "不愧是",
+                 "好一个", "真是辛苦了", "真是贴心", "真是给力", "真是高效", "厉害了", "良心商家")
 NEGATORS = ("不", "没", "无", "未", "别", "非", "莫", "毫不", "并不", "不太", "不够", "没有",
             "一点也不", "一点都不", "从不")
 _CLAUSE = re.compile(r"[，,。！!？?；;～~…\n]+")
@@ -55,6 +61,10 @@ def polarity_hits(text: str, lexicon: dict[str, int] | None = None) -> list[tupl
     return hits
 
 
+FEATURE_NAMES = ("pos", "neg", "more_pos", "more_neg", "none", "last_pos", "last_neg", "irony")
+N_FEATURES = len(FEATURE_NAMES)
+
+
 def _scaled(n: int) -> float:
     return min(n, 4) / 4.0
 
@@ -67,24 +77,27 @@ def polarity_features(text: str) -> list[float]:
     last = polarity_hits(clauses[-1]) if clauses else []
     lpos = sum(1 for _, s in last if s > 0)
     lneg = len(last) - lpos
+    irony = any(m in text for m in IRONY_MARKERS) and pos > 0 and neg > 0
     return [_scaled(pos), _scaled(neg), float(pos > neg), float(neg > pos),
-            float(pos == neg == 0), float(lpos > lneg), float(lneg > lpos)]
+            float(pos == neg == 0), float(lpos > lneg), float(lneg > lpos), float(irony)]
 
 
 class LexiconFeatures(TransformerMixin, BaseEstimator):
-    """scikit-learn transformer: seven polarity features per text (picklable, stateless)."""
+    """scikit-learn transformer: eight polarity features per text (picklable, stateless)."""
 
     def __init__(self, weight: float = 1.0):
         self.weight = weight
 
     def fit(self, texts: Iterable[str], y: Sequence[str] | None = None) -> LexiconFeatures:
+        # features are only ever appended: a model keeps reading the columns it was fit on
+        self.n_features_ = N_FEATURES
         return self
 
     def transform(self, texts: Iterable[str]) -> sparse.csr_matrix:
-        rows = [polarity_features(t) for t in texts]
-        return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), 7)
+        n = getattr(self, "n_features_", N_FEATURES)
+        rows = [polarity_features(t)[:n] for t in texts]
+        return sparse.csr_matrix(np.asarray(rows, dtype=float).reshape(len(rows), n)
                                  * self.weight)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.array(["pos", "neg", "more_pos", "more_neg", "none", "last_pos",
-                         "last_neg"], dtype=object)
+        return np.array(FEATURE_NAMES[:getattr(self, "n_features_", N_FEATURES)], dtype=object)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nlp.lexicon import polarity_hits
 from nlp.models import TextModel
 from nlp.types import SentimentResult
 
@@ -85,9 +86,10 @@ class SentimentClassifier:
             reasons.append("负面用语：" + "、".join(neg[:6]))
         if pos:
             reasons.append("正面用语：" + "、".join(pos[:6]))
-        if self.sarcasm and pos and (sarcasm or (label != "negative" and len(neg) >= 2)):
-            why = f"反讽标记（{'、'.join(sarcasm[:3])}）" if sarcasm else "同时陈述了多处负面事实"
-            reasons.append(f"褒义词与{why}同现，按反讽处理为负面")
+        facts = [w for w, sign in polarity_hits(text) if sign < 0] if sarcasm else []
+        if self.sarcasm and label != "negative" and pos and sarcasm and facts:
+            reasons.append(f"褒义词与反讽标记（{'、'.join(sarcasm[:3])}）同现，且陈述了负面事实"
+                           f"（{'、'.join(facts[:3])}），按反讽处理为负面")
             label = "negative"
             score = min(score, -0.5)
         return SentimentResult(label=label, score=round(max(-1.0, min(1.0, score)), 4),

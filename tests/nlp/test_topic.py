@@ -62,3 +62,62 @@ def test_keyword_rules_lift_a_topic_over_the_bare_model(analyzer):
     i = clf.model.labels.index("finance")
     assert "非法集资" in hits["finance"]
     assert blended[i] > bare[i]
+
+
+# ---- a customer's trained model vs the keyword rules ----------------------------------------
+
+TWO = ("education", "environment")
+MIXED = [  # education posts that name three or more environment keywords, and the reverse
+    "学校门口的工地噪音扬尘很大，教室里异味刺鼻，孩子上课受影响，学校招生时可没说",
+    "幼儿园旁边的河道污染发臭，还有异味和噪音，老师带孩子在操场活动都受影响",
+    "工厂排污导致河道发黑，附近学校学生闻到臭味头晕，家长要求环保部门查处",
+    "学区房楼下饭店油烟异味严重，噪音也大，孩子在家写作业都没法集中",
+]
+
+
+@pytest.fixture(scope="module")
+def trained_topic():
+    from nlp.models import train
+    from nlp.registry import seed_rows
+    from nlp.tokenize import Tokenizer
+
+    rows = [r for r in seed_rows("topic") if r["label"] in TWO]
+    return train("topic", [r["text"] for r in rows], [r["label"] for r in rows], Tokenizer(),
+                 evaluate=False)
+
+
+def test_keywords_never_override_a_confident_trained_model(trained_topic, taxonomy):
+    from nlp.topic import TopicClassifier
+
+    clf = TopicClassifier(trained_topic, taxonomy["topics"])
+    assert clf.trained
+    probs = trained_topic.predict_proba(MIXED)
+    for text, row in zip(MIXED, probs, strict=True):
+        assert len(clf.keyword_hits(text).get("environment", [])) >= 2
+        result = clf.predict(text)
+        if row.max() >= clf.confident:
+            assert result.label == trained_topic.labels[int(row.argmax())]
+            assert result.prob == pytest.approx(float(row.max()), abs=1e-4)
+
+
+def test_the_guard_is_for_confident_trained_models_only(trained_topic, taxonomy):
+    import dataclasses
+
+    import numpy as np
+
+    from nlp.topic import TopicClassifier
+
+    text = "学校旁边河道污染，异味很重，还有噪音"  # three environment keywords
+    i_edu, i_env = trained_topic.labels.index("education"), trained_topic.labels.index("environment")
+    row = np.zeros(len(trained_topic.labels))
+    row[i_edu], row[i_env] = 0.6, 0.4
+    trained = TopicClassifier(trained_topic, taxonomy["topics"])
+    scores, hits = trained.blend(text, row)
+    assert int(np.argmax(scores)) == i_edu and len(hits["environment"]) >= 3
+    assert any("关键词只作参考" in r for r in trained._decide(text, row).reasons)
+    # below its confidence threshold the keywords still help a trained model
+    unsure = TopicClassifier(trained_topic, taxonomy["topics"], confident=0.7)
+    assert int(np.argmax(unsure.blend(text, row)[0])) == i_env
+    # and the shipped default keeps blending them (its seed is small; rules add recall)
+    default = dataclasses.replace(trained_topic, meta={**trained_topic.meta, "default": True})
+    assert int(np.argmax(TopicClassifier(default, taxonomy["topics"]).blend(text, row)[0])) == i_env
