@@ -134,13 +134,16 @@ def _review(rng: random.Random, label: str) -> str:
     things, aspects, dpos, dneg = DOMAINS[rng.choice(sorted(DOMAINS))]
     t, a = rng.choice(things), rng.choice(aspects)
     deg = rng.choice(DEGREE)
+    gen_pool = GENERIC_POS if label == "positive" else GENERIC_NEG
     if label == "neutral":
         return rng.choice(NEUTRAL_REVIEW).format(t=t, a=a)
     good = label == "positive"
     main = rng.choice(dpos if good else dneg)
-    gen = rng.choice(GENERIC_POS if good else GENERIC_NEG)
+    gen = rng.choice(gen_pool)
+    if deg and gen.startswith(("很", "太", "非常")):
+        deg = ""
     close = rng.choice(POS_CLOSE if good else NEG_CLOSE)
-    shape = rng.randrange(4)
+    shape = rng.randrange(5)
     if shape == 0:
         return f"{t}{a}{main}，{deg}{gen}，{close}"
     if shape == 1:
@@ -148,7 +151,11 @@ def _review(rng: random.Random, label: str) -> str:
     if shape == 2:  # a minor point the other way, then the verdict
         minor = rng.choice(dneg if good else dpos)
         return f"虽然{a}{minor}，但是{t}整体{gen}，{close}"
-    return f"{gen}！{t}{main}，{close}"
+    if shape == 3:
+        return f"{gen}！{t}{main}，{close}"
+    # facts only, no verdict word: reviews often just say what happened
+    other = rng.choice(dpos if good else dneg)
+    return f"{t}{a}{main}，{other}" if other != main else f"{t}{a}{main}"
 
 
 def _weibo(rng: random.Random, label: str) -> str:
