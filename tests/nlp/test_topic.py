@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 # Hand-written posts that are not in the seed set, one per topic, in news/Weibo/留言板 styles.
@@ -103,8 +104,6 @@ def test_keywords_never_override_a_confident_trained_model(trained_topic, taxono
 def test_the_guard_is_for_confident_trained_models_only(trained_topic, taxonomy):
     import dataclasses
 
-    import numpy as np
-
     from nlp.topic import TopicClassifier
 
     text = "学校旁边河道污染，异味很重，还有噪音"  # three environment keywords
@@ -121,3 +120,38 @@ def test_the_guard_is_for_confident_trained_models_only(trained_topic, taxonomy)
     # and the shipped default keeps blending them (its seed is small; rules add recall)
     default = dataclasses.replace(trained_topic, meta={**trained_topic.meta, "default": True})
     assert int(np.argmax(TopicClassifier(default, taxonomy["topics"]).blend(text, row)[0])) == i_env
+
+
+# ---- a customer's 7-class 留言 history (generated, bench/topic_corpus.py) --------------------
+
+@pytest.fixture(scope="module")
+def board_history():
+    from bench.topic_corpus import generate
+    from nlp.normalize import analysis_text
+
+    rows = generate(1400, seed=7)
+    return [analysis_text(r["title"], r["text"]) for r in rows], [r["label"] for r in rows]
+
+
+def test_a_seven_class_board_history_trains_to_a_high_macro_f1(board_history):
+    from nlp.models import train
+    from nlp.tokenize import Tokenizer
+
+    texts, labels = board_history
+    model = train("topic", texts, labels, Tokenizer(), evaluate=True)
+    assert len(model.labels) == 7
+    assert model.metrics["macro_f1"] >= 0.9  # bench/bench_models.py measures 7,000 messages
+    probs = model.predict_proba(texts[:50])
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_folds_without_calibration_decide_exactly_like_the_calibrated_model(board_history):
+    """The report's folds skip temperature scaling; that must not change a single decision."""
+    from nlp.models import TrainSettings, build_pipeline
+    from nlp.tokenize import Tokenizer
+
+    texts, labels = board_history
+    tok, settings = Tokenizer(), TrainSettings()
+    calibrated = build_pipeline(tok, settings, 50).fit(texts[:1000], labels[:1000])
+    bare = build_pipeline(tok, settings, 50, calibrate=False).fit(texts[:1000], labels[:1000])
+    assert list(calibrated.predict(texts[1000:])) == list(bare.predict(texts[1000:]))
