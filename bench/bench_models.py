@@ -46,7 +46,7 @@ from nlp.tokenize import Tokenizer  # noqa: E402
 HELDOUT = ROOT / "tests" / "nlp" / "data" / "sentiment_heldout.jsonl"
 # The held-out batch written after the last change to seed, lexicon or recipe: the honest
 # estimate for wording nobody tuned against (earlier batches were looked at while tuning).
-FRESH_BATCH = 4
+FRESH_BATCH = 6
 GOALS = {"review": 0.85, "weibo": 0.85, "news": 0.80, "message": 0.80}
 
 

@@ -1,11 +1,11 @@
 """Generate the compositional part of the default sentiment seed (nlp/data/sentiment_generated.jsonl).
 
-Everything here was written for yuqing: domains, aspects, polarity phrases, emoticon names
-(Weibo's public ``[哈哈]``-style codes), closings and notice templates. Nothing is copied from
+Everything here was written for yuqing: events, feelings, emoticon names (Weibo's public
+``[哈哈]``-style codes), notice and 留言 templates. Nothing is copied from
 a corpus. The hand-written seed (nlp/data/sentiment_seed.jsonl) carries real phrasing; this
-file adds lexical coverage: many praise and complaint words in many contexts, negated
-complaints that praise (不卡、没有异味), concessions (虽然…但是…) and neutral notices, so the
-shipped model is balanced across negative / neutral / positive.
+file adds coverage for Weibo-style posts, news items and 留言 (many feelings, emoticons,
+notices and consultations), so the shipped model is balanced across negative / neutral /
+positive.
 
     python bench/seedgen_sentiment.py          # rewrites nlp/data/sentiment_generated.jsonl
 """
@@ -18,61 +18,6 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "nlp" / "data" / "sentiment_generated.jsonl"
 SEED = 20261202
-
-# domain: (things, aspects, domain praise, domain complaints)
-DOMAINS: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
-    "phone": (["手机", "平板", "这台机器", "新手机"], ["屏幕", "电池", "拍照", "系统", "信号", "续航"],
-              ["很流畅", "清晰细腻", "一天一充够用", "拍得很清楚", "反应灵敏", "信号很稳"],
-              ["卡顿严重", "发烫厉害", "掉电飞快", "经常死机", "拍照模糊", "信号很差"]),
-    "clothes": (["衣服", "裤子", "外套", "裙子", "羽绒服", "T恤"], ["面料", "做工", "版型", "颜色", "尺码", "走线"],
-                ["很舒服", "很合身", "很显气质", "不起球", "不掉色", "很透气"],
-                ["起球严重", "掉色厉害", "线头很多", "色差很大", "缩水变形", "尺码偏小"]),
-    "shoes": (["鞋子", "运动鞋", "皮鞋", "拖鞋"], ["鞋底", "鞋面", "鞋码", "做工"],
-              ["很轻便", "走路不累", "不磨脚", "很防滑", "很跟脚"],
-              ["开胶了", "很磨脚", "鞋底太硬", "有异味", "穿着打滑"]),
-    "food": (["这家店", "外卖", "饭菜", "餐厅", "小吃"], ["味道", "分量", "菜品", "服务", "环境", "上菜速度"],
-             ["很好吃", "很新鲜", "分量很足", "很干净", "很地道", "上菜很快"],
-             ["很难吃", "不新鲜", "分量太少", "很脏", "太咸了", "等了一个小时"]),
-    "hotel": (["酒店", "宾馆", "民宿", "房间"], ["位置", "房间", "早餐", "前台", "床", "卫生", "隔音"],
-              ["交通方便", "干净整洁", "很丰富", "很热情", "很舒服", "隔音很好"],
-              ["有霉味", "很脏", "很简陋", "态度冷漠", "隔音很差", "热水时有时无"]),
-    "book": (["这本书", "书", "绘本", "教材"], ["内容", "纸张", "印刷", "排版", "翻译"],
-             ["很有启发", "很清晰", "通俗易懂", "很精美", "很流畅"],
-             ["空洞无物", "印刷模糊", "错字很多", "排版混乱", "翻译生硬"]),
-    "appliance": (["冰箱", "洗衣机", "空调", "电饭煲", "吸尘器", "热水器"], ["噪音", "效果", "功能", "安装", "做工"],
-                  ["噪音很小", "效果很好", "操作简单", "很省电", "安装很快"],
-                  ["噪音很大", "效果很差", "经常坏", "很费电", "漏水"]),
-    "cosmetics": (["面霜", "口红", "面膜", "洗面奶", "精华"], ["效果", "质地", "味道", "包装"],
-                  ["很补水", "不油腻", "很温和", "味道清新", "很持久"],
-                  ["过敏了", "很油腻", "刺激皮肤", "味道刺鼻", "根本没效果"]),
-    "delivery": (["快递", "物流", "配送", "包裹"], ["速度", "包装", "快递员", "服务"],
-                 ["很快", "很严实", "送货上门", "很准时"],
-                 ["太慢了", "破损了", "丢件了", "不送上门"]),
-    "service": (["客服", "售后", "商家", "店家", "师傅"], ["态度", "回复", "处理", "服务"],
-                ["很耐心", "很及时", "很专业", "很负责"],
-                ["很敷衍", "不回消息", "推来推去", "态度恶劣"]),
-    "course": (["网课", "课程", "培训班", "老师"], ["内容", "讲解", "答疑", "资料"],
-               ["很实用", "很清楚", "很及时", "很全面"],
-               ["很水", "听不懂", "从来不回", "照本宣科"]),
-    "travel": (["景区", "旅行团", "导游", "门票"], ["风景", "安排", "讲解", "服务"],
-               ["很美", "很合理", "很专业", "很周到"],
-               ["人山人海", "强制购物", "乱收费", "很混乱"]),
-}
-DEGREE = ["很", "非常", "特别", "超级", "挺", "真的", "相当", ""]
-GENERIC_POS = ["很好", "不错", "很满意", "超值", "物超所值", "很喜欢", "很惊喜", "给力", "很棒",
-               "没毛病", "完美", "很放心", "性价比高", "很划算", "很靠谱", "好用", "很好看",
-               "没有异味", "一点都不卡", "不贵", "无色差", "质量很好", "做工精细", "很结实", "很耐用"]
-GENERIC_NEG = ["太差了", "很一般", "很失望", "后悔了", "太坑了", "不值", "垃圾", "很难用",
-               "很难看", "质量很差", "做工粗糙", "假货", "不好用", "不推荐", "浪费钱", "有异味",
-               "很卡", "太贵了", "用两天就坏了", "和描述不符", "不满意", "智商税", "坑人"]
-POS_CLOSE = ["推荐购买", "会回购的", "五星好评", "值得入手", "下次还来", "已经推荐给朋友了",
-             "好评", "满意", "很开心的一次购物", "强烈推荐", "会一直支持", "给个赞"]
-NEG_CLOSE = ["差评", "不会再买了", "大家慎重", "已经退货了", "后悔买了", "再也不来了",
-             "千万别买", "太失望了", "投诉无门", "避雷", "不推荐", "浪费钱"]
-NEUTRAL_REVIEW = ["请问{t}有没有其他颜色", "{t}收到了，还没开始用", "{t}是帮朋友买的，效果还不知道",
-                  "{t}的{a}和上一款有什么区别", "想问一下{t}支持退换吗", "{t}什么时候能发货",
-                  "{t}按说明书操作即可", "{t}先用用看，过段时间再评价", "请问{t}需要另外买配件吗",
-                  "{t}的{a}参数在详情页里写着"]
 
 EMO_POS = ["[哈哈]", "[嘻嘻]", "[爱你]", "[心]", "[鼓掌]", "[太开心]", "[good]", "[赞]",
            "[偷笑]", "[可爱]", "[耶]", "[威武]", "[花心]", "[抱抱]", "[馋嘴]", "[得意地笑]", ""]
@@ -130,34 +75,6 @@ MATTERS_MSG = ["社保卡补办", "公积金提取", "路灯维修", "垃圾清�
                "医保报销", "户口迁移", "电梯维修", "学区划分", "违章搭建", "占道经营"]
 
 
-def _review(rng: random.Random, label: str) -> str:
-    things, aspects, dpos, dneg = DOMAINS[rng.choice(sorted(DOMAINS))]
-    t, a = rng.choice(things), rng.choice(aspects)
-    deg = rng.choice(DEGREE)
-    gen_pool = GENERIC_POS if label == "positive" else GENERIC_NEG
-    if label == "neutral":
-        return rng.choice(NEUTRAL_REVIEW).format(t=t, a=a)
-    good = label == "positive"
-    main = rng.choice(dpos if good else dneg)
-    gen = rng.choice(gen_pool)
-    if deg and gen.startswith(("很", "太", "非常")):
-        deg = ""
-    close = rng.choice(POS_CLOSE if good else NEG_CLOSE)
-    shape = rng.randrange(5)
-    if shape == 0:
-        return f"{t}{a}{main}，{deg}{gen}，{close}"
-    if shape == 1:
-        return f"{a}{main}，{close}"
-    if shape == 2:  # a minor point the other way, then the verdict
-        minor = rng.choice(dneg if good else dpos)
-        return f"虽然{a}{minor}，但是{t}整体{gen}，{close}"
-    if shape == 3:
-        return f"{gen}！{t}{main}，{close}"
-    # facts only, no verdict word: reviews often just say what happened
-    other = rng.choice(dpos if good else dneg)
-    return f"{t}{a}{main}，{other}" if other != main else f"{t}{a}{main}"
-
-
 def _weibo(rng: random.Random, label: str) -> str:
     if label == "neutral":
         return rng.choice(WEIBO_NEUTRAL).format(n=rng.randint(1, 30), p=rng.choice(PLACES))
@@ -185,8 +102,10 @@ def _message(rng: random.Random, label: str) -> str:
     return rng.choice(pool).format(o=rng.choice(ORGS), m=rng.choice(MATTERS_MSG))
 
 
-MAKERS = {"review": (_review, 260), "weibo": (_weibo, 200), "news": (_news, 70),
-          "message": (_message, 70)}
+# No generated reviews: templated reviews taught the model product words instead of polarity
+# (held-out review accuracy 0.874 with them, 0.905 without, n = 190); reviews are all
+# hand-written in sentiment_seed.jsonl.
+MAKERS = {"weibo": (_weibo, 200), "news": (_news, 70), "message": (_message, 70)}
 
 
 def generate(seed: int = SEED) -> list[dict[str, str]]:
