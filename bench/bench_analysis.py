@@ -231,7 +231,7 @@ def main() -> None:
             texts = [analysis_text(r.get("title"), r["text"]) for r in rows]
             labels = [r["label"] for r in rows]
             n_min = min(labels.count(x) for x in set(labels))
-            cv = cross_validate(texts, labels, tok, TrainSettings(), n_min)
+            cv = cross_validate(texts, labels, tok, TrainSettings.for_kind(kind), n_min)
             print(f"default {kind} model, {cv['cv_folds']}-fold CV on {len(rows)} seed posts: "
                   f"macro-F1 {cv['macro_f1']:.3f}, accuracy {cv['accuracy']:.3f}")
             if kind == "topic":

@@ -2,7 +2,7 @@
 
 Layout: ``<models_dir>/<kind>.joblib`` (+ ``<kind>.json`` with version, labels, metrics) is a
 model installed by ``yuqing train``; it takes precedence. Otherwise the default model is
-built deterministically from ``nlp/data/<kind>_seed.jsonl`` on first use and cached as
+built deterministically from the seed files in ``nlp/data`` (``SEED_FILES``) on first use and cached as
 ``<cache_dir>/default-<kind>-<key>.joblib``; the key covers the seed data, the tokenizer's
 dictionary and the scikit-learn version, so an upgrade rebuilds instead of unpickling a model
 from another version. Severity has no default model: its learned factor is simply absent.
@@ -29,9 +29,20 @@ KINDS = ("topic", "sentiment", "severity")
 DEFAULT_KINDS = ("topic", "sentiment")
 
 
-def seed_rows(kind: str) -> list[dict[str, str]]:
-    text = resources.files("nlp").joinpath("data", f"{kind}_seed.jsonl").read_text("utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+# Files a default model is built from (all shipped in nlp/data; see nlp/README.md).
+SEED_FILES = {"topic": ("topic_seed.jsonl",),
+              "sentiment": ("sentiment_seed.jsonl", "sentiment_generated.jsonl")}
+# Other shipped files the default build reads: part of the cache key.
+SEED_EXTRAS = {"sentiment": ("sentiment_lexicon.txt",)}
+
+
+def seed_rows(kind: str, files: tuple[str, ...] | None = None) -> list[dict[str, str]]:
+    """The default model's training rows: ``{"label", "text"[, "kind"]}``."""
+    rows: list[dict[str, str]] = []
+    for name in files or SEED_FILES.get(kind, (f"{kind}_seed.jsonl",)):
+        text = resources.files("nlp").joinpath("data", name).read_text("utf-8")
+        rows += [json.loads(line) for line in text.splitlines() if line.strip()]
+    return rows
 
 
 class ModelStore:
@@ -96,9 +107,10 @@ class ModelStore:
 
     def default_key(self, kind: str) -> str:
         h = hashlib.sha1()
-        h.update(resources.files("nlp").joinpath("data", f"{kind}_seed.jsonl").read_bytes())
+        for name in (*SEED_FILES.get(kind, (f"{kind}_seed.jsonl",)), *SEED_EXTRAS.get(kind, ())):
+            h.update(resources.files("nlp").joinpath("data", name).read_bytes())
         h.update("\n".join(self.tokenizer.words).encode("utf-8"))
-        h.update(json.dumps(TrainSettings().to_dict(), sort_keys=True).encode())
+        h.update(json.dumps(TrainSettings.for_kind(kind).to_dict(), sort_keys=True).encode())
         h.update(sklearn.__version__.encode())
         return h.hexdigest()[:12]
 
@@ -122,7 +134,8 @@ def build_default(kind: str, tokenizer: Tokenizer, key: str = "", evaluate: bool
     texts = [analysis_text(r.get("title"), r["text"]) for r in rows]
     labels = [r["label"] for r in rows]
     model = train(kind, texts, labels, tokenizer, evaluate=evaluate,
-                  meta={"source": f"nlp/data/{kind}_seed.jsonl", "default": True})
+                  meta={"source": ", ".join(f"nlp/data/{n}" for n in SEED_FILES[kind]),
+                        "default": True})
     # the version names the default build, so audits can tell it from a customer model
     model.version = f"{kind}-default-{key or model.version.split('-')[-1]}"
     return model

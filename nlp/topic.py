@@ -3,7 +3,9 @@
 The model gives a probability per label; each topic whose keywords appear in the text gains
 ``rule_weight`` per distinct keyword (up to ``max_rule_hits``), then the scores are
 renormalized. Rules only apply to labels that are taxonomy keys, so a customer's own label
-set (e.g. department names) works unchanged. The label ``none`` (or another NONE_LABELS
+set (e.g. department names) works unchanged. A model the customer trained that is confident
+(top probability ≥ ``confident``) keeps its decision: the keyword hits are then only shown
+as reasons, because on a real history the learned model beats the generic keywords. The label ``none`` (or another NONE_LABELS
 value) means "no topic": noise, praise, routine news.
 """
 
@@ -37,8 +39,10 @@ def rules_from_taxonomy(topics: Sequence[Mapping[str, Any]]) -> list[TopicRule]:
 class TopicClassifier:
     def __init__(self, model: TextModel, topics: Sequence[Mapping[str, Any]],
                  rule_weight: float = 0.12, max_rule_hits: int = 3, alternatives: int = 3,
-                 min_alternative: float = 0.05):
+                 min_alternative: float = 0.05, confident: float = 0.5):
         self.model = model
+        self.trained = not model.meta.get("default")
+        self.confident = confident
         self.rules = {r.key: r for r in rules_from_taxonomy(topics)}
         self.names = {r.key: r.name for r in self.rules.values()}
         self.rule_weight = rule_weight
@@ -75,10 +79,16 @@ class TopicClassifier:
     def blend(self, text: str, row: np.ndarray) -> tuple[np.ndarray, dict[str, list[str]]]:
         hits = self.keyword_hits(text)
         scores = np.array(row, dtype=float)
+        if self.overrides_rules(row):
+            return scores, hits
         for i, label in enumerate(self.model.labels):
             if label in hits:
                 scores[i] += self.rule_weight * min(len(hits[label]), self.max_rule_hits)
         return scores / scores.sum(), hits
+
+    def overrides_rules(self, row: np.ndarray) -> bool:
+        """A trained model's confident decision is not for the keywords to change."""
+        return self.trained and len(row) > 0 and float(np.max(row)) >= self.confident
 
     def _decide(self, text: str, row: np.ndarray) -> TopicResult:
         scores, hits = self.blend(text, row)
@@ -94,6 +104,8 @@ class TopicClassifier:
                    f"概率 {float(row[order[0]]):.2f}"]
         if label in hits:
             reasons.append(f"命中「{self.name(label)}」关键词：{'、'.join(hits[label][:6])}")
+        if hits and self.overrides_rules(row):
+            reasons.append("本机构训练的模型把握较大，关键词只作参考，不改变判断")
         other_hits = [k for k in hits if k != label]
         if other_hits:
             reasons.append("也命中其他领域关键词：" + "；".join(
@@ -113,8 +125,12 @@ class TopicClassifier:
 
 def cross_validate_hybrid(texts: Sequence[str], labels: Sequence[str], tokenizer: Any,
                           topics: Sequence[Mapping[str, Any]], folds: int = 5,
-                          seed: int = 13) -> dict[str, float]:
-    """Macro-F1 of the bare model and of model + keyword rules, on the same folds."""
+                          seed: int = 13, as_default: bool = True,
+                          settings: Any = None) -> dict[str, float]:
+    """Macro-F1 of the bare model and of model + keyword rules, on the same folds.
+
+    ``as_default`` measures the shipped default's blend; ``False`` a customer-trained
+    model's (rules only below the confidence threshold)."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -126,7 +142,8 @@ def cross_validate_hybrid(texts: Sequence[str], labels: Sequence[str], tokenizer
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in skf.split(texts, labels):
         model = train("topic", [texts[i] for i in train_idx], [labels[i] for i in train_idx],
-                      tokenizer, TrainSettings(seed=seed), evaluate=False)
+                      tokenizer, settings or TrainSettings(seed=seed), evaluate=False,
+                      meta={"default": as_default})
         clf = TopicClassifier(model, topics)
         held = [texts[i] for i in test_idx]
         probs = model.predict_proba(held)

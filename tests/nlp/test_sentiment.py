@@ -1,4 +1,16 @@
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
 import pytest
+
+from nlp.models import train
+from nlp.registry import seed_rows
+from nlp.sentiment import SentimentClassifier
+from nlp.tokenize import Tokenizer
+
+HELDOUT = Path(__file__).parent / "data" / "sentiment_heldout.jsonl"
 
 
 @pytest.mark.parametrize("text", [
@@ -21,12 +33,87 @@ def test_complaints_are_negative(analyzer, text):
     assert result.score < -0.3
 
 
-def test_sarcastic_praise_is_negative_and_says_why(analyzer):
-    text = "真是太感谢物业了，电梯坏了一个月，今天终于贴了张通知，效率真高，呵呵"
-    result = analyzer.sentiment_classifier.predict(text)
+SARCASTIC = "真是太感谢物业了，电梯坏了一个月，今天终于贴了张通知，效率真高，呵呵"
+
+
+def test_sarcastic_complaint_is_negative_on_its_own_words(analyzer):
+    # the default has the sarcasm rule off (measured: it hurt); the model still reads it
+    result = analyzer.sentiment_classifier.predict(SARCASTIC)
     assert result.label == "negative"
-    assert result.score <= -0.5
-    assert any("反讽" in r for r in result.reasons)
+    assert not any("反讽" in r for r in result.reasons)
+
+
+def test_sarcasm_rule_when_switched_on_needs_a_marker_praise_and_a_complaint_fact(analyzer):
+    model = analyzer.sentiment_classifier.model
+    clf = SentimentClassifier(model, sarcasm=True)
+    assert clf.sarcasm and not analyzer.sentiment_classifier.sarcasm  # off by default
+    row = np.array([{"negative": 0.1, "neutral": 0.1, "positive": 0.8}[lab]
+                    for lab in model.labels])  # whatever the model would say: a praise call
+    flipped = clf._decide("呵呵，真是谢谢你们了，电梯坏了一个月，服务太贴心了", row)
+    assert flipped.label == "negative" and flipped.score <= -0.5
+    assert any("反讽" in r and "坏" in r for r in flipped.reasons)
+    sincere = clf._decide("呵呵，真是谢谢你们了，服务太贴心了", row)  # no complaint fact
+    assert sincere.label == "positive"
+
+
+@pytest.fixture(scope="module")
+def trained_model():
+    """A customer's model where praise with 呵呵 is praise (as on much of Weibo)."""
+    praise = ["呵呵，今天好开心，谢谢大家的礼物", "呵呵，收到花了，太贴心了", "感谢朋友们，呵呵，很满意",
+              "呵呵，宝宝会走路了，感谢老天", "谢谢老师，呵呵，孩子进步很大", "呵呵，生日快乐，谢谢你们"]
+    moan = ["电梯又坏了，没人修", "工资拖欠三个月了", "外卖送晚了一小时还洒了",
+            "楼上装修吵死了", "快递丢了客服不理", "排队两小时没买到"]
+    texts = praise * 2 + moan * 2
+    labels = ["positive"] * 12 + ["negative"] * 12
+    return train("sentiment", texts, labels, Tokenizer(), evaluate=False)
+
+
+def test_sarcasm_rule_never_overrides_a_model_the_customer_trained(trained_model):
+    text = "呵呵，真是谢谢你们了，服务太贴心了"
+    for flag in (None, True):  # not even when asked to
+        clf = SentimentClassifier(trained_model, sarcasm=flag)
+        assert not clf.sarcasm
+        result = clf.predict(text)
+        assert result.label == "positive"
+        assert result.score > 0
+        assert not any("反讽" in r for r in result.reasons)
+
+
+def heldout(kind: str) -> list[dict]:
+    rows = [json.loads(line) for line in HELDOUT.read_text("utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["kind"] == kind]
+
+
+@pytest.mark.parametrize(("kind", "threshold"), [("review", 0.85), ("weibo", 0.85)])
+def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind, threshold):
+    """Texts written apart from the seed (tests/nlp/data): praise must come out positive and
+    complaints negative; a neutral call counts as wrong."""
+    rows = heldout(kind)
+    assert {r["label"] for r in rows} == {"positive", "negative"} and len(rows) >= 60
+    results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
+    right = sum(res.label == r["label"] for r, res in zip(rows, results, strict=True))
+    assert right / len(rows) >= threshold
+    for label in ("positive", "negative"):  # not by calling everything one thing
+        calls = [res.label for r, res in zip(rows, results, strict=True) if r["label"] == label]
+        assert calls.count(label) / len(calls) >= 0.75
+
+
+def test_notices_and_consultations_stay_neutral_on_day_one(analyzer):
+    rows = [r for r in heldout("news") + heldout("message") if r["label"] == "neutral"]
+    results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
+    assert sum(res.label == "neutral" for res in results) / len(rows) >= 0.7
+
+
+def test_the_shipped_seed_is_balanced_and_covers_every_source_kind():
+    rows = seed_rows("sentiment")
+    counts = Counter(r["label"] for r in rows)
+    assert max(counts.values()) / min(counts.values()) < 1.5
+    kinds = Counter((r["kind"], r["label"]) for r in rows)
+    for kind in ("news", "weibo", "review", "message"):
+        for label in ("negative", "neutral", "positive"):
+            assert kinds[(kind, label)] >= 20, (kind, label)
+    held = {r["text"] for r in heldout("review") + heldout("weibo")}
+    assert not held & {r["text"] for r in rows}  # held-out stays out of training
 
 
 def test_a_plain_notice_is_neutral(analyzer):

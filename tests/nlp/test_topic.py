@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 # Hand-written posts that are not in the seed set, one per topic, in news/Weibo/留言板 styles.
@@ -62,3 +63,95 @@ def test_keyword_rules_lift_a_topic_over_the_bare_model(analyzer):
     i = clf.model.labels.index("finance")
     assert "非法集资" in hits["finance"]
     assert blended[i] > bare[i]
+
+
+# ---- a customer's trained model vs the keyword rules ----------------------------------------
+
+TWO = ("education", "environment")
+MIXED = [  # education posts that name three or more environment keywords, and the reverse
+    "学校门口的工地噪音扬尘很大，教室里异味刺鼻，孩子上课受影响，学校招生时可没说",
+    "幼儿园旁边的河道污染发臭，还有异味和噪音，老师带孩子在操场活动都受影响",
+    "工厂排污导致河道发黑，附近学校学生闻到臭味头晕，家长要求环保部门查处",
+    "学区房楼下饭店油烟异味严重，噪音也大，孩子在家写作业都没法集中",
+]
+
+
+@pytest.fixture(scope="module")
+def trained_topic():
+    from nlp.models import train
+    from nlp.registry import seed_rows
+    from nlp.tokenize import Tokenizer
+
+    rows = [r for r in seed_rows("topic") if r["label"] in TWO]
+    return train("topic", [r["text"] for r in rows], [r["label"] for r in rows], Tokenizer(),
+                 evaluate=False)
+
+
+def test_keywords_never_override_a_confident_trained_model(trained_topic, taxonomy):
+    from nlp.topic import TopicClassifier
+
+    clf = TopicClassifier(trained_topic, taxonomy["topics"])
+    assert clf.trained
+    probs = trained_topic.predict_proba(MIXED)
+    for text, row in zip(MIXED, probs, strict=True):
+        assert len(clf.keyword_hits(text).get("environment", [])) >= 2
+        result = clf.predict(text)
+        if row.max() >= clf.confident:
+            assert result.label == trained_topic.labels[int(row.argmax())]
+            assert result.prob == pytest.approx(float(row.max()), abs=1e-4)
+
+
+def test_the_guard_is_for_confident_trained_models_only(trained_topic, taxonomy):
+    import dataclasses
+
+    from nlp.topic import TopicClassifier
+
+    text = "学校旁边河道污染，异味很重，还有噪音"  # three environment keywords
+    i_edu, i_env = trained_topic.labels.index("education"), trained_topic.labels.index("environment")
+    row = np.zeros(len(trained_topic.labels))
+    row[i_edu], row[i_env] = 0.6, 0.4
+    trained = TopicClassifier(trained_topic, taxonomy["topics"])
+    scores, hits = trained.blend(text, row)
+    assert int(np.argmax(scores)) == i_edu and len(hits["environment"]) >= 3
+    assert any("关键词只作参考" in r for r in trained._decide(text, row).reasons)
+    # below its confidence threshold the keywords still help a trained model
+    unsure = TopicClassifier(trained_topic, taxonomy["topics"], confident=0.7)
+    assert int(np.argmax(unsure.blend(text, row)[0])) == i_env
+    # and the shipped default keeps blending them (its seed is small; rules add recall)
+    default = dataclasses.replace(trained_topic, meta={**trained_topic.meta, "default": True})
+    assert int(np.argmax(TopicClassifier(default, taxonomy["topics"]).blend(text, row)[0])) == i_env
+
+
+# ---- a customer's 7-class 留言 history (generated, bench/topic_corpus.py) --------------------
+
+@pytest.fixture(scope="module")
+def board_history():
+    from bench.topic_corpus import generate
+    from nlp.normalize import analysis_text
+
+    rows = generate(1400, seed=7)
+    return [analysis_text(r["title"], r["text"]) for r in rows], [r["label"] for r in rows]
+
+
+def test_a_seven_class_board_history_trains_to_a_high_macro_f1(board_history):
+    from nlp.models import train
+    from nlp.tokenize import Tokenizer
+
+    texts, labels = board_history
+    model = train("topic", texts, labels, Tokenizer(), evaluate=True)
+    assert len(model.labels) == 7
+    assert model.metrics["macro_f1"] >= 0.9  # bench/bench_models.py measures 7,000 messages
+    probs = model.predict_proba(texts[:50])
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_folds_without_calibration_decide_exactly_like_the_calibrated_model(board_history):
+    """The report's folds skip temperature scaling; that must not change a single decision."""
+    from nlp.models import TrainSettings, build_pipeline
+    from nlp.tokenize import Tokenizer
+
+    texts, labels = board_history
+    tok, settings = Tokenizer(), TrainSettings()
+    calibrated = build_pipeline(tok, settings, 50).fit(texts[:1000], labels[:1000])
+    bare = build_pipeline(tok, settings, 50, calibrate=False).fit(texts[:1000], labels[:1000])
+    assert list(calibrated.predict(texts[1000:])) == list(bare.predict(texts[1000:]))

@@ -182,10 +182,12 @@ def run_train(settings: Settings, kind: str, input_path: Path | str | None, text
     if kind not in KINDS:
         raise TrainingError(f"未知的模型类型 {kind!r}：可选 {'、'.join(KINDS)}")
     examples, skipped = [], []
+    label_map: dict[str, str] = {}
     if input_path is not None:
         read = read_examples(input_path, kind, text_col, label_col, title_col)
         examples += read.examples
         skipped += read.skipped
+        label_map = read.label_map
     if with_feedback:
         fb = read_feedback(settings.home / "feedback", kind)
         examples += fb.examples
@@ -193,7 +195,8 @@ def run_train(settings: Settings, kind: str, input_path: Path | str | None, text
     if input_path is None and not with_feedback:
         raise TrainingError("请用 --input 指定训练文件，或用 --with-feedback 使用纠错记录")
     tokenizer = Tokenizer(extra_words=home_words(settings))
-    model = train_kind(kind, examples, tokenizer, source=str(input_path or "feedback"))
+    model = train_kind(kind, examples, tokenizer, source=str(input_path or "feedback"),
+                       label_map=label_map)
     path = None
     if install:
         path = ModelStore(settings.models_dir, tokenizer).install(model)
