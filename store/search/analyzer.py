@@ -11,6 +11,7 @@ Two token streams per document:
 
 from __future__ import annotations
 
+import operator
 import re
 import threading
 from collections.abc import Callable
@@ -30,9 +31,19 @@ def _runs(text: str) -> list[str]:
 def gram_tokens(text: str) -> list[str]:
     out: list[str] = []
     for run in _runs(text):
-        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.extend(map(operator.add, run, run[1:]))  # bigrams, built in C
         out.append(run[-1])
     return out
+
+
+def gram_text(folded: str) -> str:
+    """``gram_tokens`` of an already folded text, space-joined as FTS5 indexes them."""
+    parts: list[str] = []
+    for run in _RUN.findall(folded):
+        if len(run) > 1:
+            parts.append(" ".join(map(operator.add, run, run[1:])))
+        parts.append(run[-1])
+    return " ".join(parts)
 
 
 class _RjiebaWords:
