@@ -20,11 +20,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from crawlers.items import PostItem
 from nlp.normalize import normalize
-from store import Database, Post, Source, utcnow
+from store import Database, Post, PostPlace, Source, utcnow
 from store.search import IndexDoc, SearchIndex
 from yuqing.values import BadValue, canonical_url, parse_count, parse_time
 
@@ -378,20 +378,44 @@ def index_doc(post: Post) -> IndexDoc:
                     event_id=post.event_id)
 
 
+_INDEX_COLUMNS = (Post.id, Post.title, Post.text, Post.text_norm, Post.reply_text,
+                  Post.published_at, Post.collected_at, Source.key, Post.source_kind, Post.topic,
+                  Post.sentiment, Post.severity, Post.event_id)
+
+
+def _index_docs(session: Session, ids: list[int]) -> list[IndexDoc]:
+    """``index_doc`` of these posts, read as plain columns (no ORM objects, two queries)."""
+    places: dict[int, list[str]] = {}
+    for post_id, code in session.execute(select(PostPlace.post_id, PostPlace.code)
+                                         .where(PostPlace.post_id.in_(ids))
+                                         .order_by(PostPlace.id)):
+        places.setdefault(post_id, []).append(code)
+    rows = session.execute(select(*_INDEX_COLUMNS).join(Source, Source.id == Post.source_id)
+                           .where(Post.id.in_(ids)))
+    return [IndexDoc(id=r.id, title=normalize(r.title), text=r.text_norm or normalize(r.text),
+                     reply=normalize(r.reply_text), at=r.published_at or r.collected_at,
+                     source=r.key, source_kind=r.source_kind, topic=r.topic,
+                     sentiment=r.sentiment, severity=r.severity, places=places.get(r.id, []),
+                     event_id=r.event_id) for r in rows]
+
+
 def index_posts(db: Database, index: SearchIndex, post_ids: list[int],
                 now: datetime | None = None) -> int:
-    """Write these posts to the search index and mark them indexed."""
+    """Write these posts to the search index and mark them indexed.
+
+    Read, index and mark per chunk in short transactions: the posts database is not held
+    while the search file is written."""
     done = 0
     for start in range(0, len(post_ids), 2000):
         chunk = post_ids[start:start + 2000]
+        stamp = now or utcnow()
         with db.session() as session:
-            posts = session.scalars(select(Post).where(Post.id.in_(chunk)).options(
-                selectinload(Post.places), selectinload(Post.source))).all()
-            stamp = now or utcnow()
-            index.add([index_doc(p) for p in posts])
-            session.execute(update(Post).where(Post.id.in_([p.id for p in posts]))
+            docs = _index_docs(session, chunk)
+        index.add(docs)
+        with db.session() as session:
+            session.execute(update(Post).where(Post.id.in_([d.id for d in docs]))
                             .values(indexed_at=stamp))
-            done += len(posts)
+        done += len(docs)
     return done
 
 

@@ -53,13 +53,21 @@ class _RjiebaWords:
         self._local = threading.local()
 
     def __call__(self, text: str) -> list[str]:
+        # keep tokens with a letter, digit or Chinese character; punctuation is not a word
+        return [t for t in self._cut(fold(text)) if _RUN.search(t)]
+
+    def _cut(self, folded: str) -> list[str]:
         jieba = getattr(self._local, "jieba", None)
         if jieba is None:
             import rjieba  # loaded on first use: the dictionary costs about half a second
 
             jieba = self._local.jieba = rjieba
-        # keep tokens with a letter, digit or Chinese character; punctuation is not a word
-        return [t for t in jieba.cut_for_search(fold(text)) if _RUN.search(t)]
+        return jieba.cut_for_search(folded)
+
+    def joined(self, folded: str) -> str:
+        """The tokens of an already folded text, space-joined for FTS5: punctuation tokens
+        are left in, since FTS5's tokenizer drops them itself (no per-token filter)."""
+        return " ".join(self._cut(folded))
 
 
 default_words = _RjiebaWords()

@@ -167,7 +167,9 @@ class FTS5Index:
 
     def _tokens(self, hay: str) -> tuple[str, str]:
         folded = fold(hay)
-        return " ".join(self.words(folded)), gram_text(folded)
+        words = default_words.joined(folded) if self.words is default_words \
+            else " ".join(self.words(folded))
+        return words, gram_text(folded)
 
     @staticmethod
     def _stored(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[int, int, str, str]]:
