@@ -250,20 +250,27 @@ class Ingestor:
 
     def _write(self, rows: list[tuple[int, dict[str, Any]]], report: IngestReport) -> None:
         """One transaction for these rows; ``report`` changes only when it commits."""
-        part = IngestReport()
-        with self.db.session() as session:
-            sources = _sources(session, {r["source_key"] for _, r in rows})
-            keep: list[tuple[int, dict[str, Any]]] = []
-            for position, row in rows:
-                src = sources.get(row["source_key"])
-                if src is None:
-                    part.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
-                    continue
-                row = {**row, "source_id": src.id,
-                       "source_kind": row["source_kind"] or src.source_kind}
-                keep.append((position, row))
-            self._store(session, keep, part)
-        report.merge(part)
+        def attempt(session: Session) -> IngestReport:
+            part = IngestReport()  # a fresh report per attempt: a retried one starts over
+            self._write_rows(session, rows, part)
+            return part
+
+        # a busy SQLite (the analysis job writing) is waited out and the batch written again
+        report.merge(self.db.write(attempt))
+
+    def _write_rows(self, session: Session, rows: list[tuple[int, dict[str, Any]]],
+                    part: IngestReport) -> None:
+        sources = _sources(session, {r["source_key"] for _, r in rows})
+        keep: list[tuple[int, dict[str, Any]]] = []
+        for position, row in rows:
+            src = sources.get(row["source_key"])
+            if src is None:
+                part.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
+                continue
+            row = {**row, "source_id": src.id,
+                   "source_kind": row["source_kind"] or src.source_kind}
+            keep.append((position, row))
+        self._store(session, keep, part)
 
     def _store(self, session: Session, rows: list[tuple[int, dict[str, Any]]],
                report: IngestReport) -> None:
@@ -412,9 +419,9 @@ def index_posts(db: Database, index: SearchIndex, post_ids: list[int],
         with db.session() as session:
             docs = _index_docs(session, chunk)
         index.add(docs)
-        with db.session() as session:
-            session.execute(update(Post).where(Post.id.in_([d.id for d in docs]))
-                            .values(indexed_at=stamp))
+        marked = [d.id for d in docs]
+        db.write(lambda session, marked=marked, stamp=stamp: session.execute(
+            update(Post).where(Post.id.in_(marked)).values(indexed_at=stamp)))
         done += len(docs)
     return done
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from store.db import private_file
+from store.db import private_file, retry_busy
 from store.search.analyzer import WordTokenizer, default_words, gram_text, term_grams
 from store.search.base import CountField, IndexDoc, SearchQuery, SearchResult
 from store.search.query import Normalizer, ParsedQuery, fold, parse
@@ -187,30 +187,38 @@ class FTS5Index:
         # tokenize outside the write lock, only what is new or changed
         tokens = {r.id: self._tokens(r.hay) for r in rows
                   if (s := before.get(r.id)) is None or (s[1], s[3]) != (r.at, r.hay)}
-        with self._write() as conn:
-            stored = self._stored(conn, ids)
-            same = [r for r in rows if (s := stored.get(r.id)) is not None
-                    and (s[1], s[3]) == (r.at, r.hay)]
-            unchanged = {r.id for r in same}
-            fresh = [r for r in rows if r.id not in unchanged]
-            # unchanged text: only the fields change (analysis results); FTS5 is not touched
-            conn.executemany(f"UPDATE docs SET {', '.join(c + ' = ?' for c in _META)} "
-                             "WHERE id = ?", [(*r.meta, r.id) for r in same])
-            self._remove(conn, {i: stored[i] for i in (r.id for r in fresh) if i in stored})
-            keys = self._keys(conn, fresh)
-            inserts, fts = [], []
-            for r, key in zip(fresh, keys, strict=True):
-                words, grams = tokens.get(r.id) or self._tokens(r.hay)
-                inserts.append((key, r.id, r.at, *r.meta, words, r.hay))
-                fts.append((key, words, grams))
-            conn.executemany("INSERT INTO docs(key, id, at, day, source, source_kind, topic, "
-                             "sentiment, severity, event_id, words, hay) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
-            conn.executemany("INSERT INTO docs_fts(rowid, words, grams) VALUES (?,?,?)", fts)
-            conn.execute("DELETE FROM doc_places WHERE doc_id IN "
-                         "(SELECT value FROM json_each(?))", [json.dumps(ids)])
-            conn.executemany("INSERT OR IGNORE INTO doc_places(code, doc_id) VALUES (?, ?)",
-                             [(code, r.id) for r in rows for code in r.places])
+
+        def write() -> None:
+            with self._write() as conn:
+                self._apply(conn, rows, ids, tokens)
+
+        retry_busy(write, what="检索索引")
+
+    def _apply(self, conn: sqlite3.Connection, rows: list[_Row], ids: list[int],
+               tokens: dict[int, tuple[str, str]]) -> None:
+        stored = self._stored(conn, ids)
+        same = [r for r in rows if (s := stored.get(r.id)) is not None
+                and (s[1], s[3]) == (r.at, r.hay)]
+        unchanged = {r.id for r in same}
+        fresh = [r for r in rows if r.id not in unchanged]
+        # unchanged text: only the fields change (analysis results); FTS5 is not touched
+        conn.executemany(f"UPDATE docs SET {', '.join(c + ' = ?' for c in _META)} "
+                         "WHERE id = ?", [(*r.meta, r.id) for r in same])
+        self._remove(conn, {i: stored[i] for i in (r.id for r in fresh) if i in stored})
+        keys = self._keys(conn, fresh)
+        inserts, fts = [], []
+        for r, key in zip(fresh, keys, strict=True):
+            words, grams = tokens.get(r.id) or self._tokens(r.hay)
+            inserts.append((key, r.id, r.at, *r.meta, words, r.hay))
+            fts.append((key, words, grams))
+        conn.executemany("INSERT INTO docs(key, id, at, day, source, source_kind, topic, "
+                         "sentiment, severity, event_id, words, hay) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        conn.executemany("INSERT INTO docs_fts(rowid, words, grams) VALUES (?,?,?)", fts)
+        conn.execute("DELETE FROM doc_places WHERE doc_id IN "
+                     "(SELECT value FROM json_each(?))", [json.dumps(ids)])
+        conn.executemany("INSERT OR IGNORE INTO doc_places(code, doc_id) VALUES (?, ?)",
+                         [(code, r.id) for r in rows for code in r.places])
 
     @staticmethod
     def _keys(conn: sqlite3.Connection, rows: list[_Row]) -> list[int]:
