@@ -7,8 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import Select, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, and_, case, exists, func, or_, select, true
+from sqlalchemy.orm import Session, defer, selectinload
 
 from routing.unit_tasks import DEFAULT_SOON_FRACTION, GROUP_LABELS, Group, UnitTask, unit_task
 from store import (
@@ -23,6 +23,7 @@ from store import (
     Source,
     Unit,
 )
+from store.queue_order import QUEUE_STATES
 from webui.accounts import Viewer
 from webui.workflow import actor_for, workflow
 
@@ -51,6 +52,9 @@ class CaseFilter(BaseModel):
     extension: bool = Field(False, description="只看有待审批延期申请的工单")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    cursor: str = Field("", max_length=64, pattern=r"^(\d{1,2}\.\d{1,18}\.\d{1,19})?$",
+                        description="上一页返回的 next_cursor：从其后接着取（键集分页，"
+                                    "不受翻页期间新增工单影响；给出时忽略 offset）")
 
     @field_validator("severity")
     @classmethod
@@ -121,7 +125,10 @@ def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
     if f.unit:
         query = query.where(exists().where(Assignment.case_id == Case.id,
                                            Assignment.unit_id == Unit.id, Unit.code == f.unit))
-    query = query.where(Case.state.in_(f.state or OPEN_STATES))
+    if f.state:
+        query = query.where(Case.state.in_(f.state))
+    else:  # the open states, as the stored key says: a covering index count and walk
+        query = query.where(Case.queue_open == true())
     if f.since:
         query = query.where(Case.created_at >= f.since)
     if f.until:
@@ -140,15 +147,37 @@ def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
     return query
 
 
+def cursor_of(c: Case) -> str:
+    """The keyset position just after ``c`` in the queue's order."""
+    micros = (max(c.queue_due_at, EARLIEST) - EARLIEST) // timedelta(microseconds=1)
+    return f"{c.queue_severity}.{micros}.{c.id}"
+
+
+def _after(query: Select[tuple[Case]], cursor: str) -> Select[tuple[Case]]:
+    level, micros, case_id = (int(p) for p in cursor.split("."))
+    due = EARLIEST + timedelta(microseconds=micros)
+    return query.where(Case.queue_severity >= level, or_(
+        Case.queue_severity > level,
+        and_(Case.queue_severity == level, Case.queue_due_at > due),
+        and_(Case.queue_severity == level, Case.queue_due_at == due, Case.id < case_id)))
+
+
 def list_cases(session: Session, viewer: Viewer, f: CaseFilter) -> tuple[list[Case], int]:
+    """One page in the queue's order (``store/queue_order.py``): an index walk over the
+    stored sort keys, loading only what a queue row shows."""
     query = filtered(viewer, f)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    due = next_due()
-    rows = session.scalars(
-        query.options(selectinload(Case.assignments).selectinload(Assignment.unit),
-                      selectinload(Case.event))
-        .order_by(Case.severity.asc().nulls_last(), due.asc().nulls_last(), Case.id.desc())
-        .limit(f.limit).offset(f.offset)).all()
+    if f.state and set(f.state) <= set(QUEUE_STATES):
+        query = query.where(Case.queue_open == true())  # the index's leading column
+    total = session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Case.id).subquery())) or 0
+    if f.cursor:
+        query = _after(query, f.cursor)
+    page = query.options(
+        selectinload(Case.assignments).selectinload(Assignment.unit),
+        selectinload(Case.event).load_only(Event.id, Event.post_count),
+        defer(Case.routing), defer(Case.sla_marks)
+    ).order_by(Case.queue_severity, Case.queue_due_at, Case.id.desc()).limit(f.limit)
+    rows = session.scalars(page if f.cursor else page.offset(f.offset)).all()
     return list(rows), total
 
 
