@@ -377,15 +377,15 @@ def _sources(session: Session, keys: set[str]) -> dict[str, Source]:
 def index_doc(post: Post) -> IndexDoc:
     # title, body and reply as the search sees them: normalized (繁→简, full-width), so a
     # query normalized the same way finds them as a substring scan would
-    return IndexDoc(id=post.id, title=normalize(post.title), text=post.text_norm or
-                    normalize(post.text), reply=normalize(post.reply_text),
+    return IndexDoc(id=post.id, title=normalize(post.title), text=normalize(post.text),
+                    reply=normalize(post.reply_text),
                     at=post.published_at or post.collected_at, source=post.source.key,
                     source_kind=post.source_kind, topic=post.topic, sentiment=post.sentiment,
                     severity=post.severity, places=[p.code for p in post.places],
                     event_id=post.event_id)
 
 
-_INDEX_COLUMNS = (Post.id, Post.title, Post.text, Post.text_norm, Post.reply_text,
+_INDEX_COLUMNS = (Post.id, Post.title, Post.text, Post.reply_text,
                   Post.published_at, Post.collected_at, Source.key, Post.source_kind, Post.topic,
                   Post.sentiment, Post.severity, Post.event_id)
 
@@ -399,7 +399,10 @@ def _index_docs(session: Session, ids: list[int]) -> list[IndexDoc]:
         places.setdefault(post_id, []).append(code)
     rows = session.execute(select(*_INDEX_COLUMNS).join(Source, Source.id == Post.source_id)
                            .where(Post.id.in_(ids)))
-    return [IndexDoc(id=r.id, title=normalize(r.title), text=r.text_norm or normalize(r.text),
+    # the body normalized on its own, not ``text_norm`` (title + body, cut for the models):
+    # the indexed text stays the same when analysis runs, so re-indexing then only updates
+    # the fields (topic, severity, event) and leaves FTS5 alone
+    return [IndexDoc(id=r.id, title=normalize(r.title), text=normalize(r.text),
                      reply=normalize(r.reply_text), at=r.published_at or r.collected_at,
                      source=r.key, source_kind=r.source_kind, topic=r.topic,
                      sentiment=r.sentiment, severity=r.severity, places=places.get(r.id, []),
