@@ -64,14 +64,14 @@ def doc_key(at: int, doc_id: int) -> int:
     return (at << _SHIFT) | (doc_id & _LOW)
 
 
-def _clause_expression(terms: Iterable[Any]) -> str:
+def _clause_expression(terms: Iterable[Any], words: bool = True) -> str:
     alts = []
     for term in terms:
         grams = term_grams(term.text)
         assert grams is not None  # parse() refuses terms with nothing searchable
         phrase = '"' + " ".join(grams.grams) + '"' + ("*" if grams.prefix else "")
         alts.append(f"grams : {phrase}")
-        if _PLAIN.match(term.text):
+        if words and _PLAIN.match(term.text):
             alts.append(f'words : "{term.text}"')
     return "(" + " OR ".join(alts) + ")"
 
@@ -87,15 +87,18 @@ def match_expression(query: ParsedQuery) -> str:
     return " AND ".join(_clause_expression(c.terms) for c in query.positive)
 
 
-def exact_expression(query: ParsedQuery) -> str | None:
+def exact_expression(query: ParsedQuery, words: bool = True) -> str | None:
     """A MATCH string whose matches are exactly the query's hits, or None when some term
-    spans punctuation, spaces or a change of script (then candidates need the exact check)."""
+    spans punctuation, spaces or a change of script (then candidates need the exact check).
+
+    ``words=False`` leaves out the word alternatives: a word hit is always a gram hit too,
+    so they change only the ranking, and counting or paging by time goes faster without."""
     if not all(_EXACT.fullmatch(t.text) for c in query.clauses for t in c.terms):
         return None
-    expr = "(" + match_expression(query) + ")"
+    expr = "(" + " AND ".join(_clause_expression(c.terms, words) for c in query.positive) + ")"
     for clause in query.clauses:
         if clause.negated:
-            expr += " NOT " + _clause_expression(clause.terms)
+            expr += " NOT " + _clause_expression(clause.terms, words=False)
     return expr
 
 
@@ -333,14 +336,17 @@ class FTS5Index:
         parsed = self._parse(q)
         conn = self._conn()
         limit, offset = max(0, q.limit), max(0, q.offset)
-        exact = exact_expression(parsed) if parsed is not None else None
+        exact = exact_expression(parsed, words=False) if parsed is not None else None
         if parsed is None or exact is not None:
             # the candidates are the hits: count and page in SQL
             with_docs = parsed is None or bool(self._filters(q)[0])
             source, key, where, params = self._where(q, exact, with_docs)
-            order = f"{key} DESC" if parsed is None or q.order == "newest" \
-                else f"{_RANK}, {key} DESC"
             total = conn.execute(f"SELECT count(*) FROM {source}{where}", params).fetchone()[0]
+            if parsed is not None and q.order == "relevance":  # words weigh in the ranking
+                source, key, where, params = self._where(q, exact_expression(parsed), with_docs)
+                order = f"{_RANK}, {key} DESC"
+            else:
+                order = f"{key} DESC"
             keys = [k for (k,) in conn.execute(
                 f"SELECT {key} FROM {source}{where} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, limit, offset])]
@@ -369,7 +375,7 @@ class FTS5Index:
 
     def counts(self, q: SearchQuery, by: CountField, size: int = 50) -> list[tuple[str, int]]:
         parsed = self._parse(q)
-        exact = exact_expression(parsed) if parsed is not None else None
+        exact = exact_expression(parsed, words=False) if parsed is not None else None
         if parsed is not None and exact is None:
             # exact hits only: count over the confirmed ids
             source, _key, where, params = self._where(q, match_expression(parsed))
