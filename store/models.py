@@ -28,6 +28,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+NO_DUE = datetime(9999, 1, 1, tzinfo=UTC)  # "no deadline" sorts after every real one
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite keeps no offsets, PostgreSQL agrees."""
 
@@ -270,6 +273,8 @@ class PostPlace(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # the queue's order as an index walk: open cases, gravest, nearest deadline (queue_order.py)
+    __table_args__ = (Index("ix_cases_queue", "queue_open", "queue_severity", "queue_due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
     title: Mapped[str] = mapped_column(Text)
@@ -303,6 +308,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     # 并案: this case was merged into that one (its posts and history show there); split clears it
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # sort keys kept from state, severity and deadlines on every flush (store/queue_order.py)
+    queue_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue_severity: Mapped[int] = mapped_column(Integer, default=9)
+    queue_due_at: Mapped[datetime] = mapped_column(default=lambda: NO_DUE)
     event: Mapped[Event] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="case",
                                                          order_by="Assignment.id")

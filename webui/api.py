@@ -77,7 +77,10 @@ def list_cases() -> Any:
         rows, total = queries.list_cases(s, current_viewer(), f)
         names = Names(s)
         unread = inbox_queries.unread_cases(s, current_viewer(), [c.id for c in rows])
+        # next_cursor: where the next page starts (keyset); null on the last page
+        more = len(rows) == f.limit
         return jsonify(total=total, limit=f.limit, offset=f.offset,
+                       next_cursor=queries.cursor_of(rows[-1]) if rows and more else None,
                        cases=[{**case_summary(c, names), "unread": c.id in unread}
                               for c in rows])
 

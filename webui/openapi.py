@@ -60,7 +60,8 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/meta": {"get": {"summary": "领域、地区、状态、单位字典",
                                      "responses": _ok("字典")}},
             "/api/v1/cases": {"get": {"summary": "工单列表（按级别、最近时限排序）",
-                                      "parameters": params, "responses": _ok("工单列表")}},
+                                      "parameters": params,
+                                      "responses": _ok("工单列表；next_cursor 为下一页的 cursor 参数（最后一页为 null）")}},
             "/api/v1/cases/{case_id}": {"get": {
                 "summary": "工单详情：信息、时间线、趋势、研判理由、分派说明、处置记录",
                 "parameters": [case_id], "responses": {**_ok("工单详情"), **_errors()}}},

@@ -49,7 +49,8 @@ def _unit(unit: Unit | None) -> dict[str, Any] | None:
     return {"id": unit.id, "code": unit.code, "name": unit.short_name or unit.name}
 
 
-def case_summary(c: Case, names: Names) -> dict[str, Any]:
+def case_summary(c: Any, names: Names) -> dict[str, Any]:
+    """A queue row: ``c`` is a Case or a ``queries.CaseRow`` (the same attributes)."""
     lead = next((a for a in c.assignments if a.role == "lead" and a.active), None)
     due = c.due_sign_at if c.state == "dispatched" else (c.due_first_response_at
                                                          or c.due_answer_at)

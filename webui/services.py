@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select, update
 
-from store import Case, CaseAction, Database, Feedback, Jurisdiction, Unit, utcnow
+from store import Case, CaseAction, Database, Feedback, Jurisdiction, Unit, queue_values, utcnow
 from webui.accounts import Viewer
 from webui.queries import get_case
 from webui.workflow import perform
@@ -148,6 +148,8 @@ def correct(db: Database, viewer: Viewer, case_id: int, given: CorrectionInput,
                 values["topic"] = new
             elif field == "severity":
                 values["severity"] = new
+                values["queue_severity"] = queue_values(c.state, new, None, None, None)[
+                    "queue_severity"]  # the queue's stored sort key follows
             elif field == "place":
                 values["place_code"] = new
         claimed = s.execute(update(Case).where(Case.id == c.id, Case.version == c.version)

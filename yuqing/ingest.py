@@ -20,11 +20,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from crawlers.items import PostItem
 from nlp.normalize import normalize
-from store import Database, Post, Source, utcnow
+from store import Database, Post, PostPlace, Source, utcnow
 from store.search import IndexDoc, SearchIndex
 from yuqing.values import BadValue, canonical_url, parse_count, parse_time
 
@@ -250,20 +250,27 @@ class Ingestor:
 
     def _write(self, rows: list[tuple[int, dict[str, Any]]], report: IngestReport) -> None:
         """One transaction for these rows; ``report`` changes only when it commits."""
-        part = IngestReport()
-        with self.db.session() as session:
-            sources = _sources(session, {r["source_key"] for _, r in rows})
-            keep: list[tuple[int, dict[str, Any]]] = []
-            for position, row in rows:
-                src = sources.get(row["source_key"])
-                if src is None:
-                    part.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
-                    continue
-                row = {**row, "source_id": src.id,
-                       "source_kind": row["source_kind"] or src.source_kind}
-                keep.append((position, row))
-            self._store(session, keep, part)
-        report.merge(part)
+        def attempt(session: Session) -> IngestReport:
+            part = IngestReport()  # a fresh report per attempt: a retried one starts over
+            self._write_rows(session, rows, part)
+            return part
+
+        # a busy SQLite (the analysis job writing) is waited out and the batch written again
+        report.merge(self.db.write(attempt))
+
+    def _write_rows(self, session: Session, rows: list[tuple[int, dict[str, Any]]],
+                    part: IngestReport) -> None:
+        sources = _sources(session, {r["source_key"] for _, r in rows})
+        keep: list[tuple[int, dict[str, Any]]] = []
+        for position, row in rows:
+            src = sources.get(row["source_key"])
+            if src is None:
+                part.rejected.append(Rejection(position, f"未知的信息源 {row['source_key']!r}"))
+                continue
+            row = {**row, "source_id": src.id,
+                   "source_kind": row["source_kind"] or src.source_kind}
+            keep.append((position, row))
+        self._store(session, keep, part)
 
     def _store(self, session: Session, rows: list[tuple[int, dict[str, Any]]],
                report: IngestReport) -> None:
@@ -370,28 +377,55 @@ def _sources(session: Session, keys: set[str]) -> dict[str, Source]:
 def index_doc(post: Post) -> IndexDoc:
     # title, body and reply as the search sees them: normalized (繁→简, full-width), so a
     # query normalized the same way finds them as a substring scan would
-    return IndexDoc(id=post.id, title=normalize(post.title), text=post.text_norm or
-                    normalize(post.text), reply=normalize(post.reply_text),
+    return IndexDoc(id=post.id, title=normalize(post.title), text=normalize(post.text),
+                    reply=normalize(post.reply_text),
                     at=post.published_at or post.collected_at, source=post.source.key,
                     source_kind=post.source_kind, topic=post.topic, sentiment=post.sentiment,
                     severity=post.severity, places=[p.code for p in post.places],
                     event_id=post.event_id)
 
 
+_INDEX_COLUMNS = (Post.id, Post.title, Post.text, Post.reply_text,
+                  Post.published_at, Post.collected_at, Source.key, Post.source_kind, Post.topic,
+                  Post.sentiment, Post.severity, Post.event_id)
+
+
+def _index_docs(session: Session, ids: list[int]) -> list[IndexDoc]:
+    """``index_doc`` of these posts, read as plain columns (no ORM objects, two queries)."""
+    places: dict[int, list[str]] = {}
+    for post_id, code in session.execute(select(PostPlace.post_id, PostPlace.code)
+                                         .where(PostPlace.post_id.in_(ids))
+                                         .order_by(PostPlace.id)):
+        places.setdefault(post_id, []).append(code)
+    rows = session.execute(select(*_INDEX_COLUMNS).join(Source, Source.id == Post.source_id)
+                           .where(Post.id.in_(ids)))
+    # the body normalized on its own, not ``text_norm`` (title + body, cut for the models):
+    # the indexed text stays the same when analysis runs, so re-indexing then only updates
+    # the fields (topic, severity, event) and leaves FTS5 alone
+    return [IndexDoc(id=r.id, title=normalize(r.title), text=normalize(r.text),
+                     reply=normalize(r.reply_text), at=r.published_at or r.collected_at,
+                     source=r.key, source_kind=r.source_kind, topic=r.topic,
+                     sentiment=r.sentiment, severity=r.severity, places=places.get(r.id, []),
+                     event_id=r.event_id) for r in rows]
+
+
 def index_posts(db: Database, index: SearchIndex, post_ids: list[int],
                 now: datetime | None = None) -> int:
-    """Write these posts to the search index and mark them indexed."""
+    """Write these posts to the search index and mark them indexed.
+
+    Read, index and mark per chunk in short transactions: the posts database is not held
+    while the search file is written."""
     done = 0
     for start in range(0, len(post_ids), 2000):
         chunk = post_ids[start:start + 2000]
+        stamp = now or utcnow()
         with db.session() as session:
-            posts = session.scalars(select(Post).where(Post.id.in_(chunk)).options(
-                selectinload(Post.places), selectinload(Post.source))).all()
-            stamp = now or utcnow()
-            index.add([index_doc(p) for p in posts])
-            session.execute(update(Post).where(Post.id.in_([p.id for p in posts]))
-                            .values(indexed_at=stamp))
-            done += len(posts)
+            docs = _index_docs(session, chunk)
+        index.add(docs)
+        marked = [d.id for d in docs]
+        db.write(lambda session, marked=marked, stamp=stamp: session.execute(
+            update(Post).where(Post.id.in_(marked)).values(indexed_at=stamp)))
+        done += len(docs)
     return done
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
 
 from routing.policy import Policy
@@ -13,7 +16,24 @@ from yuqing.briefings import briefing_setup
 from yuqing.context import AppContext
 from yuqing.pipeline import stats
 from yuqing.schemes import known_from_settings, yaml_scheme_dicts
-from yuqing.settings import ensure_secret_key
+from yuqing.settings import ensure_secret_key, shipped_config_dir
+
+
+def _yaml_schemes(app: AppContext) -> Callable[[], list[dict[str, Any]]]:
+    """schemes.yaml as the console lists it, parsed again only when the file (or the settings
+    it is checked against) changed: the queue page asks on every request."""
+    cache: dict[str, Any] = {}
+
+    def current() -> list[dict[str, Any]]:
+        paths = (app.settings.home / "schemes.yaml", shipped_config_dir() / "schemes.yaml")
+        stamp = (id(app.settings), *((p.stat().st_mtime_ns, p.stat().st_size)
+                                     if p.is_file() else None for p in paths))
+        if cache.get("stamp") != stamp:
+            cache["value"] = yaml_scheme_dicts(app.settings)
+            cache["stamp"] = stamp
+        return [dict(entry) for entry in cache["value"]]
+
+    return current
 
 
 def build_web(app: AppContext, **config: object) -> Flask:
@@ -32,7 +52,7 @@ def build_web(app: AppContext, **config: object) -> Flask:
                                     if c.enabled},
         "YUQING_BRIEFING": briefing_setup(app),
         "YUQING_SCHEME_KNOWN": known_from_settings(app.settings),
-        "YUQING_YAML_SCHEMES": lambda: yaml_scheme_dicts(app.settings),
+        "YUQING_YAML_SCHEMES": _yaml_schemes(app),
         "YUQING_PLACES": {p.code: p.name for p in app.settings.jurisdictions.home_places()}}
     web_app = create_app(app.db, app.index, ensure_secret_key(app.settings),
                          stats=lambda: stats(app), clock=app.now, **{**defaults, **config})

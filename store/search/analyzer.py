@@ -11,6 +11,7 @@ Two token streams per document:
 
 from __future__ import annotations
 
+import operator
 import re
 import threading
 from collections.abc import Callable
@@ -30,9 +31,19 @@ def _runs(text: str) -> list[str]:
 def gram_tokens(text: str) -> list[str]:
     out: list[str] = []
     for run in _runs(text):
-        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.extend(map(operator.add, run, run[1:]))  # bigrams, built in C
         out.append(run[-1])
     return out
+
+
+def gram_text(folded: str) -> str:
+    """``gram_tokens`` of an already folded text, space-joined as FTS5 indexes them."""
+    parts: list[str] = []
+    for run in _RUN.findall(folded):
+        if len(run) > 1:
+            parts.append(" ".join(map(operator.add, run, run[1:])))
+        parts.append(run[-1])
+    return " ".join(parts)
 
 
 class _RjiebaWords:
@@ -42,13 +53,21 @@ class _RjiebaWords:
         self._local = threading.local()
 
     def __call__(self, text: str) -> list[str]:
+        # keep tokens with a letter, digit or Chinese character; punctuation is not a word
+        return [t for t in self._cut(fold(text)) if _RUN.search(t)]
+
+    def _cut(self, folded: str) -> list[str]:
         jieba = getattr(self._local, "jieba", None)
         if jieba is None:
             import rjieba  # loaded on first use: the dictionary costs about half a second
 
             jieba = self._local.jieba = rjieba
-        # keep tokens with a letter, digit or Chinese character; punctuation is not a word
-        return [t for t in jieba.cut_for_search(fold(text)) if _RUN.search(t)]
+        return jieba.cut_for_search(folded)
+
+    def joined(self, folded: str) -> str:
+        """The tokens of an already folded text, space-joined for FTS5: punctuation tokens
+        are left in, since FTS5's tokenizer drops them itself (no per-token filter)."""
+        return " ".join(self._cut(folded))
 
 
 default_words = _RjiebaWords()

@@ -1,46 +1,79 @@
-"""SQLite FTS5 search backend: the zero set-up default, one file under the instance folder."""
+"""SQLite FTS5 search backend: the zero set-up default, one file under the instance folder.
+
+Layout (format 2): ``docs`` keeps one row per post under a time-ordered ``key`` (publication
+second << 24 | low bits of the post id), and the contentless ``docs_fts`` uses that key as its
+rowid. "Newest first" is then FTS5's own rowid order, a period is a rowid range, and a query
+whose candidates are already exact (see ``exact_expression``) is counted and paged inside FTS5
+without joining ``docs``. The gram stream is not stored (it is rebuilt from ``hay`` when a row
+must be deleted); the word stream is, because a custom dictionary could cut it differently later.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from store.db import private_file
-from store.search.analyzer import WordTokenizer, default_words, gram_tokens, term_grams
+from store.db import private_file, retry_busy
+from store.search.analyzer import WordTokenizer, default_words, gram_text, term_grams
 from store.search.base import CountField, IndexDoc, SearchQuery, SearchResult
 from store.search.query import Normalizer, ParsedQuery, fold, parse
 
+log = logging.getLogger(__name__)
+
+FORMAT = "2"
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs(
-    id INTEGER PRIMARY KEY, at INTEGER NOT NULL, day TEXT NOT NULL, source TEXT,
-    source_kind TEXT, topic TEXT, sentiment TEXT, severity INTEGER, event_id INTEGER,
-    words TEXT NOT NULL, grams TEXT NOT NULL, hay TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS docs_at ON docs(at);
+    key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, at INTEGER NOT NULL, day TEXT NOT NULL,
+    source TEXT, source_kind TEXT, topic TEXT, sentiment TEXT, severity INTEGER,
+    event_id INTEGER, words TEXT NOT NULL, hay TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS docs_event ON docs(event_id);
 CREATE TABLE IF NOT EXISTS doc_places(
     code TEXT NOT NULL, doc_id INTEGER NOT NULL, PRIMARY KEY(code, doc_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS doc_places_doc ON doc_places(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    words, grams, content='docs', content_rowid='id', tokenize='unicode61 remove_diacritics 0');
-CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
-    INSERT INTO docs_fts(rowid, words, grams) VALUES (new.id, new.words, new.grams);
-END;
-CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs BEGIN
-    INSERT INTO docs_fts(docs_fts, rowid, words, grams)
-    VALUES ('delete', old.id, old.words, old.grams);
-END;
+    words, grams, content='', tokenize='unicode61 remove_diacritics 0');
 """
+_OLD_OBJECTS = ("TRIGGER docs_ai", "TRIGGER docs_ad", "TABLE docs_fts", "TABLE doc_places",
+                "TABLE docs")
 
+_SHIFT = 24
+_LOW = (1 << _SHIFT) - 1
 _PLAIN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]+$")
+# One run of characters SQLite's unicode61 surely treats as token characters (CJK of Unicode
+# 1.1 and extension A, a-z, 0-9): for such a term the gram phrase matches exactly the documents
+# holding it as a substring, so FTS5 alone decides the hit.
+_EXACT = re.compile(r"[\u3400-\u4db5\u4e00-\u9fa5]+|[a-z0-9]+")
 # bm25 weights for (words, grams): a whole-word hit ranks above a substring hit
 _RANK = "bm25(docs_fts, 3.0, 1.0)"
+_META = ("day", "source", "source_kind", "topic", "sentiment", "severity", "event_id")
+
+
+def doc_key(at: int, doc_id: int) -> int:
+    """The time-ordered rowid: sorting keys descending is newest first (ties by id)."""
+    return (at << _SHIFT) | (doc_id & _LOW)
+
+
+def _clause_expression(terms: Iterable[Any], words: bool = True) -> str:
+    alts = []
+    for term in terms:
+        grams = term_grams(term.text)
+        assert grams is not None  # parse() refuses terms with nothing searchable
+        phrase = '"' + " ".join(grams.grams) + '"' + ("*" if grams.prefix else "")
+        alts.append(f"grams : {phrase}")
+        if words and _PLAIN.match(term.text):
+            alts.append(f'words : "{term.text}"')
+    return "(" + " OR ".join(alts) + ")"
 
 
 def match_expression(query: ParsedQuery) -> str:
@@ -51,18 +84,30 @@ def match_expression(query: ParsedQuery) -> str:
     a gram phrase can match where the excluded text does not occur (across punctuation),
     so excluding by it would lose real hits.
     """
-    parts = []
-    for clause in query.positive:
-        alts = []
-        for term in clause.terms:
-            grams = term_grams(term.text)
-            assert grams is not None  # parse() refuses positive terms with nothing searchable
-            phrase = '"' + " ".join(grams.grams) + '"' + ("*" if grams.prefix else "")
-            alts.append(f"grams : {phrase}")
-            if _PLAIN.match(term.text):
-                alts.append(f'words : "{term.text}"')
-        parts.append("(" + " OR ".join(alts) + ")")
-    return " AND ".join(parts)
+    return " AND ".join(_clause_expression(c.terms) for c in query.positive)
+
+
+def exact_expression(query: ParsedQuery, words: bool = True) -> str | None:
+    """A MATCH string whose matches are exactly the query's hits, or None when some term
+    spans punctuation, spaces or a change of script (then candidates need the exact check).
+
+    ``words=False`` leaves out the word alternatives: a word hit is always a gram hit too,
+    so they change only the ranking, and counting or paging by time goes faster without."""
+    if not all(_EXACT.fullmatch(t.text) for c in query.clauses for t in c.terms):
+        return None
+    expr = "(" + " AND ".join(_clause_expression(c.terms, words) for c in query.positive) + ")"
+    for clause in query.clauses:
+        if clause.negated:
+            expr += " NOT " + _clause_expression(clause.terms, words=False)
+    return expr
+
+
+class _Row(NamedTuple):
+    id: int
+    at: int
+    meta: tuple[Any, ...]  # the _META columns
+    hay: str
+    places: list[str]
 
 
 class FTS5Index:
@@ -82,75 +127,145 @@ class FTS5Index:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             private_file(self.path)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
+            conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False,
                                    isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             with self._schema_lock:
                 if not self._schema_ready:
-                    conn.executescript(SCHEMA)
-                    columns = {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
-                    if "hay" not in columns:  # an index file from before exact matching
-                        conn.execute("ALTER TABLE docs ADD COLUMN hay TEXT NOT NULL DEFAULT ''")
+                    self._ensure_schema(conn)
                     self._schema_ready = True
                 self._all.append(conn)
             self._local.conn = conn
         return conn
 
-    def _row(self, doc: IndexDoc) -> tuple[Any, ...]:
-        body = doc.haystack()
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
+        if columns and "key" not in columns:
+            # a format-1 file (date-ordered, tokens stored twice): start over empty
+            log.warning("检索索引 %s 为旧格式，已清空；请运行 yuqing reindex --all 重建", self.path)
+            for obj in _OLD_OBJECTS:
+                conn.execute(f"DROP {obj.split()[0]} IF EXISTS {obj.split()[1]}")
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", [FORMAT])
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # -- writing -----------------------------------------------------------------------------
+    def _prepare(self, doc: IndexDoc) -> _Row:
         at = doc.at.astimezone(UTC)
-        return (doc.id, int(at.timestamp()), at.astimezone(self.tz).date().isoformat(),
-                doc.source, doc.source_kind, doc.topic, doc.sentiment, doc.severity,
-                doc.event_id, " ".join(self.words(body)), " ".join(gram_tokens(body)), body)
+        day = at.astimezone(self.tz).date().isoformat()
+        return _Row(doc.id, int(at.timestamp()),
+                    (day, doc.source, doc.source_kind, doc.topic, doc.sentiment, doc.severity,
+                     doc.event_id), doc.haystack(), list(doc.places))
+
+    def _tokens(self, hay: str) -> tuple[str, str]:
+        folded = fold(hay)
+        words = default_words.joined(folded) if self.words is default_words \
+            else " ".join(self.words(folded))
+        return words, gram_text(folded)
+
+    @staticmethod
+    def _stored(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[int, int, str, str]]:
+        """id -> (key, at, words, hay) of those already indexed."""
+        return {r[0]: r[1:] for r in conn.execute(
+            "SELECT id, key, at, words, hay FROM docs WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(ids)])}
 
     def add(self, docs: list[IndexDoc]) -> None:
         if not docs:
             return
-        rows = [self._row(d) for d in docs]  # tokenize outside the write lock
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            ids = [(d.id,) for d in docs]
-            conn.executemany("DELETE FROM docs WHERE id = ?", ids)
-            conn.executemany("DELETE FROM doc_places WHERE doc_id = ?", ids)
-            conn.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            conn.executemany("INSERT OR IGNORE INTO doc_places(code, doc_id) VALUES (?, ?)",
-                             [(code, d.id) for d in docs for code in d.places])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        rows = list({d.id: self._prepare(d) for d in docs}.values())  # the last version wins
+        ids = [r.id for r in rows]
+        before = self._stored(self._conn(), ids)
+        # tokenize outside the write lock, only what is new or changed
+        tokens = {r.id: self._tokens(r.hay) for r in rows
+                  if (s := before.get(r.id)) is None or (s[1], s[3]) != (r.at, r.hay)}
+
+        def write() -> None:
+            with self._write() as conn:
+                self._apply(conn, rows, ids, tokens)
+
+        retry_busy(write, what="检索索引")
+
+    def _apply(self, conn: sqlite3.Connection, rows: list[_Row], ids: list[int],
+               tokens: dict[int, tuple[str, str]]) -> None:
+        stored = self._stored(conn, ids)
+        same = [r for r in rows if (s := stored.get(r.id)) is not None
+                and (s[1], s[3]) == (r.at, r.hay)]
+        unchanged = {r.id for r in same}
+        fresh = [r for r in rows if r.id not in unchanged]
+        # unchanged text: only the fields change (analysis results); FTS5 is not touched
+        conn.executemany(f"UPDATE docs SET {', '.join(c + ' = ?' for c in _META)} "
+                         "WHERE id = ?", [(*r.meta, r.id) for r in same])
+        self._remove(conn, {i: stored[i] for i in (r.id for r in fresh) if i in stored})
+        keys = self._keys(conn, fresh)
+        inserts, fts = [], []
+        for r, key in zip(fresh, keys, strict=True):
+            words, grams = tokens.get(r.id) or self._tokens(r.hay)
+            inserts.append((key, r.id, r.at, *r.meta, words, r.hay))
+            fts.append((key, words, grams))
+        conn.executemany("INSERT INTO docs(key, id, at, day, source, source_kind, topic, "
+                         "sentiment, severity, event_id, words, hay) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        conn.executemany("INSERT INTO docs_fts(rowid, words, grams) VALUES (?,?,?)", fts)
+        conn.execute("DELETE FROM doc_places WHERE doc_id IN "
+                     "(SELECT value FROM json_each(?))", [json.dumps(ids)])
+        conn.executemany("INSERT OR IGNORE INTO doc_places(code, doc_id) VALUES (?, ?)",
+                         [(code, r.id) for r in rows for code in r.places])
+
+    @staticmethod
+    def _keys(conn: sqlite3.Connection, rows: list[_Row]) -> list[int]:
+        """A free key per row; two posts of the same second whose ids agree in their low 24
+        bits (16.7M apart) would collide, and the later one steps down to a free key."""
+        wanted = [doc_key(r.at, r.id) for r in rows]
+        taken = {k for (k,) in conn.execute(
+            "SELECT key FROM docs WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps(wanted)])}
+        out = []
+        for key in wanted:
+            while key in taken:
+                key -= 1
+                if conn.execute("SELECT 1 FROM docs WHERE key = ?", [key]).fetchone():
+                    taken.add(key)
+            taken.add(key)
+            out.append(key)
+        return out
+
+    def _remove(self, conn: sqlite3.Connection, stored: dict[int, tuple[int, int, str, str]]
+                ) -> None:
+        # a contentless table forgets a row only when told its exact tokens again
+        conn.executemany("INSERT INTO docs_fts(docs_fts, rowid, words, grams) "
+                         "VALUES ('delete', ?, ?, ?)",
+                         [(key, words, gram_text(fold(hay)))
+                          for key, _at, words, hay in stored.values()])
+        conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in stored])
 
     def delete(self, ids: list[int]) -> None:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids])
+        with self._write() as conn:
+            self._remove(conn, self._stored(conn, list(ids)))
             conn.executemany("DELETE FROM doc_places WHERE doc_id = ?", [(i,) for i in ids])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def clear(self) -> None:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM docs")
-        conn.execute("DELETE FROM doc_places")
-        conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('rebuild')")
-        conn.execute("COMMIT")
+        with self._write() as conn:
+            conn.execute("DELETE FROM docs")
+            conn.execute("DELETE FROM doc_places")
+            conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('delete-all')")
 
-    def _where(self, q: SearchQuery, parsed: ParsedQuery | None
-               ) -> tuple[str, str, list[Any]]:
-        """FROM clause, WHERE clause and parameters of the candidates."""
+    # -- reading -----------------------------------------------------------------------------
+    def _filters(self, q: SearchQuery) -> tuple[list[str], list[Any]]:
+        """Conditions on ``docs d`` other than the period."""
         clauses: list[str] = []
         params: list[Any] = []
-        source = "docs d"
-        if parsed is not None:
-            source = "docs_fts JOIN docs d ON d.id = docs_fts.rowid"
-            clauses.append("docs_fts MATCH ?")
-            params.append(match_expression(parsed))
 
         def any_of(column: str, values: Iterable[Any]) -> None:
             values = list(values)
@@ -158,12 +273,6 @@ class FTS5Index:
                 clauses.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
 
-        if q.since:
-            clauses.append("d.at >= ?")
-            params.append(int(q.since.timestamp()))
-        if q.until:
-            clauses.append("d.at < ?")
-            params.append(int(q.until.timestamp()))
         any_of("d.source", q.sources)
         any_of("d.topic", q.topics)
         any_of("d.severity", q.severities)
@@ -185,7 +294,37 @@ class FTS5Index:
             clauses.append("EXISTS (SELECT 1 FROM doc_places p WHERE p.doc_id = d.id"
                            " AND p.code >= ? AND p.code < ?)")
             params.extend([q.place, q.place + "\uffff"])
-        return source, (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return clauses, params
+
+    @staticmethod
+    def _period(q: SearchQuery, column: str) -> tuple[list[str], list[Any]]:
+        """The period as a key range (a key's high bits are its second)."""
+        clauses, params = [], []
+        if q.since:
+            clauses.append(f"{column} >= ?")
+            params.append(math.ceil(q.since.timestamp()) << _SHIFT)
+        if q.until:
+            clauses.append(f"{column} < ?")
+            params.append(math.ceil(q.until.timestamp()) << _SHIFT)
+        return clauses, params
+
+    def _where(self, q: SearchQuery, match: str | None, with_docs: bool = True
+               ) -> tuple[str, str, str, list[Any]]:
+        """FROM clause, key column, WHERE clause and parameters of the candidates."""
+        clauses, params = self._filters(q) if with_docs else ([], [])
+        if match is None:
+            source, key = "docs d", "d.key"
+        elif with_docs:
+            source, key = "docs_fts JOIN docs d ON d.key = docs_fts.rowid", "docs_fts.rowid"
+        else:
+            source, key = "docs_fts", "docs_fts.rowid"
+        if match is not None:
+            clauses.insert(0, "docs_fts MATCH ?")
+            params.insert(0, match)
+        period, period_params = self._period(q, key)
+        clauses += period
+        params += period_params
+        return source, key, (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def parse(self, text: str) -> ParsedQuery:
         return parse(text, self.normalize)
@@ -195,23 +334,37 @@ class FTS5Index:
 
     def search(self, q: SearchQuery) -> SearchResult:
         parsed = self._parse(q)
-        source, where, params = self._where(q, parsed)
         conn = self._conn()
-        if parsed is None:
+        limit, offset = max(0, q.limit), max(0, q.offset)
+        exact = exact_expression(parsed, words=False) if parsed is not None else None
+        if parsed is None or exact is not None:
+            # the candidates are the hits: count and page in SQL
+            with_docs = parsed is None or bool(self._filters(q)[0])
+            source, key, where, params = self._where(q, exact, with_docs)
             total = conn.execute(f"SELECT count(*) FROM {source}{where}", params).fetchone()[0]
-            rows = conn.execute(f"SELECT d.id, d.hay FROM {source}{where}"
-                                " ORDER BY d.at DESC, d.id DESC LIMIT ? OFFSET ?",
-                                [*params, max(0, q.limit), max(0, q.offset)]).fetchall()
-            return SearchResult(total=total, ids=[r[0] for r in rows],
-                                texts={r[0]: r[1] for r in rows})
-        order = f"{_RANK}, d.at DESC, d.id DESC" if q.order == "relevance" \
-            else "d.at DESC, d.id DESC"
+            if parsed is not None and q.order == "relevance":  # words weigh in the ranking
+                source, key, where, params = self._where(q, exact_expression(parsed), with_docs)
+                order = f"{_RANK}, {key} DESC"
+            else:
+                order = f"{key} DESC"
+            keys = [k for (k,) in conn.execute(
+                f"SELECT {key} FROM {source}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, limit, offset])]
+            found = {k: (i, hay) for k, i, hay in conn.execute(
+                "SELECT key, id, hay FROM docs WHERE key IN (SELECT value FROM json_each(?))",
+                [json.dumps(keys)])}
+            page = [found[k] for k in keys if k in found]
+            return SearchResult(total=total, ids=[i for i, _ in page],
+                                texts={i: hay for i, hay in page})
+        assert parsed is not None
+        source, key, where, params = self._where(q, match_expression(parsed))
+        order = f"{_RANK}, {key} DESC" if q.order == "relevance" else f"{key} DESC"
         # Candidates in result order, each confirmed by the exact substring test: the total
         # is the number confirmed, the page a slice of them.
         cursor = conn.execute(f"SELECT d.id, d.hay FROM {source}{where} ORDER BY {order}",
                               params)
         total, ids, texts = 0, [], {}
-        lo, hi = max(0, q.offset), max(0, q.offset) + max(0, q.limit)
+        lo, hi = offset, offset + limit
         for doc_id, hay in cursor:
             if parsed.matches(fold(hay)):
                 if lo <= total < hi:
@@ -222,13 +375,16 @@ class FTS5Index:
 
     def counts(self, q: SearchQuery, by: CountField, size: int = 50) -> list[tuple[str, int]]:
         parsed = self._parse(q)
-        source, where, params = self._where(q, parsed)
-        if parsed is not None:
+        exact = exact_expression(parsed, words=False) if parsed is not None else None
+        if parsed is not None and exact is None:
             # exact hits only: count over the confirmed ids
+            source, _key, where, params = self._where(q, match_expression(parsed))
             hits = [i for i, hay in self._conn().execute(
                 f"SELECT d.id, d.hay FROM {source}{where}", params) if parsed.matches(fold(hay))]
             source, where, params = "docs d", " WHERE d.id IN (SELECT value FROM json_each(?))", \
                 [json.dumps(hits)]
+        else:
+            source, _key, where, params = self._where(q, exact)
         conn = self._conn()
         if by == "place":
             sql = (f"SELECT p.code, count(*) FROM {source} JOIN doc_places p ON p.doc_id = d.id"
@@ -252,5 +408,3 @@ class FTS5Index:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
-
-

@@ -69,3 +69,55 @@ def test_migration_0300_marks_unrouted_alerts_and_silently_failed_messages(
             for table in ("deliveries", "notifications", "cases", "events"):
                 conn.execute(text(f"DELETE FROM {table}"))
         db.dispose()
+
+
+def test_migration_0510_fills_the_queue_sort_keys_of_existing_cases(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import select, text
+
+    from store import Case
+    from store.migrate import alembic_config
+    from store.models import NO_DUE
+
+    db = Database(database_url)
+    cfg = alembic_config(db)
+    try:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0420_triage")
+        with db.engine.begin() as conn:
+            # (state, severity, due_sign_at, due_first_response_at, due_answer_at)
+            rows = [("dispatched", 2, "2026-03-02 03:00:00", None, "2026-03-05 01:00:00"),
+                    ("new", None, None, None, "2026-03-04 01:00:00"),
+                    ("responded", 1, None, None, "2026-03-04 01:00:00"),
+                    ("closed", 3, None, None, None)]
+            for i, (state, severity, sign, first, answer) in enumerate(rows, start=1):
+                conn.execute(text("INSERT INTO events (id, title, summary, post_count,"
+                                  " source_count, keywords, places, trend, routing_pending,"
+                                  " created_at) VALUES (:id, '', '', 1, 1, '[]', '[]', '{}',"
+                                  " false, '2026-03-02 01:00:00')"), {"id": i})
+                conn.execute(text("INSERT INTO cases (id, event_id, title, state, severity,"
+                                  " urgent, outside, routing, overdue, escalation_level,"
+                                  " extensions, supervised, version, sla_marks,"
+                                  " extension_request, due_sign_at, due_first_response_at,"
+                                  " due_answer_at, created_at, updated_at) VALUES (:id, :id,"
+                                  " 't', :state, :sev, false, false, '{}', false, 0, 0, false,"
+                                  " 1, '{}', '{}', :sign, :first, :answer,"
+                                  " '2026-03-02 01:00:00', '2026-03-02 01:00:00')"),
+                             {"id": i, "state": state, "sev": severity, "sign": sign,
+                              "first": first, "answer": answer})
+        upgrade(db)
+        with db.session() as s:
+            keys = {c.id: (c.queue_open, c.queue_severity, c.queue_due_at)
+                    for c in s.scalars(select(Case))}
+        assert keys == {
+            1: (True, 2, datetime(2026, 3, 2, 3, 0, tzinfo=UTC)),  # signing is what is due
+            2: (True, 9, datetime(2026, 3, 4, 1, 0, tzinfo=UTC)),  # no level sorts last
+            3: (True, 1, NO_DUE),  # responded: open, nothing due from the unit now
+            4: (False, 3, NO_DUE),
+        }
+    finally:
+        upgrade(db)
+        db.dispose()
