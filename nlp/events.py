@@ -176,12 +176,14 @@ class EventIndex:
                 self._add(ev, facts)
                 return EventRef(ev.id, False, dup.key, dup.score,
                                 [dup.reason(), f"并入其所在事件 {ev.id}（并单）"])
-            best, score, why = self._best_event(facts)
+            # scored once: the follow-up rule reads the same candidates
+            scored = list(self._scored(facts))
+            best, score, why = self._best_event(facts, scored)
             if best is not None and score >= self.join_threshold:
                 self._add(best, facts)
                 return EventRef(best.id, False, None, round(score, 3), [
                     *why, f"相似度 {score:.2f} ≥ {self.join_threshold}，并入事件 {best.id}"])
-            follow = self._follow_up_of(facts)
+            follow = self._follow_up_of(facts, scored)
             if follow is not None:
                 ev, f_score, f_why = follow
                 self._add(ev, facts)
@@ -333,9 +335,10 @@ class EventIndex:
                 if not ids:
                     del by_term[term]  # the term map stays as small as the events held
 
-    def _best_event(self, f: _Facts) -> tuple[_Event | None, float, list[str]]:
+    def _best_event(self, f: _Facts, scored: list[tuple[_Event, float, list[str]]]
+                    ) -> tuple[_Event | None, float, list[str]]:
         best, best_score, best_why = None, -1.0, []
-        for ev, score, why in self._scored(f):
+        for ev, score, why in scored:
             if score > best_score:
                 best, best_score, best_why = ev, score, why
         if best is not None:
@@ -381,12 +384,13 @@ class EventIndex:
                 why.append("开头所提专名不同")
             yield ev, score, why
 
-    def _follow_up_of(self, f: _Facts) -> tuple[_Event, float, list[str]] | None:
+    def _follow_up_of(self, f: _Facts, scored: list[tuple[_Event, float, list[str]]]
+                      ) -> tuple[_Event, float, list[str]] | None:
         """The same-street event this post follows up, or None (see FOLLOW_UP)."""
         if not f.follow_up or not f.local:
             return None
         best: tuple[_Event, float, list[str]] | None = None
-        for ev, score, why in self._scored(f):
+        for ev, score, why in scored:
             if SAME_STREET not in why or "开头所提专名不同" in why:
                 continue  # not the same street, or another compound or firm
             shared = [t for t in f.vec if t in ev.centroid]
