@@ -124,6 +124,8 @@ class _Event:
     # wrongly joined post cannot widen the event and pull in more (no snowball).
     anchor: frozenset[str] = frozenset()
     lead_names: frozenset[str] = frozenset()  # specific words in the first post's lead
+    # posts[:deduped_upto] left the duplicate index (older than the cut, event still held)
+    deduped_upto: int = 0
 
 
 class EventIndex:
@@ -219,7 +221,18 @@ class EventIndex:
             return self._prune(_utc(before))
 
     def _prune(self, before: datetime) -> int:
-        old = [e for e in self._events.values() if e.last_at < before]
+        old = []
+        for ev in self._events.values():
+            if ev.last_at < before:
+                old.append(ev)
+            elif ev.first_at < before:
+                # a long-lived event keeps its recent posts as duplicate targets, not all of
+                # its history: memory stays bounded by the window however long it lives
+                i, times = ev.deduped_upto, ev.times
+                while i < len(times) and times[i] < before:
+                    self.dedupe.remove(ev.posts[i])
+                    i += 1
+                ev.deduped_upto = i
         for ev in old:
             for pid in ev.posts:
                 self._event_of.pop(pid, None)
