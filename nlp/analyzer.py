@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,9 @@ class Analyzer:
             return None
 
 
+@lru_cache(maxsize=64)
 def _takes_now(fn: Any) -> bool:
+    # asked once per post: inspect.signature costs more than the statistics it guards
     try:
         return "now" in inspect.signature(fn).parameters
     except (TypeError, ValueError):

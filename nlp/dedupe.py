@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
@@ -97,7 +98,9 @@ class NearDuplicateIndex:
         self._scheme = template.scheme
         self._by_hash: dict[str, str] = {}
         self._hash_of: dict[str, str] = {}
-        self._sets: dict[str, frozenset[int]] = {}
+        # Shingles kept as packed 32-bit arrays (4 bytes each instead of about 60 in a
+        # frozenset of ints): they are read only to verify the few candidates LSH proposes.
+        self._sets: dict[str, array[int]] = {}
 
     def __len__(self) -> int:
         return len(self._hash_of)
@@ -130,7 +133,7 @@ class NearDuplicateIndex:
             if key in seen or key == exclude:
                 continue
             other = self._sets[key]
-            inter = len(sh & other)
+            inter = len(sh.intersection(other))
             union = len(sh) + len(other) - inter
             jac = inter / union if union else 0.0
             small = min(len(sh), len(other))
@@ -154,7 +157,7 @@ class NearDuplicateIndex:
         if h and h not in self._by_hash:
             self._by_hash[h] = key  # the first post with this content is the original
         if sh and mh is not None:
-            self._sets[key] = frozenset(sh)
+            self._sets[key] = array("I", sh)
             self._lsh.insert(key, mh, check_duplication=False)
         return found
 

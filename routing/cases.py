@@ -147,7 +147,10 @@ def _open(session: Session, event: Event, decision: Any, severity: int, now: dat
                 or computed["first_response"],
                 due_press_at=_deadline(decision, "press") or computed["press"],
                 due_answer_at=_deadline(decision, "answer") or computed["answer"],
-                version=1, created_at=now, updated_at=now, sla_marks={}, extension_request={})
+                version=1, created_at=now, updated_at=now, sla_marks={}, extension_request={},
+                # a new case has no assignments: known now, so notices rendered below do not
+                # load the empty collection back from the database
+                assignments=[])
     session.add(case)
     session.flush()  # IntegrityError here when another worker opened it first
     system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)

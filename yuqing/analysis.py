@@ -16,9 +16,10 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, distinct, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from nlp.analyzer import Analyzer, to_audit_dict
 from nlp.types import Analysis, PlaceMatch, PostInput
@@ -58,10 +59,9 @@ class AnalysisStep:
     def _new_event_id(self) -> str:
         with self.ctx.db.session() as session:
             now = self.ctx.now()  # replaced by the posts' times when the batch is stored
-            event = Event(first_seen_at=now, last_seen_at=now)
-            session.add(event)
-            session.flush()
-            return str(event.id)
+            # a plain INSERT: no ORM unit of work for a row this step fills in later
+            result = session.execute(insert(Event).values(first_seen_at=now, last_seen_at=now))
+            return str(result.inserted_primary_key[0])
 
     def analyzer(self) -> Analyzer:
         from yuqing.commands.nlp import build_analyzer, place_finder_for
@@ -140,58 +140,93 @@ class AnalysisStep:
         return len(ids)
 
     def _store(self, db: Database, analyses: list[Analysis]) -> set[int]:
+        """One transaction for the batch: post fields, places and the events they changed,
+        written with a few set-wise statements (not a load, a delete and a flush per post)."""
         now = self.ctx.now()
         touched: set[int] = set()
         with db.session() as session:
+            wanted = [int(a.post_id) for a in analyses]
+            existing = set(session.scalars(select(Post.id).where(Post.id.in_(wanted))))
+            rows: list[dict[str, Any]] = []
+            places: list[dict[str, Any]] = []
             for a in analyses:
-                post = session.get(Post, int(a.post_id))
-                if post is None:
-                    continue
-                post.text_norm = a.normalized_text
-                post.topic, post.topic_prob = a.topic.label, a.topic.prob
-                post.sentiment, post.sentiment_score = a.sentiment.label, a.sentiment.score
-                post.severity, post.severity_score = a.severity.level, a.severity.score
-                post.keywords = list(a.keywords)
-                post.analysis = to_audit_dict(a)
-                post.analyzed_at = now
-                post.updated_at = now  # the index refreshes topic, severity and places
-                session.execute(PostPlace.__table__.delete().where(PostPlace.post_id == post.id))
-                session.add_all(PostPlace(post_id=post.id, code=p.code, name=p.name,
-                                          level=p.level, confidence=p.confidence)
-                                for p in a.places)
+                post_id = int(a.post_id)
+                if post_id not in existing:
+                    continue  # deleted meanwhile
+                row = {"id": post_id, "text_norm": a.normalized_text,
+                       "topic": a.topic.label, "topic_prob": a.topic.prob,
+                       "sentiment": a.sentiment.label, "sentiment_score": a.sentiment.score,
+                       "severity": a.severity.level, "severity_score": a.severity.score,
+                       "keywords": list(a.keywords), "analysis": to_audit_dict(a),
+                       # the index refreshes topic, severity and places
+                       "analyzed_at": now, "updated_at": now}
                 if a.event is not None:
-                    post.event_id = int(a.event.id)
-                    touched.add(post.event_id)
-            session.flush()
-            for event_id in touched:
-                self._refresh_event(session, event_id)
+                    row["event_id"] = int(a.event.id)
+                    touched.add(row["event_id"])
+                rows.append(row)
+                places.extend({"post_id": post_id, "code": p.code, "name": p.name,
+                               "level": p.level, "confidence": p.confidence}
+                              for p in a.places)
+            if not rows:
+                return touched
+            ids = [r["id"] for r in rows]
+            # executemany by primary key, grouped by the keys each row sets
+            for keys in {tuple(r) for r in rows}:
+                session.execute(update(Post), [r for r in rows if tuple(r) == keys])
+            session.execute(delete(PostPlace).where(PostPlace.post_id.in_(ids)))
+            if places:
+                session.execute(insert(PostPlace), places)
+            self._refresh_events(session, sorted(touched))
         return touched
 
-    def _refresh_event(self, session, event_id: int) -> None:  # type: ignore[no-untyped-def]
+    def _refresh_events(self, session: Session, event_ids: list[int]) -> None:
+        """Event rows from the index's summaries and the stored posts' aggregates."""
         assert self._events is not None
-        summary = self._events.summary(str(event_id))
-        event = session.get(Event, event_id)
-        if event is None:
+        if not event_ids:
             return
-        posts = session.execute(select(Post.topic, Post.severity, Post.source_id)
-                                .where(Post.event_id == event_id)).all()
-        levels = [p.severity for p in posts if p.severity is not None]
-        topics = [p.topic for p in posts if p.topic]
-        event.routing_pending = True  # committed with the analysis; routing clears it
-        event.post_count = len(posts)
-        event.source_count = len({p.source_id for p in posts})
-        event.severity = min(levels) if levels else None  # I (1) is the gravest
-        event.topic = max(set(topics), key=topics.count) if topics else None
-        event.first_post_id = int(summary.first_post_id)
-        first = session.get(Post, event.first_post_id)
-        event.first_source_id = first.source_id if first else None
-        event.first_seen_at, event.last_seen_at = summary.first_at, summary.last_at
-        event.keywords = list(summary.keywords)
-        event.places = list(summary.places)
-        event.trend = {hour: n for hour, n in summary.hourly}
-        event.summary = summary.summary
-        if not event.title and first is not None:
-            event.title = (first.title or summary.summary)[:200]
+        events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(event_ids)))}
+        counts = {row.event_id: row for row in session.execute(
+            select(Post.event_id, func.count().label("posts"),
+                   func.count(distinct(Post.source_id)).label("sources"),
+                   func.min(Post.severity).label("severity"))  # I (1) is the gravest
+            .where(Post.event_id.in_(event_ids)).group_by(Post.event_id))}
+        topics: dict[int, list[tuple[int, str]]] = {}
+        for event_id, topic, n in session.execute(
+                select(Post.event_id, Post.topic, func.count())
+                .where(Post.event_id.in_(event_ids), Post.topic.is_not(None), Post.topic != "")
+                .group_by(Post.event_id, Post.topic)):
+            topics.setdefault(event_id, []).append((n, topic))
+        summaries = {}
+        for event_id in event_ids:
+            try:
+                summaries[event_id] = self._events.summary(str(event_id))
+            except KeyError:  # not held by the index any more: its row stays as it is
+                log.warning("事件 %s 不在事件索引中，跳过汇总", event_id)
+        firsts = {p.id: p for p in session.execute(
+            select(Post.id, Post.source_id, Post.title)
+            .where(Post.id.in_([int(s.first_post_id) for s in summaries.values()])))}
+        for event_id, summary in summaries.items():
+            event = events.get(event_id)
+            if event is None:
+                continue
+            agg = counts.get(event_id)
+            event.routing_pending = True  # committed with the analysis; routing clears it
+            event.post_count = agg.posts if agg else 0
+            event.source_count = agg.sources if agg else 0
+            event.severity = agg.severity if agg else None
+            ranked = topics.get(event_id)
+            # the most frequent topic; a tie goes to the first name, not to hash order
+            event.topic = min(ranked, key=lambda nt: (-nt[0], nt[1]))[1] if ranked else None
+            event.first_post_id = int(summary.first_post_id)
+            first = firsts.get(event.first_post_id)
+            event.first_source_id = first.source_id if first else None
+            event.first_seen_at, event.last_seen_at = summary.first_at, summary.last_at
+            event.keywords = list(summary.keywords)
+            event.places = list(summary.places)
+            event.trend = {hour: n for hour, n in summary.hourly}
+            event.summary = summary.summary
+            if not event.title and first is not None:
+                event.title = (first.title or summary.summary)[:200]
 
     def pending(self, limit: int = 500) -> int:
         """Analyze posts never analyzed (or changed since). Returns how many.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -170,6 +171,42 @@ def test_prune_forgets_quiet_events(feed):
     with pytest.raises(KeyError):
         feed.index.summary(ref.id)
     assert feed.post("p2", LIFT_REPOST, minutes=60 * 24 * 11).is_new
+
+
+def test_events_no_post_can_join_any_more_are_forgotten_as_posts_flow(finder):
+    # one post every hour over 20 days with a 2-hour window: only the recent events stay
+    feed = Feed(EventIndex(window_hours=2, recent_posts=4, prune_every=2), finder)
+    rng = random.Random(3)
+    words = [w for w in rjieba.cut(LIFT + CRASH + LIFT_FOLLOW_UP) if len(w) > 1]
+    for i in range(480):
+        text = "，".join(rng.sample(words, 6)) + f"。编号{i}"  # unrelated to each other
+        feed.post(f"p{i}", text, minutes=60 * i, source=f"s{i}")
+    held = feed.index.event_ids()
+    # what the last 4 posts and the window before them can reach (4 posts + 2 hours)
+    assert 1 <= len(held) <= 6
+    assert feed.index.event_of("p0") is None and feed.index.event_of("p479") is not None
+    # the duplicate index forgets their posts too
+    assert len(feed.index.dedupe) <= sum(feed.index.summary(e).post_count for e in held) < 12
+
+
+def test_an_event_reposted_for_weeks_keeps_only_its_recent_posts_as_duplicate_targets(finder):
+    feed = Feed(EventIndex(window_hours=2, recent_posts=4, prune_every=2), finder)
+    refs = [feed.post(f"p{i}", LIFT_REPOST if i % 2 else LIFT, minutes=60 * i, source=f"s{i}")
+            for i in range(300)]
+    assert {r.id for r in refs} == {refs[0].id}  # one matter, reposted hour after hour
+    assert feed.index.summary(refs[0].id).post_count == 300  # counted whole
+    assert len(feed.index.dedupe) <= 8  # but memory follows the window, not its history
+    assert feed.post("late", LIFT, minutes=60 * 300).id == refs[0].id
+
+
+def test_a_backfill_of_older_posts_still_groups_after_newer_ones(finder):
+    feed = Feed(EventIndex(window_hours=2, recent_posts=3, prune_every=1), finder)
+    today = feed.post("new", CRASH, minutes=60 * 24 * 30)
+    first = feed.post("old1", LIFT)
+    follow = feed.post("old2", LIFT_FOLLOW_UP, minutes=30)
+    repost = feed.post("old3", LIFT_REPOST, minutes=40)
+    assert follow.id == repost.id == first.id != today.id
+    assert feed.index.summary(today.id).post_count == 1  # today's event is held as well
 
 
 def test_content_terms_drop_stop_words_numbers_and_place_words(finder):

@@ -72,6 +72,36 @@ def test_posts_get_analysis_places_and_one_event_per_incident(ctx: AppContext,
 
 
 @pytest.mark.slow
+def test_a_batch_stored_at_once_counts_sources_and_replaces_places_on_reanalysis(
+        ctx: AppContext, source: str) -> None:
+    with ctx.db.session() as s:
+        s.add(Source(key="forum", name="论坛", kind="json_api", source_kind="forum",
+                     authority="user"))
+    _ingest(ctx, [
+        {"source": source, "external_id": "1", "text": FIRE, "published_at": T0},
+        {"source": "forum", "external_id": "2", "text": REPOST,
+         "published_at": T0 + timedelta(minutes=5)},
+        {"source": source, "external_id": "3", "text": "扩散！！" + FIRE,
+         "published_at": T0 + timedelta(minutes=9)},
+    ])
+    step = AnalysisStep(ctx)
+    assert step.pending() == 3
+    with ctx.db.session() as s:
+        fire = s.scalar(select(Post).where(Post.external_id == "1"))
+        places = sorted(s.scalars(select(PostPlace.code).where(PostPlace.post_id == fire.id)))
+        event = s.get(Event, fire.event_id)
+        assert (event.post_count, event.source_count) == (3, 2)
+        assert event.topic == "work_safety" and event.routing_pending is True
+        assert event.title and event.first_post_id == fire.id
+        fire.analyzed_at = None  # edited: analysed again by the next run
+    assert step.pending() == 1
+    with ctx.db.session() as s:
+        again = sorted(s.scalars(select(PostPlace.code).where(PostPlace.post_id == fire.id)))
+        assert again == places  # replaced, not added a second time
+        assert s.get(Event, fire.event_id).post_count == 3
+
+
+@pytest.mark.slow
 def test_after_a_restart_a_follow_up_joins_the_stored_event(ctx: AppContext,
                                                             source: str) -> None:
     _ingest(ctx, [{"source": source, "external_id": "1", "text": FIRE, "published_at": T0}])
