@@ -16,8 +16,12 @@ from yuqing.ingest import Ingestor
 
 def build_ingestor(ctx: AppContext) -> Ingestor:
     cfg = ctx.settings.app
+    from yuqing.workers import posts_stored
+
+    # posts_stored wakes the analysis workers as soon as a batch is committed
     return Ingestor(ctx.db, ctx.index, timezone=cfg.timezone, batch_size=cfg.ingest.batch_size,
-                    max_text_chars=cfg.ingest.max_text_chars, clock=ctx.clock)
+                    max_text_chars=cfg.ingest.max_text_chars, clock=ctx.clock,
+                    processors=[posts_stored])
 
 
 def stats(ctx: AppContext) -> dict[str, object]:
