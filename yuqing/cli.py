@@ -22,7 +22,11 @@ EXIT_CONFIG = 2
 def ensure_ready(ctx: AppContext) -> None:
     """Migrate and sync reference data when the database is behind (idempotent, cheap)."""
     if not is_current(ctx.db):
-        init_database(ctx.db, ctx.settings)
+        from yuqing.locks import migration_lock
+
+        with migration_lock(ctx.db):  # web, workers and scheduler may start together
+            if not is_current(ctx.db):
+                init_database(ctx.db, ctx.settings)
 
 
 def emit_json(obj: Any) -> None:

@@ -19,6 +19,8 @@ import fcntl
 import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,8 @@ from store import Database
 log = logging.getLogger(__name__)
 
 NAMESPACE = 0x5971  # "yq": our advisory locks never meet another application's
-LEADER, ANALYSIS, ROUTE = (NAMESPACE, 1), (NAMESPACE, 2), NAMESPACE + 1
+LEADER, ANALYSIS, MIGRATION = (NAMESPACE, 1), (NAMESPACE, 2), (NAMESPACE, 3)
+ROUTE = NAMESPACE + 1
 
 
 def is_postgres(db: Database) -> bool:
@@ -88,6 +91,20 @@ class LockConnection:
                 conn.close()
             except Exception:  # already dead: nothing held any more
                 log.debug("closing a lock connection", exc_info=True)
+
+
+@contextmanager
+def migration_lock(db: Database) -> Iterator[None]:
+    """Several processes starting at once on a new version migrate one after the other."""
+    if not is_postgres(db):
+        yield
+        return
+    lock = LockConnection(db, process_name("migrate"))
+    try:
+        lock.lock(MIGRATION)
+        yield
+    finally:
+        lock.close()
 
 
 def route_key(event_id: int) -> tuple[int, int]:
