@@ -150,12 +150,18 @@ def test_one_scheduler_leader_runs_each_job_once_per_tick_and_a_killed_leader_is
                    cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     procs = [Proc(home, env, tmp_path / f"scheduler{i}.log", "--role", "scheduler")
              for i in range(3)]
+    web = Proc(home, env, tmp_path / "web.log", "--role", "web")
     try:
         [(leader, body)] = wait_for(lambda: leaders(procs), "one leader among three")
         assert body["leader_process"] == body["process"]
         assert body["runs"] == ["scheduler"]
-        # every process names the same leader
+        # every process names the same leader, the console too
         assert {health(p.port)["leader_process"] for p in procs} == {body["process"]}  # type: ignore[index]
+        page = wait_for(lambda: health(web.port), "the web process")
+        assert page["role"] == "web" and page["leader"] is None
+        assert page["leader_process"] == body["process"]
+        assert page["queues"] == {"posts_pending_analysis": 0, "events_pending_routing": 0,
+                                  "notifications_due": 0}
         wait_for(lambda: len([r for r in leader.runs() if r[0] == "deliver"]) >= 4,
                  "the leader's delivery sweeps")
         standbys = [p for p in procs if p is not leader]
@@ -174,8 +180,9 @@ def test_one_scheduler_leader_runs_each_job_once_per_tick_and_a_killed_leader_is
         assert not other.runs()
         ticks = [(job, at) for job, at, _ in successor.runs()]
         assert len(ticks) == len(set(ticks))
+        assert health(web.port)["leader_process"] == after["process"]  # type: ignore[index]
     finally:
-        for p in procs:
+        for p in [*procs, web]:
             p.stop()
 
 
