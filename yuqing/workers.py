@@ -189,7 +189,7 @@ class Worker:
                 else:
                     self.locks.lock(key)
             try:
-                self.router.route(self.ctx.db, [event_id])
+                self._route_one(event_id)
                 done += 1
             finally:
                 if self.locks is not None:
@@ -198,6 +198,23 @@ class Worker:
         if done and self.deliver:
             self.send()
         return done
+
+    def _route_one(self, event_id: int, tries: int = 3) -> None:
+        """Route one event (its lock held). Another worker's batch may add posts to it while
+        this routing reads older facts; its commit clears ``routing_pending`` either way, so
+        when the event changed meanwhile it is routed again here rather than left to that
+        worker alone (which may die before routing it)."""
+        for _ in range(tries):
+            before = self._event_state(event_id)
+            self.router.route(self.ctx.db, [event_id])
+            if self.locks is None or self._event_state(event_id) == before:
+                return
+
+    def _event_state(self, event_id: int) -> tuple[Any, ...]:
+        with self.ctx.db.session() as session:
+            return tuple(session.execute(
+                select(Event.post_count, Event.severity, Event.last_seen_at)
+                .where(Event.id == event_id)).one_or_none() or ())
 
     def route_pending(self, limit: int = BATCH) -> int:
         """Events an earlier run analysed but did not finish routing (a crash)."""
