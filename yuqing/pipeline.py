@@ -1,8 +1,9 @@
 """The flow of a post after collection, assembled in one place.
 
 ``build_ingestor`` gives every collector (crawl workers, imports, the demo) the same storing
-and indexing. Analysis, event clustering and routing run after it in the one leader process
-(``AppContext.analysis``, driven by the scheduler's analysis job), never in the collectors.
+and indexing, and wakes the analysis workers when a batch commits. Analysis, event clustering
+and routing run in the workers (``yuqing/workers.py``: the worker role or thread of
+``yuqing run``, ``yuqing analyze-pending``), never in the collectors.
 """
 
 from __future__ import annotations
