@@ -252,7 +252,11 @@ def _serve(app: AppContext, host: str | None, port: int | None, **config: object
     web = app.settings.app.web
     host, port = host or web.host, port or web.port
     click.echo(f"控制台地址：http://{host}:{port}/")
-    waitress_serve(build_web(app, **config), host=host, port=port, threads=web.threads)
+    from yuqing.web import send_after_actions
+
+    web_app = build_web(app, **config)
+    send_after_actions(web_app, app)
+    waitress_serve(web_app, host=host, port=port, threads=web.threads)
 
 
 @cli.command()

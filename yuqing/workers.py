@@ -282,6 +282,32 @@ class Worker:
                 "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None}
 
 
+class Sender:
+    """Sends the outbox in a background thread when woken: a web process after a console
+    action (dispatch, sign-for …) queued notifications, instead of waiting for the leader's
+    retry sweep. Claims make it safe beside the workers and the sweep."""
+
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        from yuqing.jobs import deliver_job
+
+        while True:
+            self._wake.wait()
+            self._wake.clear()  # wakes during the pass give one more pass
+            try:
+                deliver_job(self.ctx)
+            except Exception:  # the retry sweep sends them later
+                log.exception("通知即时发送失败，等待定时重试")
+
+
 def listen(db: Database, stop: threading.Event) -> None:
     """Wake the worker when an ingest anywhere commits (PostgreSQL LISTEN/NOTIFY)."""
     while not stop.is_set():

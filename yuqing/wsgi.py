@@ -19,9 +19,11 @@ from yuqing.roles import Runtime, check_role
 
 
 def create() -> Flask:
-    from yuqing.web import build_web
+    from yuqing.web import build_web, send_after_actions
 
     ctx = AppContext(os.environ.get("YUQING_HOME"))
     check_role(ctx, "web")
     runtime = Runtime(ctx, "web")  # nothing in the background: only its /healthz
-    return build_web(ctx, YUQING_HEALTH=runtime.health)
+    web = build_web(ctx, YUQING_HEALTH=runtime.health)
+    send_after_actions(web, ctx)
+    return web
