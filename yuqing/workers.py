@@ -131,7 +131,15 @@ class Worker:
                 ids = list(session.scalars(select(Post.id).where(Post.analyzed_at.is_(None))
                                            .order_by(Post.id).limit(limit)))
             if ids:
-                self.step(db, ids)
+                try:
+                    self.step(db, ids)
+                except Exception:
+                    if self.locks is not None:
+                        # the index may hold assignments that never reached the database,
+                        # which another worker will now make differently: rebuild it
+                        self.step._analyzer = self.step._events = None
+                        self.mark = None
+                    raise
             if self.locks is not None:
                 with db.session() as session:
                     self.mark = session.scalar(select(func.max(Post.analyzed_at)))
