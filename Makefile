@@ -48,7 +48,7 @@ test: lint
 # (EINVAL from sleep, waits that never end), whatever the date.
 CHILD_PROCESS_TESTS = tests/yuqing/test_run.py tests/yuqing/test_demo.py \
 	tests/yuqing/test_cli_import.py tests/yuqing/test_crash_routing.py \
-	tests/yuqing/test_search_command.py tests/yuqing/test_crawling.py \
+	tests/yuqing/test_search_command.py tests/yuqing/test_crawling.py tests/yuqing/test_roles.py \
 	tests/yuqing/test_bench_command.py \
 	tests/yuqing/test_settings.py tests/routing/test_scheme_push.py \
 	tests/yuqing/test_crawl_workers.py \

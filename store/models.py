@@ -217,6 +217,7 @@ class Post(Base):
         UniqueConstraint("source_id", "external_id", name="uq_posts_source_external"),
         Index("ix_posts_published", "published_at"),
         Index("ix_posts_collected", "collected_at"),
+        Index("ix_posts_analyzed", "analyzed_at"),  # workers' pending poll and catch-up
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)

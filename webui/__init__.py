@@ -114,7 +114,9 @@ def create_app(db: Database, index: SearchIndex | None, secret_key: str,
     def healthz() -> Any:
         with db.engine.connect():
             pass
-        return jsonify(status="ok")
+        # the wiring adds what this process runs and the queue lengths (yuqing/roles.py)
+        extra = app.config.get("YUQING_HEALTH")
+        return jsonify(status="ok", **(extra() if callable(extra) else {}))
 
     return app
 

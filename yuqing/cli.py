@@ -22,7 +22,11 @@ EXIT_CONFIG = 2
 def ensure_ready(ctx: AppContext) -> None:
     """Migrate and sync reference data when the database is behind (idempotent, cheap)."""
     if not is_current(ctx.db):
-        init_database(ctx.db, ctx.settings)
+        from yuqing.locks import migration_lock
+
+        with migration_lock(ctx.db):  # web, workers and scheduler may start together
+            if not is_current(ctx.db):
+                init_database(ctx.db, ctx.settings)
 
 
 def emit_json(obj: Any) -> None:
@@ -272,13 +276,18 @@ def _move(app: AppContext, target_url: str | None, restart: bool, rebuild: bool)
 @click.pass_obj
 def analyze_pending(app: AppContext) -> None:
     """分析尚未分析的信息，并按事件生成或更新工单（平时由 run 的定时任务完成）。"""
+    from yuqing.locks import InstanceLock, is_postgres
     from yuqing.scheduler import analysis_job
 
+    if not is_postgres(app.db) and InstanceLock(app.settings.database_url).held_elsewhere():
+        # two event indexes over one SQLite file would split incidents into two cases
+        raise click.ClickException("yuqing run 正在运行并负责分析；SQLite 只支持单进程分析，"
+                                   "无需再运行 analyze-pending。")
     ensure_ready(app)
     click.echo(f"已分析 {analysis_job(app)} 条信息")
 
 
-def _serve(app: AppContext, host: str | None, port: int | None) -> None:
+def _serve(app: AppContext, host: str | None, port: int | None, **config: object) -> None:
     from waitress import serve as waitress_serve
 
     from yuqing.web import build_web
@@ -286,7 +295,11 @@ def _serve(app: AppContext, host: str | None, port: int | None) -> None:
     web = app.settings.app.web
     host, port = host or web.host, port or web.port
     click.echo(f"控制台地址：http://{host}:{port}/")
-    waitress_serve(build_web(app), host=host, port=port, threads=web.threads)
+    from yuqing.web import send_after_actions
+
+    web_app = build_web(app, **config)
+    send_after_actions(web_app, app)
+    waitress_serve(web_app, host=host, port=port, threads=web.threads)
 
 
 @cli.command()
@@ -300,22 +313,51 @@ def serve(app: AppContext, host: str | None, port: int | None) -> None:
 
 
 @cli.command()
+@click.option("--role", type=click.Choice(["all", "web", "worker", "scheduler"]), default="all",
+              envvar="YUQING_ROLE", show_default=True,
+              help="本进程的角色：web 控制台，worker 分析与分派，scheduler 定时任务（多个进程中"
+                   "只有一个主节点运行），all 全部（SQLite 只支持 all）")
 @click.option("--host", default=None, help="监听地址")
-@click.option("--port", type=int, default=None, help="端口")
+@click.option("--port", type=int, default=None,
+              help="端口（web/all：控制台；worker/scheduler：/healthz，不给则不监听）")
 @click.pass_obj
-def run(app: AppContext, host: str | None, port: int | None) -> None:
-    """在一个进程中启动网页控制台和定时任务（采集、时限巡检、索引）。"""
-    from yuqing.scheduler import build_scheduler
+def run(app: AppContext, role: str, host: str | None, port: int | None) -> None:
+    """启动网页控制台、分析进程和定时任务（采集、时限巡检、索引），见 docs/DEPLOY.md。"""
+    import signal
+    import threading
 
-    ensure_ready(app)
-    scheduler = build_scheduler(app)
-    if app.settings.app.scheduler.enabled:
-        scheduler.start()
+    from yuqing.locks import InstanceLock, SingleProcessError, is_postgres
+    from yuqing.roles import RoleError, Runtime, check_role, serve_health
+
     try:
-        _serve(app, host, port)
+        check_role(app, role)
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    instance = None if is_postgres(app.db) else InstanceLock(app.settings.database_url)
+    if instance is not None:
+        try:
+            instance.acquire()
+        except SingleProcessError as exc:
+            raise click.ClickException(str(exc)) from exc
+    ensure_ready(app)
+    runtime = Runtime(app, role)
+    runtime.start()
+    try:
+        if role in ("all", "web"):
+            _serve(app, host, port, YUQING_HEALTH=runtime.health)
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        if port:
+            serve_health(runtime, host or app.settings.app.web.host, port)
+            click.echo(f"健康检查：http://{host or app.settings.app.web.host}:{port}/healthz")
+        click.echo(f"已启动角色 {role}（{runtime.name}）；按 Ctrl+C 结束")
+        stop.wait()
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        runtime.stop()
+        if instance is not None:
+            instance.release()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -71,13 +71,18 @@ class AppContext:
         from yuqing.analysis import AnalysisStep
         from yuqing.casework import case_router
         from yuqing.jobs import configure_workflow
+        from yuqing.workers import DeferredRouter
 
         configure_workflow(self)
-        # no fixed policy: each batch routes with the SLA of the settings in force
-        return AnalysisStep(self, on_events=case_router(self))
+        # no fixed policy: each batch routes with the SLA of the settings in force; a worker
+        # defers the routing until its analysis lock is released (yuqing/workers.py)
+        return AnalysisStep(self, on_events=DeferredRouter(case_router(self)))
 
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
+        worker = self.__dict__.get("_worker")
+        if worker is not None and worker.locks is not None:
+            worker.locks.close()
         if "db" in self.__dict__:
             self.db.dispose()

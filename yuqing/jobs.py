@@ -18,8 +18,6 @@ from yuqing.routing_setup import sla_config_from_settings
 
 log = logging.getLogger(__name__)
 
-DELIVERY_INTERVAL_SECONDS = 10  # the console notices ride on this job: keep it short
-
 
 _policies: dict[int, tuple[object, Policy]] = {}  # per context: (settings, policy built)
 
@@ -73,5 +71,6 @@ def add_workflow_jobs(scheduler: Any, ctx: AppContext) -> None:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler.add_job(sla_sweep_job, "interval", seconds=cfg.sweep_interval, args=[ctx],
                       id="sla_sweep", **common)
-    scheduler.add_job(deliver_job, "interval", seconds=DELIVERY_INTERVAL_SECONDS, args=[ctx],
+    # the retry sweep: a routed case's notifications are sent by the worker right away
+    scheduler.add_job(deliver_job, "interval", seconds=cfg.deliver_interval, args=[ctx],
                       id="deliver", **common)

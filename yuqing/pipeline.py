@@ -1,8 +1,9 @@
 """The flow of a post after collection, assembled in one place.
 
 ``build_ingestor`` gives every collector (crawl workers, imports, the demo) the same storing
-and indexing. Analysis, event clustering and routing run after it in the one leader process
-(``AppContext.analysis``, driven by the scheduler's analysis job), never in the collectors.
+and indexing, and wakes the analysis workers when a batch commits. Analysis, event clustering
+and routing run in the workers (``yuqing/workers.py``: the worker role or thread of
+``yuqing run``, ``yuqing analyze-pending``), never in the collectors.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from yuqing.ingest import Ingestor
 
 def build_ingestor(ctx: AppContext) -> Ingestor:
     cfg = ctx.settings.app
+    from yuqing.workers import posts_stored
+
+    # posts_stored wakes the analysis workers as soon as a batch is committed
     return Ingestor(ctx.db, ctx.index, timezone=cfg.timezone, batch_size=cfg.ingest.batch_size,
-                    max_text_chars=cfg.ingest.max_text_chars, clock=ctx.clock)
+                    max_text_chars=cfg.ingest.max_text_chars, clock=ctx.clock,
+                    processors=[posts_stored])
 
 
 def stats(ctx: AppContext) -> dict[str, object]:

@@ -26,16 +26,21 @@ def reindex_job(ctx: AppContext) -> int:
 
 
 def analysis_job(ctx: AppContext) -> int:
-    """Analyze stored posts not yet analyzed (crawled by workers, imported, or left by a crash)."""
-    total = 0
-    while done := ctx.analysis.pending():
-        total += done
+    """Analyze stored posts not yet analyzed (crawled by workers, imported, or left by a crash).
+
+    The same worker as ``yuqing run --role worker``: on PostgreSQL it takes its turn with
+    the running workers (yuqing/workers.py), so `yuqing analyze-pending` is safe beside them.
+    """
+    from yuqing.workers import worker_for
+
+    total = worker_for(ctx).drain()
     if total:
         log.info("已分析 %d 条信息", total)
     return total
 
 
-def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
+def build_scheduler(ctx: AppContext, *, analysis: bool = True) -> BackgroundScheduler:
+    """The leader's jobs; ``analysis=False`` when workers analyse (``yuqing run`` roles)."""
     cfg = ctx.settings.app.scheduler
     configure_workflow(ctx)
     scheduler = BackgroundScheduler(timezone=ctx.settings.app.timezone)
@@ -43,8 +48,9 @@ def build_scheduler(ctx: AppContext) -> BackgroundScheduler:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler.add_job(reindex_job, "interval", seconds=cfg.reindex_interval, args=[ctx],
                       id="reindex", **common)
-    scheduler.add_job(analysis_job, "interval", seconds=cfg.analysis_interval, args=[ctx],
-                      id="analysis", next_run_time=datetime.now(UTC), **common)
+    if analysis:  # the demo: one process, no worker thread
+        scheduler.add_job(analysis_job, "interval", seconds=cfg.analysis_interval, args=[ctx],
+                          id="analysis", next_run_time=datetime.now(UTC), **common)
     sync_sources(scheduler, ctx)
     # sources added, paused, resumed or rescheduled in the console take effect on this tick
     scheduler.add_job(sync_sources, "interval", seconds=SYNC_INTERVAL, args=[scheduler, ctx],

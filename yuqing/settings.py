@@ -87,7 +87,13 @@ class SchedulerSettings(Strict):
     enabled: bool = True
     sweep_interval: int = Field(60, ge=5)
     reindex_interval: int = Field(30, ge=5)
-    analysis_interval: int = Field(5, ge=1)
+    # seconds between a worker's polls for new posts (PostgreSQL also wakes it at once
+    # through LISTEN/NOTIFY when an import or crawl commits)
+    analysis_interval: int = Field(1, ge=1)
+    # the retry sweep of the outbox; a new case's notifications go out right after routing
+    deliver_interval: int = Field(10, ge=1)
+    # how often a standby scheduler tries to become the leader (PostgreSQL advisory lock)
+    leader_poll: int = Field(5, ge=1)
 
 
 class IngestSettings(Strict):

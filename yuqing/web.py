@@ -36,6 +36,21 @@ def _yaml_schemes(app: AppContext) -> Callable[[], list[dict[str, Any]]]:
     return current
 
 
+def send_after_actions(web_app: Flask, app: AppContext) -> None:
+    """A console action that queued notifications has them sent at once (``yuqing run``)."""
+    from flask import request
+
+    from yuqing.workers import Sender
+
+    sender = Sender(app)
+
+    @web_app.after_request
+    def _send(response):  # type: ignore[no-untyped-def]
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            sender.wake()
+        return response
+
+
 def build_web(app: AppContext, **config: object) -> Flask:
     topics = {t.key: t.name for t in app.settings.taxonomy.topics}
     web = app.settings.app.web

@@ -4,7 +4,8 @@
 recipient) with an idempotency key, so a retried change never queues twice. Those rows have
 channel ``"*"``: ``deliver_due`` expands each into one row per enabled channel (key plus
 channel and address) and sends them. Every attempt is a Delivery row; a send is claimed with
-compare-and-set on (status, attempts) so two processes never send the same row.
+``SELECT … FOR UPDATE SKIP LOCKED`` and compare-and-set on (status, attempts) so two processes
+(the workers sending right after routing, the leader's retry sweep) never send the same row.
 
 Statuses: pending → sending → sent; "expanded" for the "*" rows; "failed" when the address
 itself is refused; "unknown" when a channel that must not send twice (the robots) got no
@@ -127,23 +128,26 @@ def refresh_pending(session: Session, *, case_id: int | None, change: str,
 
 
 def _expand(db: Database, channels: Mapping[str, Channel], now: datetime, limit: int) -> int:
-    with db.session() as session:
-        ids = list(session.scalars(
-            select(Notification.id).where(Notification.channel == FANOUT,
-                                          Notification.status == "pending",
-                                          Notification.next_attempt_at <= now)
-            .order_by(Notification.id).limit(limit)))
     done = 0
-    for nid in ids:
+    for _ in range(limit):
         with db.session() as session:
+            # claimed row by row: FOR UPDATE SKIP LOCKED lets several processes expand side
+            # by side (SQLite ignores it: one writer; the status check still guards)
+            parent = session.scalars(
+                select(Notification).where(Notification.channel == FANOUT,
+                                           Notification.status == "pending",
+                                           Notification.next_attempt_at <= now)
+                .order_by(Notification.id).limit(1)
+                .with_for_update(skip_locked=True)).first()
+            if parent is None:
+                break
             claimed = session.execute(
-                update(Notification).where(Notification.id == nid,
+                update(Notification).where(Notification.id == parent.id,
                                            Notification.status == "pending")
-                .values(status="expanded", sent_at=now)).rowcount
+                .values(status="expanded", sent_at=now)
+                .execution_options(synchronize_session=False)).rowcount
             if claimed != 1:
                 continue  # another process expanded it
-            parent = session.get(Notification, nid)
-            assert parent is not None
             target = parse_recipient(parent.recipient)
             unit = session.get(Unit, target[1]) if target else None
             # one message per (case, change, channel, address): two units sharing one robot
@@ -194,12 +198,15 @@ def _claim(db: Database, channels: Mapping[str, Channel], now: datetime,
     if not names:
         return None
     with db.session() as session:
+        # FOR UPDATE SKIP LOCKED: two senders take different rows instead of racing for the
+        # same one (PostgreSQL); the compare-and-set below still guards SQLite
         due = session.scalars(
             select(Notification).where(
                 Notification.channel.in_(names),
                 or_(Notification.status == "pending", Notification.status == "sending"),
                 Notification.next_attempt_at <= now)
-            .order_by(Notification.next_attempt_at, Notification.id).limit(20)).all()
+            .order_by(Notification.next_attempt_at, Notification.id).limit(5)
+            .with_for_update(skip_locked=True)).all()
         for row in due:
             won = session.execute(
                 update(Notification).where(Notification.id == row.id,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0510_queue_order'
-down_revision = '0420_triage'
+down_revision = '0500_workers'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,78 @@
+"""Real worker processes for the multi-process tests, forked from one warmed-up parent.
+
+``python workers_support.py HOME`` loads the read-only parts of the analyzer once (models, the
+place automaton, the IDF table: derived from files, never from the database), prints
+``ready``, then forks one worker per ``worker`` line read on stdin and prints ``pid N``. Each
+worker is what ``yuqing run --role worker`` runs: a fresh ``AppContext`` (its own
+connections), a fresh event index rebuilt from the database, and ``Worker.run`` until SIGTERM,
+when it prints ``status {json}``. Sharing the loaded models keeps three workers from costing
+three model loads (~15 s each) on a two-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+
+def run_worker(home: str) -> None:
+    """One worker until SIGTERM, as `yuqing run --role worker` runs it."""
+    from yuqing.context import AppContext
+    from yuqing.workers import Worker
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ctx = AppContext(home=home)
+    worker = Worker(ctx, "worker")
+    worker.run(stop, 1.0)
+    print("status " + json.dumps(worker.status()), flush=True)
+    ctx.close()
+
+
+def main(home: str) -> None:
+    import yuqing.commands.nlp as wiring
+    from nlp.keywords import keywords
+    from yuqing.context import AppContext
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    warm = AppContext(home=home)
+    finder = wiring.place_finder_for(warm.settings)
+    analyzer = wiring.build_analyzer(warm.settings, place_finder=finder)
+    analyzer.topic_classifier, analyzer.sentiment_classifier, analyzer.severity_model  # noqa: B018
+    finder.find("江宁区东山街道")
+    keywords(["江宁"])
+    warm.close()
+
+    def build_analyzer(settings: Any, place_finder: Any = None, event_assigner: Any = None
+                       ) -> Any:
+        analyzer.event_assigner = event_assigner  # each worker's own event index
+        return analyzer
+
+    wiring.build_analyzer = build_analyzer  # type: ignore[assignment]
+    wiring.place_finder_for = lambda settings: finder  # type: ignore[assignment]
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "worker":
+            break
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                run_worker(home)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        print(f"pid {pid}", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
