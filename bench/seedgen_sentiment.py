@@ -4,7 +4,8 @@ Everything here was written for yuqing: events, feelings, emoticon names (Weibo'
 ``[哈哈]``-style codes), notice and 留言 templates. Nothing is copied from
 a corpus. The hand-written seed (nlp/data/sentiment_seed.jsonl) carries real phrasing; this
 file adds coverage for Weibo-style posts, news items and 留言 (many feelings, emoticons,
-notices and consultations), so the shipped model is balanced across negative / neutral /
+notices and consultations) and product/service reviews over 16 domains
+(bench/seedgen_reviews.py), so the shipped model is balanced across negative / neutral /
 positive.
 
     python bench/seedgen_sentiment.py          # rewrites nlp/data/sentiment_generated.jsonl
