@@ -98,8 +98,10 @@ def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind,
         assert calls.count(label) / len(calls) >= 0.75
 
 
-@pytest.mark.parametrize("batch", ["a", "b", "c"])
-def test_day_one_reviews_across_domains(analyzer, batch):
+# A and B were tuned against; C (scored once after the last round: 0.808) is below the 0.85
+# goal and guards against regression only.
+@pytest.mark.parametrize(("batch", "threshold"), [("a", 0.85), ("b", 0.85), ("c", 0.78)])
+def test_day_one_reviews_across_domains(analyzer, batch, threshold):
     """Separate review batches over 12-14 product and service domains (C was written after
     the last tuning round): fact-stating praise (送到还是烫的) must not lean negative."""
     path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
@@ -107,7 +109,7 @@ def test_day_one_reviews_across_domains(analyzer, batch):
     assert len(rows) >= 120 and len({r["domain"] for r in rows}) >= 8
     results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
     right = sum(res.label == r["label"] for r, res in zip(rows, results, strict=True))
-    assert right / len(rows) >= 0.8
+    assert right / len(rows) >= threshold
     for label in ("positive", "negative"):
         calls = [res.label for r, res in zip(rows, results, strict=True) if r["label"] == label]
         assert calls.count(label) / len(calls) >= 0.65
