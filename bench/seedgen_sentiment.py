@@ -26,7 +26,7 @@ OUT = Path(__file__).resolve().parents[1] / "nlp" / "data" / "sentiment_generate
 SEED = 20261202
 # More positive than negative reviews: the hand-written rows and 留言 lean negative, and
 # fact-stating praise (送到还是烫的) was what the default missed.
-REVIEW_NEG, REVIEW_NEU, REVIEW_POS = 220, 150, 300
+REVIEW_NEG, REVIEW_NEU, REVIEW_POS = 220, 190, 300
 
 EMO_POS = ["[哈哈]", "[嘻嘻]", "[爱你]", "[心]", "[鼓掌]", "[太开心]", "[good]", "[赞]",
            "[偷笑]", "[可爱]", "[耶]", "[威武]", "[花心]", "[抱抱]", "[馋嘴]", "[得意地笑]", ""]
