@@ -98,11 +98,12 @@ def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind,
         assert calls.count(label) / len(calls) >= 0.75
 
 
-# A and B were tuned against; C (scored once after the last round: 0.808) is below the 0.85
-# goal and guards against regression only.
-@pytest.mark.parametrize(("batch", "threshold"), [("a", 0.85), ("b", 0.85), ("c", 0.78)])
+# A and B were tuned against; C (0.808 when scored once) and D (scored once after the last
+# round: 0.808) are below the 0.85 goal and guard against regression only.
+@pytest.mark.parametrize(("batch", "threshold"),
+                         [("a", 0.85), ("b", 0.85), ("c", 0.78), ("d", 0.78)])
 def test_day_one_reviews_across_domains(analyzer, batch, threshold):
-    """Separate review batches over 12-14 product and service domains (C was written after
+    """Separate review batches over 12-14 product and service domains (D was written after
     the last tuning round): fact-stating praise (送到还是烫的) must not lean negative."""
     path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
@@ -130,7 +131,7 @@ def test_the_shipped_seed_is_balanced_and_covers_every_source_kind():
         for label in ("negative", "neutral", "positive"):
             assert kinds[(kind, label)] >= 20, (kind, label)
     held = {r["text"] for r in heldout("review") + heldout("weibo")}
-    for batch in ("a", "b", "c"):
+    for batch in "abcd":
         path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
         held |= {json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
                  if line.strip()}
