@@ -4,7 +4,8 @@ Everything here was written for yuqing: events, feelings, emoticon names (Weibo'
 ``[哈哈]``-style codes), notice and 留言 templates. Nothing is copied from
 a corpus. The hand-written seed (nlp/data/sentiment_seed.jsonl) carries real phrasing; this
 file adds coverage for Weibo-style posts, news items and 留言 (many feelings, emoticons,
-notices and consultations), so the shipped model is balanced across negative / neutral /
+notices and consultations) and product/service reviews over 16 domains
+(bench/seedgen_reviews.py), so the shipped model is balanced across negative / neutral /
 positive.
 
     python bench/seedgen_sentiment.py          # rewrites nlp/data/sentiment_generated.jsonl
@@ -16,8 +17,16 @@ import json
 import random
 from pathlib import Path
 
+try:  # run as a script (python bench/seedgen_sentiment.py) or imported as bench.*
+    from bench.seedgen_reviews import review
+except ImportError:  # pragma: no cover
+    from seedgen_reviews import review  # type: ignore[no-redef]
+
 OUT = Path(__file__).resolve().parents[1] / "nlp" / "data" / "sentiment_generated.jsonl"
 SEED = 20261202
+# More positive than negative reviews: the hand-written rows and 留言 lean negative, and
+# fact-stating praise (送到还是烫的) was what the default missed.
+REVIEW_NEG, REVIEW_NEU, REVIEW_POS = 220, 190, 300
 
 EMO_POS = ["[哈哈]", "[嘻嘻]", "[爱你]", "[心]", "[鼓掌]", "[太开心]", "[good]", "[赞]",
            "[偷笑]", "[可爱]", "[耶]", "[威武]", "[花心]", "[抱抱]", "[馋嘴]", "[得意地笑]", ""]
@@ -102,19 +111,19 @@ def _message(rng: random.Random, label: str) -> str:
     return rng.choice(pool).format(o=rng.choice(ORGS), m=rng.choice(MATTERS_MSG))
 
 
-# No generated reviews: templated reviews taught the model product words instead of polarity
-# (held-out review accuracy 0.874 with them, 0.905 without, n = 190); reviews are all
-# hand-written in sentiment_seed.jsonl.
-MAKERS = {"weibo": (_weibo, 200), "news": (_news, 70), "message": (_message, 70)}
+# Reviews: aspect/evaluation templates where every aspect appears with both polarities
+# (bench/seedgen_reviews.py); the first attempt, product words tied to one polarity, had
+# taught the model products instead of polarity. Counts per label: (negative, neutral, positive).
+MAKERS = {"weibo": (_weibo, (200, 133, 200)), "news": (_news, (70, 70, 70)),
+          "message": (_message, (70, 70, 70)), "review": (review, (REVIEW_NEG, REVIEW_NEU, REVIEW_POS))}
 
 
 def generate(seed: int = SEED) -> list[dict[str, str]]:
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
-    for kind, (make, per_label) in MAKERS.items():
-        for label in ("negative", "neutral", "positive"):
-            n = per_label if label != "neutral" or kind in ("news", "message") else per_label * 2 // 3
+    for kind, (make, counts) in MAKERS.items():
+        for label, n in zip(("negative", "neutral", "positive"), counts, strict=True):
             tries = 0
             made = 0
             while made < n and tries < n * 20:

@@ -24,8 +24,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 # weight comes from the training data; no rule overrides the model).
 IRONY_MARKERS = ("呵呵", "真是谢谢", "谢谢了", "可真行", "真行啊", "佩服佩服", "笑死", "不愧是",
                  "好一个", "真是辛苦了", "真是贴心", "真是给力", "真是高效", "厉害了", "良心商家")
-NEGATORS = ("不", "没", "无", "未", "别", "非", "莫", "毫不", "并不", "不太", "不够", "没有",
+NEGATORS = ("不", "没", "无", "未", "别", "非", "莫", "毫不", "并不", "不太", "不够", "没有", "不用", "无需",
+            "不必", "不算",
             "一点也不", "一点都不", "从不")
+_NOT_NEGATORS = ("特别", "分别", "区别", "离别", "告别", "除非", "是非", "无非")
+_NEG_GAP = re.compile(r"(?:不|没|没有|毫无)(?:怎么|太|那么|会|再|被|一点|什么|出现|发现|磕|摔|碰|见|觉得|算|是)$"
+                      # 没 + a verb and its result: 没洗干净, 没感觉到疼, 没煮熟
+                      r"|没[^不没了的就又还都很太人，。！？\s]{1,2}(?:到|得|出)?$")
 _CLAUSE = re.compile(r"[，,。！!？?；;～~…\n]+")
 
 
@@ -54,8 +59,16 @@ def polarity_hits(text: str, lexicon: dict[str, int] | None = None) -> list[tupl
     hits = []
     for m in _pattern(tuple(lexicon)).finditer(text):
         sign = lexicon[m.group()]
-        before = text[max(0, m.start() - 4):m.start()]
-        if any(before.endswith(n) for n in NEGATORS):
+        if m.group().startswith("["):  # an emoticon is never negated ([抓狂] after 没睡着)
+            hits.append((m.group(), sign))
+            continue
+        before = text[max(0, m.start() - 6):m.start()]
+        # a negator right before, or before a light word in the same clause: 没磕坏,
+        # 不怎么掉, 没有一点异味, 没出现卡顿
+        # 别/非 end 特别/分别/除非 too: 特别刺耳 is not a negation
+        if ((any(before.endswith(n) for n in NEGATORS)
+             and not before.endswith(_NOT_NEGATORS))
+                or _NEG_GAP.search(_CLAUSE.split(before)[-1])):
             sign = -sign
         hits.append((m.group(), sign))
     return hits

@@ -98,6 +98,24 @@ def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind,
         assert calls.count(label) / len(calls) >= 0.75
 
 
+# A and B were tuned against; C (0.808 when scored once) and D (scored once after the last
+# round: 0.808) are below the 0.85 goal and guard against regression only.
+@pytest.mark.parametrize(("batch", "threshold"),
+                         [("a", 0.85), ("b", 0.85), ("c", 0.78), ("d", 0.78)])
+def test_day_one_reviews_across_domains(analyzer, batch, threshold):
+    """Separate review batches over 12-14 product and service domains (D was written after
+    the last tuning round): fact-stating praise (送到还是烫的) must not lean negative."""
+    path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 120 and len({r["domain"] for r in rows}) >= 8
+    results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
+    right = sum(res.label == r["label"] for r, res in zip(rows, results, strict=True))
+    assert right / len(rows) >= threshold
+    for label in ("positive", "negative"):
+        calls = [res.label for r, res in zip(rows, results, strict=True) if r["label"] == label]
+        assert calls.count(label) / len(calls) >= 0.65
+
+
 def test_notices_and_consultations_stay_neutral_on_day_one(analyzer):
     rows = [r for r in heldout("news") + heldout("message") if r["label"] == "neutral"]
     results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
@@ -113,6 +131,10 @@ def test_the_shipped_seed_is_balanced_and_covers_every_source_kind():
         for label in ("negative", "neutral", "positive"):
             assert kinds[(kind, label)] >= 20, (kind, label)
     held = {r["text"] for r in heldout("review") + heldout("weibo")}
+    for batch in "abcd":
+        path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
+        held |= {json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
+                 if line.strip()}
     assert not held & {r["text"] for r in rows}  # held-out stays out of training
 
 
