@@ -36,7 +36,7 @@ from nlp.tokenize import Tokenizer
 FORMAT = 1
 # Names the feature/classifier recipe below; part of every version and of the default-model
 # cache key, so changing the recipe rebuilds cached defaults.
-RECIPE = "tfidf-word-char(+lexicon8)+linearsvc-temperature-4"
+RECIPE = "tfidf-word-char(+lexicon10)+linearsvc-temperature-4"
 # Models read the title and the head of the body: that is where a post says what it is
 # about, and it bounds the cost of a 20,000-character page. Rules still read everything.
 MODEL_CHARS = 512
