@@ -98,11 +98,14 @@ def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind,
         assert calls.count(label) / len(calls) >= 0.75
 
 
-# A and B were tuned against; C (0.808 when scored once) and D (scored once after the last
-# round: 0.808) are below the 0.85 goal and guard against regression only.
-@pytest.mark.parametrize(("batch", "threshold"),
-                         [("a", 0.85), ("b", 0.85), ("c", 0.78), ("d", 0.78)])
-def test_day_one_reviews_across_domains(analyzer, batch, threshold):
+# A and B were tuned against; C (0.808 when scored once), D (0.808 scored once, 0.842 now),
+# E (0.849 before the round that looked at it, 0.888 after) and F (written after that round,
+# scored once: 0.807, positive recall 0.65) guard against regression only: F, the honest
+# figure, is below the 0.85 goal.
+@pytest.mark.parametrize(("batch", "threshold", "recall"),
+                         [("a", 0.85, 0.65), ("b", 0.85, 0.65), ("c", 0.78, 0.65),
+                          ("d", 0.78, 0.65), ("e", 0.85, 0.65), ("f", 0.77, 0.6)])
+def test_day_one_reviews_across_domains(analyzer, batch, threshold, recall):
     """Separate review batches over 12-14 product and service domains (D was written after
     the last tuning round): fact-stating praise (送到还是烫的) must not lean negative."""
     path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
@@ -113,7 +116,7 @@ def test_day_one_reviews_across_domains(analyzer, batch, threshold):
     assert right / len(rows) >= threshold
     for label in ("positive", "negative"):
         calls = [res.label for r, res in zip(rows, results, strict=True) if r["label"] == label]
-        assert calls.count(label) / len(calls) >= 0.65
+        assert calls.count(label) / len(calls) >= recall
 
 
 def test_notices_and_consultations_stay_neutral_on_day_one(analyzer):
@@ -131,7 +134,7 @@ def test_the_shipped_seed_is_balanced_and_covers_every_source_kind():
         for label in ("negative", "neutral", "positive"):
             assert kinds[(kind, label)] >= 20, (kind, label)
     held = {r["text"] for r in heldout("review") + heldout("weibo")}
-    for batch in "abcd":
+    for batch in "abcdef":
         path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
         held |= {json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
                  if line.strip()}
