@@ -79,6 +79,35 @@ def test_sarcasm_rule_never_overrides_a_model_the_customer_trained(trained_model
         assert not any("反讽" in r for r in result.reasons)
 
 
+def test_a_trained_model_decides_by_plain_argmax(trained_model):
+    """The default's neutral threshold and positive weight never touch a customer's model."""
+    clf = SentimentClassifier(trained_model)
+    assert clf.neutral_min == 0.0 and clf.positive_weight == 1.0
+    texts = ["电梯又坏了", "谢谢老师", "今天下雨", "外卖到了", "呵呵", "排队买到了"]
+    probs = trained_model.predict_proba(texts)
+    labels = [trained_model.labels[int(np.argmax(row))] for row in probs]
+    assert [r.label for r in clf.predict_batch(texts)] == labels
+
+
+def test_default_neutral_needs_half_the_probability(analyzer):
+    clf = analyzer.sentiment_classifier
+    assert clf.neutral_min == 0.5
+    idx = {lab: i for i, lab in enumerate(clf.model.labels)}
+
+    def row(neg: float, neu: float, pos: float) -> np.ndarray:
+        out = np.zeros(len(idx))
+        out[idx["negative"]], out[idx["neutral"]], out[idx["positive"]] = neg, neu, pos
+        return out
+
+    # a plurality below half is not enough: the call is between praise and complaint
+    assert clf._decide("约了上午，下午四点才到", row(0.35, 0.45, 0.20)).label == "negative"
+    # a clear neutral stays neutral even after the positive weight
+    assert clf._decide("本周六停水通知", row(0.10, 0.70, 0.20)).label == "neutral"
+    # the score follows the reweighted probabilities, so label and sign agree
+    res = clf._decide("x", row(0.45, 0.15, 0.40))
+    assert res.label == "positive" and res.score > 0
+
+
 def heldout(kind: str) -> list[dict]:
     rows = [json.loads(line) for line in HELDOUT.read_text("utf-8").splitlines() if line.strip()]
     return [r for r in rows if r["kind"] == kind]
@@ -98,13 +127,14 @@ def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind,
         assert calls.count(label) / len(calls) >= 0.75
 
 
-# A and B were tuned against; C (0.808 when scored once), D (0.808 scored once, 0.842 now),
-# E (0.849 before the round that looked at it, 0.888 after) and F (written after that round,
-# scored once: 0.807, positive recall 0.65) guard against regression only: F, the honest
-# figure, is below the 0.85 goal.
+# A and B were tuned against; C (0.808 when scored once), D (0.808 scored once), E (0.849
+# before round 4 looked at it), F (0.807 scored once after round 4, then looked at) and G
+# (written after the last change, scored once: 0.795) are below the 0.85 goal and guard
+# against regression only.
 @pytest.mark.parametrize(("batch", "threshold", "recall"),
                          [("a", 0.85, 0.65), ("b", 0.85, 0.65), ("c", 0.78, 0.65),
-                          ("d", 0.78, 0.65), ("e", 0.85, 0.65), ("f", 0.77, 0.6)])
+                          ("d", 0.78, 0.65), ("e", 0.85, 0.65), ("f", 0.78, 0.65),
+                          ("g", 0.75, 0.65)])
 def test_day_one_reviews_across_domains(analyzer, batch, threshold, recall):
     """Separate review batches over 12-14 product and service domains (D was written after
     the last tuning round): fact-stating praise (送到还是烫的) must not lean negative."""
@@ -134,7 +164,7 @@ def test_the_shipped_seed_is_balanced_and_covers_every_source_kind():
         for label in ("negative", "neutral", "positive"):
             assert kinds[(kind, label)] >= 20, (kind, label)
     held = {r["text"] for r in heldout("review") + heldout("weibo")}
-    for batch in "abcdef":
+    for batch in "abcdefg":
         path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
         held |= {json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
                  if line.strip()}
