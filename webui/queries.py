@@ -312,8 +312,10 @@ def units(session: Session) -> list[Any]:
                                 .where(Unit.active.is_(True)).order_by(Unit.id)))
 
 
-def sources(session: Session) -> list[Source]:
-    return list(session.scalars(select(Source).order_by(Source.name)))
+def sources(session: Session) -> list[Any]:
+    """Sources for the choosers: rows with id, key and name (not their JSON config)."""
+    return list(session.execute(select(Source.id, Source.key, Source.name)
+                                .order_by(Source.name)))
 
 
 def event_for(session: Session, event_id: int) -> Event | None:
