@@ -117,8 +117,8 @@ def next_due():  # type: ignore[no-untyped-def]
 
 def filtered(viewer: Viewer, f: CaseFilter) -> Select[tuple[Case]]:
     query = visible_cases(viewer)
-    if f.severity:
-        query = query.where(Case.severity.in_(f.severity))
+    if f.severity:  # the stored sort key equals the level for 1–4: the queue index's column
+        query = query.where(Case.queue_severity.in_(f.severity))
     if f.topic:
         query = query.where(Case.topic == f.topic)
     if f.place:
