@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from store.models import NO_DUE, Case, CaseState
+from store.models import NO_DUE, Assignment, Case, CaseAction, CaseState
 
 QUEUE_STATES = (CaseState.NEW, CaseState.DISPATCHED, CaseState.ACKNOWLEDGED,
                 CaseState.RESPONDED, CaseState.RETURNED)
@@ -55,3 +55,32 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Case):
             _keep(obj)
+
+
+# A process-wide count of committed transactions that flushed a case, an assignment or an
+# audit row: readers that cache something derived from cases (the queue's totals) compare it,
+# so a change made in this process is seen at once even when it wrote no audit row.
+_commits = 0
+
+
+def case_commits() -> int:
+    return _commits
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, (Case, Assignment, CaseAction))
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["yuqing.cases_flushed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    global _commits
+    if session.info.pop("yuqing.cases_flushed", False):
+        _commits += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("yuqing.cases_flushed", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from webui.services import ActionInput, CorrectionInput, correct, run_action, ru
 from webui.workflow import ACTION_LABELS, SEVERITY_LABELS, STATE_LABELS, workflow
 
 bp = Blueprint("cases", __name__)
+QUEUE_PAGE = 50  # rows per queue page; "下一页" continues by the keyset cursor
 MONITORS = (Role.ADMIN, Role.MONITOR)
 
 
@@ -32,18 +34,31 @@ def _db() -> Database:
 def queue() -> Any:
     viewer = current_viewer()
     f = queries.CaseFilter.from_args(request.args, current_app.config.get("YUQING_TIMEZONE", "Asia/Shanghai"))
+    if "limit" not in request.args:  # a page of the queue, not all of it: 50 rows a page
+        f = f.model_copy(update={"limit": QUEUE_PAGE})
     with _db().session() as s:
         rows, total = queries.list_cases(s, viewer, f)
         names = Names(s)
         cases = [case_summary(c, names) for c in rows]
         unread = inbox_queries.unread_cases(s, viewer, [c.id for c in rows])
+        more = len(rows) == f.limit
         return render_template(
             "queue.html", cases=cases, total=total, f=f, topics=names.topics,
             unread_ids=unread,
+            next_url=_page_url(queries.cursor_of(rows[-1])) if rows and more else None,
+            first_url=_page_url("") if f.cursor or f.offset else None,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
             states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(),
             schemes=tag_names(s),
             can_act=viewer.is_monitor and workflow() is not None)
+
+
+def _page_url(cursor: str) -> str:
+    """This queue view (same filters) from ``cursor`` on; "" is its first page."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("cursor", "offset")]
+    if cursor:
+        args.append(("cursor", cursor))
+    return url_for("cases.queue") + ("?" + urlencode(args) if args else "")
 
 
 @bp.post("/queue/bulk")
@@ -75,12 +90,13 @@ def case_page(case_id: int) -> Any:
             abort(404)
         posts = triage_view.case_posts(s, c)
         now = app_now()
-        detail = case_detail(s, c, posts, viewer, now)
+        names = Names(s)
+        detail = case_detail(s, c, posts, viewer, now, names)
         tags = tags_of_posts(s, [p.id for p in posts])
         return render_template(
             "case.html", case=detail, routing=routing_lines(detail["routing"]),
             units=queries.units(s), topics=current_app.config.get("YUQING_TOPICS", {}),
-            severities=SEVERITY_LABELS, places=Names(s).places,
+            severities=SEVERITY_LABELS, places=names.places,
             can_correct=viewer.is_monitor, now=now.isoformat(timespec="seconds"), tags=tags)
 
 

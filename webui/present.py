@@ -34,7 +34,17 @@ class Names:
     def __init__(self, session: Session):
         self.topics: dict[str, str] = current_app.config.get("YUQING_TOPICS", {})
         self.places = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)).all())
-        self.units = {u.id: u for u in session.scalars(select(Unit))}
+        self._session = session
+        self._units: dict[int, Any] | None = None
+
+    @property
+    def units(self) -> dict[int, Any]:
+        """id -> row with id, code, name and short_name; read on first use only (queue rows
+        carry their own units, and a Unit's duties and contacts are JSON nobody shows here)."""
+        if self._units is None:
+            self._units = {u.id: u for u in self._session.execute(
+                select(Unit.id, Unit.code, Unit.name, Unit.short_name))}
+        return self._units
 
     def topic(self, key: str | None) -> str:
         return self.topics.get(key or "", key or "未分类")
@@ -208,8 +218,8 @@ def viewer_task(c: Case, viewer: Viewer, now: datetime) -> dict[str, Any] | None
 
 
 def case_detail(session: Session, c: Case, posts: list[Post], viewer: Viewer,
-                now: datetime | None = None) -> dict[str, Any]:
-    names = Names(session)
+                now: datetime | None = None, names: Names | None = None) -> dict[str, Any]:
+    names = names or Names(session)
     mine = viewer_task(c, viewer, now or utcnow())
     first = posts[0] if posts else None
     first_source = session.get(Source, c.event.first_source_id) if (

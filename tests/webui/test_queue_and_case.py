@@ -144,3 +144,26 @@ def test_every_script_style_and_font_is_served_by_the_console_itself(
     fonts = re.findall(r"url\(\./([^)]+)\)", css)
     assert fonts and "http" not in css
     assert m.get(f"/static/fonts/noto-sans-sc/{fonts[0]}").status_code == 200
+
+
+def test_the_queue_page_shows_50_rows_and_links_the_next_page_with_its_filters(
+        login: Callable[[str], Browser], make_case: Callable[..., int]) -> None:
+    import html
+    import re
+    ids = {make_case(f"分页{i:02d}", severity=3, due_answer=timedelta(hours=i + 1))
+           for i in range(53)}
+    other = make_case("别的领域", topic="education", severity=3)
+    m = login("monitor")
+    page = m.get("/queue?topic=environment&severity=3").get_data(as_text=True)
+    first = [int(v) for v in re.findall(r'<tr data-id="(\d+)"', page)]
+    assert len(first) == 50 and "共 53 件" in page and 'data-limit="50"' in page
+    assert first == [c["id"] for c in m.get("/api/v1/cases?topic=environment&severity=3"
+                                             "&limit=50").get_json()["cases"]]
+    link = re.search(r'<a href="([^"]+)" id="next-page"', page)
+    assert link, "no 下一页 link"
+    url = html.unescape(link.group(1))
+    assert "topic=environment" in url and "severity=3" in url and "cursor=" in url
+    second_page = m.get(url).get_data(as_text=True)
+    second = [int(v) for v in re.findall(r'<tr data-id="(\d+)"', second_page)]
+    assert len(second) == 3 and set(first) | set(second) == ids and other not in second
+    assert 'id="next-page"' not in second_page and 'id="first-page"' in second_page

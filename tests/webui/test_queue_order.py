@@ -86,3 +86,36 @@ def test_a_level_correction_moves_the_case_in_the_queue(
     assert r.status_code == 200, r.get_data(as_text=True)
     walked, _ = _walk(app.test_client(), users["monitor"], limit=20)
     assert walked[0] == low and walked == _expected(db)
+
+
+def test_the_cached_queue_total_follows_changes_made_by_another_process(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int], db: Database) -> None:
+    from datetime import UTC
+
+    from sqlalchemy import insert, update
+
+    from store import CaseAction, Event
+    from store.queue_order import queue_values
+    ids = [make_case(title=f"计数{i}", severity=2) for i in range(3)]
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {users['monitor']}"}
+
+    def total(query: str = "") -> int:
+        return client.get("/api/v1/cases?limit=1" + query, headers=headers).get_json()["total"]
+
+    assert total() == 3 and total("&severity=2") == 3 and total() == 3  # the second is cached
+    # Core statements on their own connection, as another process's workflow writes them:
+    # no ORM flush in this process, only the audit row and the case rows themselves
+    with db.engine.begin() as conn:
+        conn.execute(update(Case).where(Case.id == ids[0]).values(
+            state="closed", **queue_values("closed", 2, None, None, None)))
+        conn.execute(insert(CaseAction).values(case_id=ids[0], action="close",
+                                               from_state="new", to_state="closed"))
+    assert total() == 2 and total("&severity=2") == 2
+    with db.engine.begin() as conn:  # a new case (its own id is the marker)
+        seen = datetime(2026, 6, 1, tzinfo=UTC)
+        event_id = conn.execute(insert(Event).values(
+            title="新事件", first_seen_at=seen, last_seen_at=seen)).inserted_primary_key[0]
+        conn.execute(insert(Case).values(event_id=event_id, title="新工单", state="new",
+                                         severity=2, **queue_values("new", 2, None, None, None)))
+    assert total() == 3 and total("&severity=2") == 3

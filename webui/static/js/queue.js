@@ -54,7 +54,10 @@
   }
 
   function refresh() {
-    fetch("/api/v1/cases" + window.location.search, {credentials: "same-origin",
+    // the same page as shown: its filters, its cursor, and the page's size
+    var params = new URLSearchParams(window.location.search);
+    if (!params.has("limit")) { params.set("limit", table.getAttribute("data-limit") || "50"); }
+    fetch("/api/v1/cases?" + params.toString(), {credentials: "same-origin",
       headers: {"Accept": "application/json"}})
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
