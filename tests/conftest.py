@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from store import Base, Database
 from store.migrate import upgrade
+from tests.redis_queue import redis_prefix
 from yuqing.bootstrap import sync_reference_data
 from yuqing.context import AppContext
 from yuqing.settings import Settings, load_settings
@@ -53,6 +54,9 @@ def pg_database_url() -> Iterator[str | None]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+prefix = pytest.fixture(redis_prefix, name="prefix")  # a Redis key prefix of the test's own
 
 
 @pytest.fixture(scope="session")

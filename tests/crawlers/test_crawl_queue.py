@@ -4,7 +4,6 @@ rounds, lengths per source."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -26,19 +25,7 @@ from crawlers.sources import SourceSpec
 from crawlers.spiders import spider_for
 from crawlers.worker import queue_lengths, seed
 from tests.crawlers.fixture_site import FixtureSite, site_sources
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"yuqing-test:{uuid.uuid4().hex[:10]}"
-    yield name
-    server = connect(REDIS_URL)
-    keys = list(server.scan_iter(match=f"{name}:*"))
-    if keys:
-        server.delete(*keys)
-    server.close()
+from tests.redis_queue import REDIS_URL
 
 
 @pytest.fixture

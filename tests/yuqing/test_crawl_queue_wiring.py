@@ -5,7 +5,6 @@ scheduler's crawl job, `crawl-status` and the lengths another page shows (real R
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,15 +12,14 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawlers.distributed import connect
 from tests.crawlers.fixture_site import FixtureSite, site_sources
+from tests.redis_queue import REDIS_URL
 from yuqing.commands.crawl import COMMANDS
 from yuqing.context import AppContext
 from yuqing.crawl_queue import crawl_queue_status
 from yuqing.crawling import scheduled_crawl
 from yuqing.settings import ConfigError, Settings, load_settings
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 GROUP = click.Group("yuqing", commands={c.name: c for c in COMMANDS})
 
 
@@ -29,17 +27,6 @@ GROUP = click.Group("yuqing", commands={c.name: c for c in COMMANDS})
 def site() -> Iterator[FixtureSite]:
     with FixtureSite() as s:
         yield s
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"yuqing-test:{uuid.uuid4().hex[:10]}"
-    yield name
-    server = connect(REDIS_URL)
-    keys = list(server.scan_iter(match=f"{name}:*"))
-    if keys:
-        server.delete(*keys)
-    server.close()
 
 
 def settings_for(tmp_path: Path, database_url: str, site: FixtureSite,

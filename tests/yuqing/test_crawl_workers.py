@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from crawlers.distributed import QueueKeys, connect, worker_key
 from crawlers.worker import queue_lengths
 from store import Post, Source, SourceRun
 from tests.crawlers.fixture_site import FixtureSite, site_sources
+from tests.redis_queue import REDIS_URL
 from yuqing.context import AppContext
 from yuqing.crawl_queue import crawl_queue_status
 from yuqing.crawling import crawl_source
@@ -32,7 +32,6 @@ from yuqing.settings import Settings, load_settings
 pytestmark = pytest.mark.slow  # real worker processes
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ARTICLES = 48  # three list pages of 20, 20, 8
 FAST = {"timeout": 2.0, "retries": 1, "autothrottle": False, "concurrency": 2}
 
@@ -52,17 +51,6 @@ def site() -> Iterator[FixtureSite]:
         s.state.bench_articles = ARTICLES
         s.state.bench_delay = 0.25  # slow enough that a worker has pages in flight when killed
         yield s
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"yuqing-test:{uuid.uuid4().hex[:10]}"
-    yield name
-    server = connect(REDIS_URL)
-    keys = list(server.scan_iter(match=f"{name}:*"))
-    if keys:
-        server.delete(*keys)
-    server.close()
 
 
 class Cluster:
