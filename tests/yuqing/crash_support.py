@@ -80,12 +80,12 @@ class Stream:
         return out
 
 
-def zygote(home: str) -> None:
-    """The child process: warm up once, then fork one analysis run per ``run`` line."""
+def warm_up(home: str) -> None:
+    """Load the analyzer's read-only parts once and make every later build in this process
+    (and its forks) reuse them, each with its own event index."""
     import yuqing.commands.nlp as wiring
     from nlp.keywords import keywords
     from yuqing.context import AppContext
-    from yuqing.scheduler import analysis_job
 
     warm = AppContext(home=home)
     finder = wiring.place_finder_for(warm.settings)
@@ -102,6 +102,14 @@ def zygote(home: str) -> None:
 
     wiring.build_analyzer = build_analyzer  # type: ignore[assignment]
     wiring.place_finder_for = lambda settings: finder  # type: ignore[assignment]
+
+
+def zygote(home: str) -> None:
+    """The child process: warm up once, then fork one analysis run per ``run`` line."""
+    from yuqing.context import AppContext
+    from yuqing.scheduler import analysis_job
+
+    warm_up(home)
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "run":

@@ -17,7 +17,6 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
 
 
 def run_worker(home: str) -> None:
@@ -35,27 +34,11 @@ def run_worker(home: str) -> None:
 
 
 def main(home: str) -> None:
-    import yuqing.commands.nlp as wiring
-    from nlp.keywords import keywords
-    from yuqing.context import AppContext
+    from crash_support import warm_up  # a sibling script: this file runs as one too
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    warm = AppContext(home=home)
-    finder = wiring.place_finder_for(warm.settings)
-    analyzer = wiring.build_analyzer(warm.settings, place_finder=finder)
-    analyzer.topic_classifier, analyzer.sentiment_classifier, analyzer.severity_model  # noqa: B018
-    finder.find("江宁区东山街道")
-    keywords(["江宁"])
-    warm.close()
-
-    def build_analyzer(settings: Any, place_finder: Any = None, event_assigner: Any = None
-                       ) -> Any:
-        analyzer.event_assigner = event_assigner  # each worker's own event index
-        return analyzer
-
-    wiring.build_analyzer = build_analyzer  # type: ignore[assignment]
-    wiring.place_finder_for = lambda settings: finder  # type: ignore[assignment]
+    warm_up(home)
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "worker":
