@@ -239,7 +239,8 @@ def _total(session: Session, viewer: Viewer, f: CaseFilter, query: Select[tuple[
 
     if f.source or f.scheme:  # these follow posts, which change without an audit row
         return count()
-    key = (viewer.user_id, viewer.role, viewer.unit_id,
+    # the database too: one process may serve several apps (tests, a second instance)
+    key = (str(session.get_bind().url), viewer.user_id, viewer.role, viewer.unit_id,
            f.model_dump_json(exclude={"limit", "offset", "cursor"}))
     marker = _marker(session)  # before counting: a change in between only forces a recount
     cached = _TOTALS.get(key)
