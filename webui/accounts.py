@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -180,6 +180,12 @@ def issue_token(db: Database, username: str, now: datetime | None = None) -> str
 
 
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # "last used" needs no write on every API call
+# Every request looks its user up: the statements are built once (SQLAlchemy memoizes a
+# statement's cache key on the object), the values are bound per call.
+_BY_TOKEN = select(User).where(User.api_token_hash == bindparam("hash"), User.active.is_(True))
+_BY_SESSION = (select(User).join(UserSession, UserSession.user_id == User.id)
+               .where(UserSession.id_hash == bindparam("hash"),
+                      UserSession.expires_at > bindparam("now"), User.active.is_(True)))
 
 
 def user_for_token(db: Database, token: str, now: datetime | None = None) -> Viewer | None:
@@ -187,8 +193,7 @@ def user_for_token(db: Database, token: str, now: datetime | None = None) -> Vie
         return None
     now = now or utcnow()
     with db.session() as s:
-        user = s.scalar(select(User).where(User.api_token_hash == hash_token(token),
-                                           User.active.is_(True)))
+        user = s.scalar(_BY_TOKEN, {"hash": hash_token(token)})
         if user is None:
             return None
         last = user.token_last_used_at
@@ -218,9 +223,7 @@ def session_viewer(db: Database, sid: str, now: datetime | None = None) -> Viewe
     """Who holds this session id, if the session still exists and the user is active."""
     now = now or utcnow()
     with db.session() as s:
-        user = s.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
-            UserSession.id_hash == hash_token(sid), UserSession.expires_at > now,
-            User.active.is_(True)))
+        user = s.scalar(_BY_SESSION, {"hash": hash_token(sid), "now": now})
         return Viewer.of(user) if user else None
 
 

@@ -48,7 +48,7 @@ def queue() -> Any:
             next_url=_page_url(queries.cursor_of(rows[-1])) if rows and more else None,
             first_url=_page_url("") if f.cursor or f.offset else None,
             units=queries.units(s), sources=queries.sources(s), places=names.places,
-            states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(),
+            states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(s),
             schemes=tag_names(s),
             can_act=viewer.is_monitor and workflow() is not None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
+from sqlalchemy.orm import Session
 
 from routing.notify.health import BANNER_DAYS, channel_health, delivery_alerts
 from store import Database, Role
@@ -26,9 +27,10 @@ def _health() -> list[dict[str, Any]]:
     return channel_health(_db(), enabled, now())
 
 
-def banner() -> dict[str, Any]:
-    """What the queue page warns about: messages given up, channels switched off."""
-    return delivery_alerts(_db(), now())
+def banner(session: Session | None = None) -> dict[str, Any]:
+    """What the queue page warns about: messages given up, channels switched off (in the
+    page's session when given)."""
+    return delivery_alerts(session or _db(), now())
 
 
 @bp.get("/channels")

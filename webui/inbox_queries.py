@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, insert, select
+from sqlalchemy import Select, bindparam, exists, false, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,9 +33,22 @@ def _read_by(viewer: Viewer) -> Any:
                           NoticeRead.user_id == viewer.user_id)
 
 
+# The header's count runs on every page: its two forms (the monitors' notices, a unit's) are
+# built once, with the same visibility as ``visible``; values are bound per call.
+_NOT_READ = ~exists().where(NoticeRead.notice_id == Notice.id,
+                            NoticeRead.user_id == bindparam("user_id"))
+_UNREAD_MONITORS = select(func.count(Notice.id)).where(Notice.unit_id.is_(None), _NOT_READ)
+_UNREAD_UNIT = select(func.count(Notice.id)).where(Notice.unit_id == bindparam("unit_id"),
+                                                   _NOT_READ)
+
+
 def unread_count(session: Session, viewer: Viewer) -> int:
-    query = visible(viewer).where(~_read_by(viewer))
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if viewer.role == Role.UNIT:
+        if viewer.unit_id is None:
+            return 0
+        return session.scalar(_UNREAD_UNIT, {"user_id": viewer.user_id,
+                                             "unit_id": viewer.unit_id}) or 0
+    return session.scalar(_UNREAD_MONITORS, {"user_id": viewer.user_id}) or 0
 
 
 def listing(session: Session, viewer: Viewer, *, unread_only: bool = False, limit: int = 50,

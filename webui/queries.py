@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import Select, and_, case, exists, func, or_, select, true
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from routing.unit_tasks import DEFAULT_SOON_FRACTION, GROUP_LABELS, Group, UnitTask, unit_task
@@ -224,12 +224,26 @@ _TOTALS: dict[tuple[Any, ...], tuple[Any, int]] = {}
 _TOTALS_MAX = 512
 
 
+# Statements that run on every queue page are built once: SQLAlchemy memoizes a statement's
+# cache key on the object, and building plus keying a statement cost more than running these
+# small queries. Values come in through bind parameters.
+_MARKER = select(select(func.max(CaseAction.id)).scalar_subquery(),
+                 select(func.max(Case.id)).scalar_subquery())
+# a page's assignments with their units, in one statement
+_LINKS = (select(Assignment.case_id, Assignment.role, Assignment.active, Unit.id, Unit.code,
+                 Unit.name, Unit.short_name)
+          .outerjoin(Unit, Unit.id == Assignment.unit_id)
+          .where(Assignment.case_id.in_(bindparam("case_ids", expanding=True)))
+          .order_by(Assignment.id))
+_UNITS = (select(Unit.id, Unit.code, Unit.name, Unit.short_name)
+          .where(Unit.active.is_(True)).order_by(Unit.id))
+_SOURCES = select(Source.id, Source.key, Source.name).order_by(Source.name)
+
+
 def _marker(session: Session) -> Any:
     """Newest audit row and newest case (primary-key maxima, an index probe each: other
     processes' changes), and this process's committed case changes (any, audited or not)."""
-    return (case_commits(), *session.execute(select(
-        select(func.max(CaseAction.id)).scalar_subquery(),
-        select(func.max(Case.id)).scalar_subquery())).one())
+    return (case_commits(), *session.execute(_MARKER).one())
 
 
 def _total(session: Session, viewer: Viewer, f: CaseFilter, query: Select[tuple[Case]]) -> int:
@@ -270,15 +284,14 @@ def list_cases(session: Session, viewer: Viewer, f: CaseFilter) -> tuple[list[Ca
             for r in session.execute(page if f.cursor else page.offset(f.offset))]
     if rows:
         by_id = {c.id: c for c in rows}
-        links = session.execute(
-            select(Assignment.case_id, Assignment.role, Assignment.active, Assignment.unit_id)
-            .where(Assignment.case_id.in_(by_id)).order_by(Assignment.id)).all()
-        units = {u.id: UnitRow(u.id, u.code, u.name, u.short_name) for u in session.execute(
-            select(Unit.id, Unit.code, Unit.name, Unit.short_name)
-            .where(Unit.id.in_({link.unit_id for link in links})))} if links else {}
-        for link in links:
-            by_id[link.case_id].assignments.append(
-                AssignmentRow(link.role, link.active, units.get(link.unit_id)))
+        units: dict[int, UnitRow] = {}
+        for case_id, role, active, unit_id, code, name, short in session.execute(
+                _LINKS, {"case_ids": list(by_id)}):
+            unit = None
+            if unit_id is not None:
+                unit = units.get(unit_id) or units.setdefault(
+                    unit_id, UnitRow(unit_id, code, name, short))
+            by_id[case_id].assignments.append(AssignmentRow(role, active, unit))
     return rows, total
 
 
@@ -343,14 +356,12 @@ def _aware(value: datetime | None) -> datetime | None:
 def units(session: Session) -> list[Any]:
     """Active units for the pages' choosers: rows with id, code, name and short_name only
     (a Unit's duties and contacts are JSON the choosers never show)."""
-    return list(session.execute(select(Unit.id, Unit.code, Unit.name, Unit.short_name)
-                                .where(Unit.active.is_(True)).order_by(Unit.id)))
+    return list(session.execute(_UNITS))
 
 
 def sources(session: Session) -> list[Any]:
     """Sources for the choosers: rows with id, key and name (not their JSON config)."""
-    return list(session.execute(select(Source.id, Source.key, Source.name)
-                                .order_by(Source.name)))
+    return list(session.execute(_SOURCES))
 
 
 def event_for(session: Session, event_id: int) -> Event | None:

@@ -108,10 +108,13 @@ def set_enabled(row: Scheme, enabled: bool, who: str, now: datetime) -> None:
     row.enabled, row.updated_at, row.updated_by = enabled, now, who
 
 
+_TAGGING = select(Scheme.key, Scheme.name, Scheme.spec)  # built once: every queue page asks
+
+
 def tag_names(session: Session) -> dict[str, str]:
     """scheme key -> name, for schemes whose matches are shown as tags."""
-    names = {r.key: r.name for r in session.scalars(select(Scheme))
-             if (r.spec or {}).get("tag", True)}
+    names = {key: name for key, name, spec in session.execute(_TAGGING)
+             if (spec or {}).get("tag", True)}
     names.update({s["key"]: s["name"] for s in yaml_schemes() if s.get("tag", True)})
     return names
 

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from routing.notify.outbox import FANOUT
 from store import ChannelState, Database, Delivery, Notification
@@ -72,17 +73,25 @@ def channel_health(db: Database, channels: Mapping[str, str], now: datetime
         return out
 
 
-def delivery_alerts(db: Database, now: datetime) -> dict[str, Any]:
+# The queue page asks on every request: statements built once, values bound per call.
+_DEAD = (select(Notification.channel, func.count(Notification.id))
+         .where(Notification.status == "dead", Notification.sent_at >= bindparam("since"))
+         .group_by(Notification.channel).order_by(Notification.channel))
+_DISABLED = select(ChannelState.name, ChannelState.reason).where(ChannelState.disabled.is_(True))
+
+
+def delivery_alerts(db: Database | Session, now: datetime) -> dict[str, Any]:
     """For the queue banner: messages given up in the last BANNER_DAYS days, per channel,
-    and the disabled channels."""
-    since = now - timedelta(days=BANNER_DAYS)
+    and the disabled channels. A page passes its own session (no second one per request)."""
+    if isinstance(db, Session):
+        return _alerts(db, now)
     with db.session() as s:
-        dead = dict(s.execute(
-            select(Notification.channel, func.count(Notification.id))
-            .where(Notification.status == "dead", Notification.sent_at >= since)
-            .group_by(Notification.channel).order_by(Notification.channel)).all())
-        disabled = {st.name: st.reason for st in s.scalars(
-            select(ChannelState).where(ChannelState.disabled.is_(True)))}
+        return _alerts(s, now)
+
+
+def _alerts(s: Session, now: datetime) -> dict[str, Any]:
+    dead = dict(s.execute(_DEAD, {"since": now - timedelta(days=BANNER_DAYS)}).all())
+    disabled = dict(s.execute(_DISABLED).all())
     return {"dead": dead, "dead_total": sum(dead.values()), "disabled": disabled}
 
 
