@@ -107,10 +107,23 @@ def mark_read(session: Session, viewer: Viewer, ids: list[int] | None, now: date
     return len(pending)
 
 
+_CASES = bindparam("case_ids", expanding=True)
+_UNREAD_CASES_MONITORS = (select(Notice.case_id).distinct()
+                          .where(Notice.unit_id.is_(None), Notice.case_id.in_(_CASES), _NOT_READ))
+_UNREAD_CASES_UNIT = (select(Notice.case_id).distinct()
+                      .where(Notice.unit_id == bindparam("unit_id"), Notice.case_id.in_(_CASES),
+                             _NOT_READ))
+
+
 def unread_cases(session: Session, viewer: Viewer, case_ids: list[int]) -> set[int]:
     """Of these cases, those with an unread notice for the viewer (new queue rows)."""
     if not case_ids:
         return set()
-    rows = session.scalars(visible(viewer).with_only_columns(Notice.case_id).distinct()
-                           .where(Notice.case_id.in_(case_ids), ~_read_by(viewer)))
+    values: dict[str, Any] = {"user_id": viewer.user_id, "case_ids": case_ids}
+    if viewer.role == Role.UNIT:
+        if viewer.unit_id is None:
+            return set()
+        rows = session.scalars(_UNREAD_CASES_UNIT, {**values, "unit_id": viewer.unit_id})
+    else:
+        rows = session.scalars(_UNREAD_CASES_MONITORS, values)
     return {r for r in rows if r is not None}

@@ -267,21 +267,45 @@ def _total(session: Session, viewer: Viewer, f: CaseFilter, query: Select[tuple[
     return total
 
 
+# (who, filter with its page) -> (filtered query, page statement). Building the page's
+# statement and its cache key cost more than running it; the same view (the first page of the
+# open queue above all) is asked again and again, so the statement objects are kept, and
+# SQLAlchemy reuses their memoized cache keys and compiled SQL.
+_STATEMENTS: dict[tuple[Any, ...], tuple[Select[tuple[Case]], Select[Any]]] = {}
+_STATEMENTS_MAX = 256
+
+
+def _statements(viewer: Viewer, f: CaseFilter) -> tuple[Select[tuple[Case]], Select[Any]]:
+    # visible_cases reads the role and the unit only (and whether the workflow is present)
+    key = (viewer.role, viewer.unit_id, workflow() is None, f.model_dump_json())
+    found = _STATEMENTS.get(key)
+    if found is not None:
+        return found
+    query = filtered(viewer, f)
+    if f.state and set(f.state) <= set(QUEUE_STATES):
+        query = query.where(Case.queue_open == true())  # the index's leading column
+    page = query
+    if f.cursor:
+        page = _after(page, f.cursor)
+    page = (page.with_only_columns(*_ROW_COLUMNS, Event.post_count)
+            .outerjoin(Event, Event.id == Case.event_id)
+            .order_by(Case.queue_severity, Case.queue_due_at, Case.id.desc()).limit(f.limit))
+    if not f.cursor:
+        page = page.offset(f.offset)
+    if len(_STATEMENTS) >= _STATEMENTS_MAX:
+        _STATEMENTS.clear()
+    _STATEMENTS[key] = query, page
+    return query, page
+
+
 def list_cases(session: Session, viewer: Viewer, f: CaseFilter) -> tuple[list[CaseRow], int]:
     """One page in the queue's order (``store/queue_order.py``): an index walk over the
     stored sort keys, reading plain columns of only what a queue row shows (three small
     queries, no ORM objects)."""
-    query = filtered(viewer, f)
-    if f.state and set(f.state) <= set(QUEUE_STATES):
-        query = query.where(Case.queue_open == true())  # the index's leading column
+    query, page = _statements(viewer, f)
     total = _total(session, viewer, f, query)
-    if f.cursor:
-        query = _after(query, f.cursor)
-    page = (query.with_only_columns(*_ROW_COLUMNS, Event.post_count)
-            .outerjoin(Event, Event.id == Case.event_id)
-            .order_by(Case.queue_severity, Case.queue_due_at, Case.id.desc()).limit(f.limit))
     rows = [CaseRow(*r[:-1], event=EventRow(r[-1]) if r[-1] is not None else None)
-            for r in session.execute(page if f.cursor else page.offset(f.offset))]
+            for r in session.execute(page)]
     if rows:
         by_id = {c.id: c for c in rows}
         units: dict[int, UnitRow] = {}

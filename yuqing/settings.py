@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from datetime import time
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +62,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(f"配置错误 {p}" for p in problems))
 
 
+@cache  # constant for the process; the queue page asks on every request (schemes.yaml)
 def shipped_config_dir() -> Path:
     # Installed wheels carry config/ as yuqing/_config; a source checkout has it beside yuqing/.
     packaged = resources.files("yuqing").joinpath("_config")
