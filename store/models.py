@@ -274,8 +274,6 @@ class PostPlace(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    # the queue's order as an index walk: open cases, gravest, nearest deadline (queue_order.py)
-    __table_args__ = (Index("ix_cases_queue", "queue_open", "queue_severity", "queue_due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
     title: Mapped[str] = mapped_column(Text)
@@ -318,6 +316,15 @@ class Case(Base):
                                                          order_by="Assignment.id")
     actions: Mapped[list[CaseAction]] = relationship(back_populates="case",
                                                      order_by="CaseAction.id")
+
+
+# The queue's order as an index walk: open cases, gravest, nearest deadline, newest case first
+# on ties (queue_order.py); the same under one topic (the 领域 filter). Both end with the id,
+# descending as the order says, so no page sorts ties in a temporary B-tree.
+Index("ix_cases_queue_order", Case.queue_open, Case.queue_severity, Case.queue_due_at,
+      Case.id.desc())
+Index("ix_cases_topic_queue", Case.topic, Case.queue_open, Case.queue_severity,
+      Case.queue_due_at, Case.id.desc())
 
 
 class Assignment(Base):
