@@ -4,6 +4,7 @@ walk it without gaps or repeats."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,3 +120,67 @@ def test_the_cached_queue_total_follows_changes_made_by_another_process(
         conn.execute(insert(Case).values(event_id=event_id, title="新工单", state="new",
                                          severity=2, **queue_values("new", 2, None, None, None)))
     assert total() == 3 and total("&severity=2") == 3
+
+
+def _page_ids(client: Client, token: str, url: str) -> list[int]:
+    html = client.get(url, headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+    return [int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)]
+
+
+def test_ties_on_level_and_deadline_list_the_newest_case_first_on_every_page(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int], db: Database) -> None:
+    # no deadlines at all: every case of a level ties on (level, no deadline)
+    ids = [make_case(title=f"并列{i}", severity=2 if i % 3 else 3) for i in range(7)]
+    twos = sorted((i for n, i in enumerate(ids) if n % 3), reverse=True)
+    threes = sorted((i for n, i in enumerate(ids) if not n % 3), reverse=True)
+    client = app.test_client()
+    token = users["monitor"]
+    assert _walk(client, token, limit=2) == (twos + threes, 7) == (_expected(db), 7)
+    assert _page_ids(client, token, "/queue") == twos + threes
+    assert _page_ids(client, token, "/queue?limit=3&offset=3") == (twos + threes)[3:6]
+
+
+def test_the_topic_filter_walks_the_queue_order_of_that_topic_only(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int], db: Database) -> None:
+    plan = [("education", 2), ("environment", 1), ("education", 4), ("education", 2),
+            ("environment", 2), ("education", 1), ("education", 2)]
+    ids = [make_case(title=f"领域{i}", topic=t, severity=s) for i, (t, s) in enumerate(plan)]
+    education = [i for i in _expected(db) if plan[ids.index(i)][0] == "education"]
+    assert len(education) == 5
+    client = app.test_client()
+    token = users["monitor"]
+    walked: list[int] = []
+    url = "/api/v1/cases?topic=education&limit=2"
+    while url:
+        body = client.get(url, headers={"Authorization": f"Bearer {token}"}).get_json()
+        assert body["total"] == 5
+        walked += [c["id"] for c in body["cases"]]
+        url = (f"/api/v1/cases?topic=education&limit=2&cursor={body['next_cursor']}"
+               if body["next_cursor"] else "")
+    assert walked == education
+    assert _page_ids(client, token, "/queue?topic=education") == education
+    assert _page_ids(client, token, "/queue?topic=nothing-like-it") == []
+
+
+def test_a_unit_never_gets_a_page_built_for_someone_else(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int]) -> None:
+    street = make_case(title="街道的", lead="jn-dongshan")
+    school = make_case(title="教育局的", lead="jn-edu")
+    make_case(title="未派发")
+    client = app.test_client()
+    # the same filter, asked by a monitor first, then by two units (built pages are kept)
+    for _ in range(2):
+        assert len(_walk(client, users["monitor"], limit=20)[0]) == 3
+        assert _walk(client, users["street"], limit=20) == ([street], 1)
+        assert _walk(client, users["dept"], limit=20) == ([school], 1)
+
+
+def test_crawled_titles_stay_text_on_the_queue_page(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int]) -> None:
+    hostile = '<script>window.__pwned=1</script><img src=x onerror="x()">积水&"\''
+    case_id = make_case(title=hostile)
+    html = app.test_client().get("/queue", headers={
+        "Authorization": f"Bearer {users['monitor']}"}).get_data(as_text=True)
+    assert "<script>window.__pwned" not in html and "<img src=x" not in html
+    assert (f'<a href="/cases/{case_id}">&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img '
+            'src=x onerror=&#34;x()&#34;&gt;积水&amp;&#34;&#39;</a>') in html
