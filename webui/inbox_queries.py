@@ -34,7 +34,8 @@ def _read_by(viewer: Viewer) -> Any:
 
 
 # The header's count runs on every page: its two forms (the monitors' notices, a unit's) are
-# built once, with the same visibility as ``visible``; values are bound per call.
+# built once, with the same visibility as ``visible``; values are bound per call, and they run on
+# the session's connection (plain columns: no ORM layer needed, see queries._MARKER).
 _NOT_READ = ~exists().where(NoticeRead.notice_id == Notice.id,
                             NoticeRead.user_id == bindparam("user_id"))
 _UNREAD_MONITORS = select(func.count(Notice.id)).where(Notice.unit_id.is_(None), _NOT_READ)
@@ -46,9 +47,9 @@ def unread_count(session: Session, viewer: Viewer) -> int:
     if viewer.role == Role.UNIT:
         if viewer.unit_id is None:
             return 0
-        return session.scalar(_UNREAD_UNIT, {"user_id": viewer.user_id,
+        return session.connection().scalar(_UNREAD_UNIT, {"user_id": viewer.user_id,
                                              "unit_id": viewer.unit_id}) or 0
-    return session.scalar(_UNREAD_MONITORS, {"user_id": viewer.user_id}) or 0
+    return session.connection().scalar(_UNREAD_MONITORS, {"user_id": viewer.user_id}) or 0
 
 
 def listing(session: Session, viewer: Viewer, *, unread_only: bool = False, limit: int = 50,
@@ -123,7 +124,7 @@ def unread_cases(session: Session, viewer: Viewer, case_ids: list[int]) -> set[i
     if viewer.role == Role.UNIT:
         if viewer.unit_id is None:
             return set()
-        rows = session.scalars(_UNREAD_CASES_UNIT, {**values, "unit_id": viewer.unit_id})
+        rows = session.connection().scalars(_UNREAD_CASES_UNIT, {**values, "unit_id": viewer.unit_id})
     else:
-        rows = session.scalars(_UNREAD_CASES_MONITORS, values)
+        rows = session.connection().scalars(_UNREAD_CASES_MONITORS, values)
     return {r for r in rows if r is not None}

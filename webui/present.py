@@ -23,7 +23,8 @@ from webui.workflow import (
     state_label,
 )
 
-_PLACES = select(Jurisdiction.code, Jurisdiction.name)  # built once (see queries._MARKER)
+# built once and run on the session's connection (see queries._MARKER)
+_PLACES = select(Jurisdiction.code, Jurisdiction.name)
 _UNITS = select(Unit.id, Unit.code, Unit.name, Unit.short_name)
 
 
@@ -36,7 +37,7 @@ class Names:
 
     def __init__(self, session: Session):
         self.topics: dict[str, str] = current_app.config.get("YUQING_TOPICS", {})
-        self.places = dict(session.execute(_PLACES).all())
+        self.places = dict(session.connection().execute(_PLACES).all())
         self._session = session
         self._units: dict[int, Any] | None = None
 
@@ -45,7 +46,7 @@ class Names:
         """id -> row with id, code, name and short_name; read on first use only (queue rows
         carry their own units, and a Unit's duties and contacts are JSON nobody shows here)."""
         if self._units is None:
-            self._units = {u.id: u for u in self._session.execute(_UNITS)}
+            self._units = {u.id: u for u in self._session.connection().execute(_UNITS)}
         return self._units
 
     def topic(self, key: str | None) -> str:

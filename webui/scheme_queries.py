@@ -113,7 +113,7 @@ _TAGGING = select(Scheme.key, Scheme.name, Scheme.spec)  # built once: every que
 
 def tag_names(session: Session) -> dict[str, str]:
     """scheme key -> name, for schemes whose matches are shown as tags."""
-    names = {key: name for key, name, spec in session.execute(_TAGGING)
+    names = {key: name for key, name, spec in session.connection().execute(_TAGGING)
              if (spec or {}).get("tag", True)}
     names.update({s["key"]: s["name"] for s in yaml_schemes() if s.get("tag", True)})
     return names

@@ -90,8 +90,9 @@ def delivery_alerts(db: Database | Session, now: datetime) -> dict[str, Any]:
 
 
 def _alerts(s: Session, now: datetime) -> dict[str, Any]:
-    dead = dict(s.execute(_DEAD, {"since": now - timedelta(days=BANNER_DAYS)}).all())
-    disabled = dict(s.execute(_DISABLED).all())
+    conn = s.connection()  # plain columns: Core, without the ORM layer of Session.execute
+    dead = dict(conn.execute(_DEAD, {"since": now - timedelta(days=BANNER_DAYS)}).all())
+    disabled = dict(conn.execute(_DISABLED).all())
     return {"dead": dead, "dead_total": sum(dead.values()), "disabled": disabled}
 
 
