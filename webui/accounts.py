@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -181,11 +182,22 @@ def issue_token(db: Database, username: str, now: datetime | None = None) -> str
 
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)  # "last used" needs no write on every API call
 # Every request looks its user up: the statements are built once (SQLAlchemy memoizes a
-# statement's cache key on the object), the values are bound per call.
-_BY_TOKEN = select(User).where(User.api_token_hash == bindparam("hash"), User.active.is_(True))
-_BY_SESSION = (select(User).join(UserSession, UserSession.user_id == User.id)
+# statement's cache key on the object), the values are bound per call, and they read only what
+# a Viewer holds, on the session's connection (no User object, no ORM layer per request).
+_VIEWER = (User.id, User.username, User.role, User.unit_id, User.display_name)
+_BY_TOKEN = (select(*_VIEWER, User.token_last_used_at)
+             .where(User.api_token_hash == bindparam("hash"), User.active.is_(True)))
+_BY_SESSION = (select(*_VIEWER).join(UserSession, UserSession.user_id == User.id)
                .where(UserSession.id_hash == bindparam("hash"),
                       UserSession.expires_at > bindparam("now"), User.active.is_(True)))
+_TOKEN_USED = (update(User).where(User.id == bindparam("user_id"))
+               .values(token_last_used_at=bindparam("now")))
+
+
+def _viewer_of(row: Any) -> Viewer:
+    # the same as Viewer.of, from a row of _VIEWER's columns
+    return Viewer(row.id, row.username, Role(row.role), row.unit_id,
+                  row.display_name or row.username)
 
 
 def user_for_token(db: Database, token: str, now: datetime | None = None) -> Viewer | None:
@@ -193,13 +205,14 @@ def user_for_token(db: Database, token: str, now: datetime | None = None) -> Vie
         return None
     now = now or utcnow()
     with db.session() as s:
-        user = s.scalar(_BY_TOKEN, {"hash": hash_token(token)})
-        if user is None:
+        conn = s.connection()
+        row = conn.execute(_BY_TOKEN, {"hash": hash_token(token)}).first()
+        if row is None:
             return None
-        last = user.token_last_used_at
+        last = row.token_last_used_at
         if last is None or now - last >= TOKEN_USE_RESOLUTION:
-            user.token_last_used_at = now
-        return Viewer.of(user)
+            conn.execute(_TOKEN_USED, {"user_id": row.id, "now": now})
+        return _viewer_of(row)
 
 
 def generate_password() -> str:
@@ -223,8 +236,8 @@ def session_viewer(db: Database, sid: str, now: datetime | None = None) -> Viewe
     """Who holds this session id, if the session still exists and the user is active."""
     now = now or utcnow()
     with db.session() as s:
-        user = s.scalar(_BY_SESSION, {"hash": hash_token(sid), "now": now})
-        return Viewer.of(user) if user else None
+        row = s.connection().execute(_BY_SESSION, {"hash": hash_token(sid), "now": now}).first()
+        return _viewer_of(row) if row else None
 
 
 def end_session(db: Database, sid: str) -> None:
