@@ -333,8 +333,29 @@ def notify(session: Session, case: Case, change: str, recipients: list[str], hea
                    subject=subject, body=body, payload=payload, now=now, not_before=not_before)
 
 
+UNITS_KEY = "yuqing.units_by_code"  # session.info: the units this transaction has read
+
+
+def preload_units(session: Session) -> None:
+    """Read every unit once for this session (a routing batch): the look-ups by code below
+    and ``session.get(Unit, id)`` while rendering notices then cost no query. The session is
+    one transaction, so a unit edited at the admin desk is read fresh by the next batch."""
+    session.info[UNITS_KEY] = {u.code: u for u in session.scalars(select(Unit))}
+
+
+def unit_by_code(session: Session, code: str) -> Unit | None:
+    known: dict[str, Unit] | None = session.info.get(UNITS_KEY)
+    if known is not None:
+        return known.get(code)
+    return session.scalar(select(Unit).where(Unit.code == code))
+
+
 def _resolve_units(session: Session, codes: list[str], strict: bool = True) -> list[Unit]:
-    found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    known: dict[str, Unit] | None = session.info.get(UNITS_KEY)
+    if known is not None:
+        found = {c: known[c] for c in codes if c in known}
+    else:
+        found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     missing = [c for c in codes if c not in found or not found[c].active]
     if not strict:  # units only informed: one that left the configuration is skipped
         return [found[c] for c in codes if c not in missing]
