@@ -327,10 +327,14 @@ def units(case: Case, *roles: str, kind: str = "unit") -> list[str]:
 def notify(session: Session, case: Case, change: str, recipients: list[str], headline: str,
            now: datetime, policy: clock.Policy, detail: str = "",
            not_before: datetime | None = None) -> int:
-    session.flush()
+    if case.id is None:
+        session.flush()  # the notification refers to the case row
     subject, body, payload = render(session, case, headline, policy.tz, detail)
-    return enqueue(session, case_id=case.id, change=change, recipients=recipients,
-                   subject=subject, body=body, payload=payload, now=now, not_before=not_before)
+    # nothing else pending is needed by these rows: it goes with the transaction's next flush
+    with session.no_autoflush:
+        return enqueue(session, case_id=case.id, change=change, recipients=recipients,
+                       subject=subject, body=body, payload=payload, now=now,
+                       not_before=not_before)
 
 
 UNITS_KEY = "yuqing.units_by_code"  # session.info: the units this transaction has read
