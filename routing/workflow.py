@@ -295,10 +295,15 @@ def claim(session: Session, case: Case, now: datetime) -> None:
     Of two concurrent changes the second finds the version moved and gets Conflict; on
     PostgreSQL it waits for the first to commit, on SQLite the write lock serializes them.
     """
-    won = session.execute(
-        update(Case).where(Case.id == case.id, Case.version == case.version)
-        .values(version=case.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+    if case in session.new:
+        session.flush()  # the row must exist to be claimed
+    # the compare-and-set needs no other pending change written first (they go with the
+    # transaction's next flush): one flush less per case change
+    with session.no_autoflush:
+        won = session.execute(
+            update(Case).where(Case.id == case.id, Case.version == case.version)
+            .values(version=case.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
     if won != 1:
         raise Conflict("案件已被他人更新，请刷新后重试")
     set_committed_value(case, "version", case.version + 1)
