@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from routing import policy as clock
-from routing.messages import render
+from routing.messages import preload_places, render
 from routing.notify.outbox import refresh_pending
 from routing.workflow import (
     SYSTEM,
@@ -148,6 +148,10 @@ def open_or_update_cases(db: Database, changes: Sequence[tuple[int, DecisionLike
             cases = {c.event_id: c for c in session.scalars(
                 select(Case).where(Case.event_id.in_(ids))
                 .options(selectinload(Case.assignments)))}
+            # the places the new cases' notices name: one read, not one per case
+            preload_places(session, {code for (event_id, decision, _) in changes
+                                     if event_id in events
+                                     and (code := _place(events[event_id], decision))})
             targets = [c.merged_into_id for c in cases.values() if c.merged_into_id is not None]
             if targets:  # 并案: load the cases merged into with their assignments too
                 session.scalars(select(Case).where(Case.id.in_(targets))

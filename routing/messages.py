@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store import AssignmentRole, Case, CaseState, Jurisdiction, Unit
@@ -28,6 +29,17 @@ def one_line(text: str) -> str:
 
 
 PLACES_KEY = "yuqing.place_names"  # session.info: jurisdiction names this session looked up
+
+
+def preload_places(session: Session, codes: set[str]) -> None:
+    """Read the names of these jurisdictions for the session at once (a routing batch)."""
+    names: dict[str, str | None] = session.info.setdefault(PLACES_KEY, {})
+    wanted = sorted(c for c in codes if c not in names)
+    for start in range(0, len(wanted), 500):  # bound the IN list
+        chunk = wanted[start:start + 500]
+        found = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)
+                                     .where(Jurisdiction.code.in_(chunk))).tuples())
+        names.update({c: found.get(c) for c in chunk})
 
 
 def _place_name(session: Session, code: str) -> str | None:
