@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from routing import policy as clock
 from routing.messages import preload_places, render
 from routing.notify.outbox import refresh_pending
+from routing.unit_lookup import preload_units, unit_by_code
 from routing.workflow import (
     SYSTEM,
     Action,
@@ -29,9 +30,7 @@ from routing.workflow import (
     monitors,
     notify,
     perform_in,
-    preload_units,
     record,
-    unit_by_code,
     units,
 )
 from store import Case, CaseState, Database, Event, Role

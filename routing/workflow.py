@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from routing import policy as clock
 from routing.messages import render
 from routing.notify.outbox import enqueue
+from routing.unit_lookup import UNITS_KEY
 from store import (
     Assignment,
     AssignmentRole,
@@ -340,23 +341,6 @@ def notify(session: Session, case: Case, change: str, recipients: list[str], hea
         return enqueue(session, case_id=case.id, change=change, recipients=recipients,
                        subject=subject, body=body, payload=payload, now=now,
                        not_before=not_before)
-
-
-UNITS_KEY = "yuqing.units_by_code"  # session.info: the units this transaction has read
-
-
-def preload_units(session: Session) -> None:
-    """Read every unit once for this session (a routing batch): the look-ups by code below
-    and ``session.get(Unit, id)`` while rendering notices then cost no query. The session is
-    one transaction, so a unit edited at the admin desk is read fresh by the next batch."""
-    session.info[UNITS_KEY] = {u.code: u for u in session.scalars(select(Unit))}
-
-
-def unit_by_code(session: Session, code: str) -> Unit | None:
-    known: dict[str, Unit] | None = session.info.get(UNITS_KEY)
-    if known is not None:
-        return known.get(code)
-    return session.scalar(select(Unit).where(Unit.code == code))
 
 
 def _resolve_units(session: Session, codes: list[str], strict: bool = True) -> list[Unit]:
