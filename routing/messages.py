@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store import AssignmentRole, Case, CaseState, Jurisdiction, Unit
@@ -27,12 +28,36 @@ def one_line(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
+PLACES_KEY = "yuqing.place_names"  # session.info: jurisdiction names this session looked up
+
+
+def preload_places(session: Session, codes: set[str]) -> None:
+    """Read the names of these jurisdictions for the session at once (a routing batch)."""
+    names: dict[str, str | None] = session.info.setdefault(PLACES_KEY, {})
+    wanted = sorted(c for c in codes if c not in names)
+    for start in range(0, len(wanted), 500):  # bound the IN list
+        chunk = wanted[start:start + 500]
+        found = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)
+                                     .where(Jurisdiction.code.in_(chunk))).tuples())
+        names.update({c: found.get(c) for c in chunk})
+
+
+def _place_name(session: Session, code: str) -> str | None:
+    """The jurisdiction's name; remembered for the session, misses too (a place outside the
+    gazetteer would otherwise be queried again for every notice)."""
+    names: dict[str, str | None] = session.info.setdefault(PLACES_KEY, {})
+    if code not in names:
+        place = session.get(Jurisdiction, code)
+        names[code] = place.name if place else None
+    return names[code]
+
+
 def render(session: Session, case: Case, headline: str, tz: tzinfo, detail: str = ""
            ) -> tuple[str, str, dict[str, Any]]:
     """(subject, body, payload) for one change of one case."""
     title = one_line(case.title) or f"案件 {case.id}"
     severity = SEVERITY_LABELS.get(case.severity or 0, "未定级")
-    place = session.get(Jurisdiction, case.place_code) if case.place_code else None
+    place = _place_name(session, case.place_code) if case.place_code else None
     lead = co = ""
     lead_code = ""
     for a in case.assignments:
@@ -47,7 +72,7 @@ def render(session: Session, case: Case, headline: str, tz: tzinfo, detail: str 
     link = f"/cases/{case.id}"
     subject = f"【{severity}】{headline}：{title[:40]}"
     lines = [headline, f"事件：{title}", f"级别：{severity}",
-             f"地点：{place.name if place else '未识别'}",
+             f"地点：{place or '未识别'}",
              f"主办单位：{lead or '未派发'}" + (f"；协办：{co}" if co else ""),
              f"当前状态：{STATE_TEXT.get(CaseState(case.state), case.state)}"]
     if case.state == CaseState.DISPATCHED and case.due_sign_at:

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from routing import policy as clock
 from routing.messages import render
 from routing.notify.outbox import enqueue
+from routing.unit_lookup import UNITS_KEY
 from store import (
     Assignment,
     AssignmentRole,
@@ -295,10 +296,15 @@ def claim(session: Session, case: Case, now: datetime) -> None:
     Of two concurrent changes the second finds the version moved and gets Conflict; on
     PostgreSQL it waits for the first to commit, on SQLite the write lock serializes them.
     """
-    won = session.execute(
-        update(Case).where(Case.id == case.id, Case.version == case.version)
-        .values(version=case.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+    if case in session.new:
+        session.flush()  # the row must exist to be claimed
+    # the compare-and-set needs no other pending change written first (they go with the
+    # transaction's next flush): one flush less per case change
+    with session.no_autoflush:
+        won = session.execute(
+            update(Case).where(Case.id == case.id, Case.version == case.version)
+            .values(version=case.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)).rowcount
     if won != 1:
         raise Conflict("案件已被他人更新，请刷新后重试")
     set_committed_value(case, "version", case.version + 1)
@@ -327,14 +333,22 @@ def units(case: Case, *roles: str, kind: str = "unit") -> list[str]:
 def notify(session: Session, case: Case, change: str, recipients: list[str], headline: str,
            now: datetime, policy: clock.Policy, detail: str = "",
            not_before: datetime | None = None) -> int:
-    session.flush()
+    if case.id is None:
+        session.flush()  # the notification refers to the case row
     subject, body, payload = render(session, case, headline, policy.tz, detail)
-    return enqueue(session, case_id=case.id, change=change, recipients=recipients,
-                   subject=subject, body=body, payload=payload, now=now, not_before=not_before)
+    # nothing else pending is needed by these rows: it goes with the transaction's next flush
+    with session.no_autoflush:
+        return enqueue(session, case_id=case.id, change=change, recipients=recipients,
+                       subject=subject, body=body, payload=payload, now=now,
+                       not_before=not_before)
 
 
 def _resolve_units(session: Session, codes: list[str], strict: bool = True) -> list[Unit]:
-    found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    known: dict[str, Unit] | None = session.info.get(UNITS_KEY)
+    if known is not None:
+        found = {c: known[c] for c in codes if c in known}
+    else:
+        found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
     missing = [c for c in codes if c not in found or not found[c].active]
     if not strict:  # units only informed: one that left the configuration is skipped
         return [found[c] for c in codes if c not in missing]

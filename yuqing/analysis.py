@@ -54,13 +54,15 @@ class AnalysisStep:
         self._analyzer: Analyzer | None = None
         self._events = None
         self._rules: tuple[object, object] | None = None  # taxonomy and severity built with
+        self._insert_event = insert(Event.__table__)  # built once: compiled once
 
     # -- lazily built, once per process ----------------------------------------------------
     def _new_event_id(self) -> str:
-        with self.ctx.db.session() as session:
-            now = self.ctx.now()  # replaced by the posts' times when the batch is stored
-            # a plain INSERT: no ORM unit of work for a row this step fills in later
-            result = session.execute(insert(Event).values(first_seen_at=now, last_seen_at=now))
+        now = self.ctx.now()  # replaced by the posts' times when the batch is stored
+        # a plain INSERT on a connection: no ORM session for a row this step fills in later
+        with self.ctx.db.engine.begin() as conn:
+            result = conn.execute(self._insert_event, {"first_seen_at": now,
+                                                       "last_seen_at": now})
             return str(result.inserted_primary_key[0])
 
     def analyzer(self) -> Analyzer:

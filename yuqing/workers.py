@@ -16,7 +16,8 @@ share one PostgreSQL. How they split the work:
 - **Routing: in parallel, one worker per event.** The events a batch changed are routed
   after the analysis lock is released (routing is half of the pipeline's time), each under
   its own advisory lock, so another worker's next batch proceeds meanwhile and no event is
-  routed by two workers at once. The ``routing_pending`` sweep (crash recovery) skips events
+  routed by two workers at once. Events are routed in chunks: the chunk's locks are taken in
+  ascending event order, then their facts read and their case changes committed together. The ``routing_pending`` sweep (crash recovery) skips events
   another worker holds.
 - **Notifications: right after routing**, claimed row by row with ``FOR UPDATE SKIP LOCKED``
   in ``routing.notify.outbox`` (the leader's retry sweep uses the same claim).
@@ -51,6 +52,7 @@ CHANNEL = "yuqing_posts"  # LISTEN/NOTIFY channel: posts were stored
 CATCH_UP_SLACK = timedelta(minutes=5)  # tolerated clock skew between worker machines
 PENDING_SWEEP_SECONDS = 30.0  # routing_pending left by a crash: looked for this often
 BATCH = 500
+ROUTE_CHUNK = 200  # events routed together (their locks held together on PostgreSQL)
 
 # set by every ingest in this process (role all: the web's API, the demo): wakes the worker
 POSTS_ARRIVED = threading.Event()
@@ -186,43 +188,57 @@ class Worker:
     # -- routing (parallel, one worker per event) -------------------------------------------
     def route(self, event_ids: list[int], *, skip_held: bool = False) -> int:
         """Route these events, each under its lock; ``skip_held``: leave the events another
-        worker is routing right now to it. Returns how many were routed here."""
+        worker is routing right now to it. Returns how many were routed here.
+
+        Events are routed in chunks (one read of their facts, one transaction for their case
+        changes); a chunk's locks are taken in ascending event order, as every worker takes
+        them, so two workers never wait for each other in a circle."""
         done = 0
-        for event_id in event_ids:
-            key = route_key(event_id)
-            if self.locks is not None:
-                if skip_held:
-                    if not self.locks.try_lock(key):
-                        continue
-                else:
-                    self.locks.lock(key)
+        ids = sorted(set(event_ids))
+        for start in range(0, len(ids), ROUTE_CHUNK):
+            held: list[int] = []
             try:
-                self._route_one(event_id)
-                done += 1
+                for event_id in ids[start:start + ROUTE_CHUNK]:
+                    if self.locks is not None:
+                        key = route_key(event_id)
+                        if skip_held:
+                            if not self.locks.try_lock(key):
+                                continue
+                        else:
+                            self.locks.lock(key)
+                    held.append(event_id)
+                if held:
+                    self._route_held(held)
+                    done += len(held)
             finally:
                 if self.locks is not None:
-                    self.locks.unlock(key)
+                    for event_id in held:
+                        self.locks.unlock(route_key(event_id))
         self.routed += done
         if done and self.deliver:
             self.send()
         return done
 
-    def _route_one(self, event_id: int, tries: int = 3) -> None:
-        """Route one event (its lock held). Another worker's batch may add posts to it while
-        this routing reads older facts; its commit clears ``routing_pending`` either way, so
-        when the event changed meanwhile it is routed again here rather than left to that
-        worker alone (which may die before routing it)."""
+    def _route_held(self, event_ids: list[int], tries: int = 3) -> None:
+        """Route events whose locks are held. Another worker's batch may add posts to one
+        while this routing reads older facts; its commit clears ``routing_pending`` either
+        way, so an event that changed meanwhile is routed again here rather than left to
+        that worker alone (which may die before routing it)."""
         for _ in range(tries):
-            before = self._event_state(event_id)
-            self.router.route(self.ctx.db, [event_id])
-            if self.locks is None or self._event_state(event_id) == before:
+            before = self._event_states(event_ids)
+            self.router.route(self.ctx.db, event_ids)
+            if self.locks is None:
+                return
+            after = self._event_states(event_ids)
+            event_ids = [e for e in event_ids if after.get(e) != before.get(e)]
+            if not event_ids:
                 return
 
-    def _event_state(self, event_id: int) -> tuple[Any, ...]:
+    def _event_states(self, event_ids: list[int]) -> dict[int, tuple[Any, ...]]:
         with self.ctx.db.session() as session:
-            return tuple(session.execute(
-                select(Event.post_count, Event.severity, Event.last_seen_at)
-                .where(Event.id == event_id)).one_or_none() or ())
+            return {row[0]: tuple(row[1:]) for row in session.execute(
+                select(Event.id, Event.post_count, Event.severity, Event.last_seen_at)
+                .where(Event.id.in_(event_ids)))}
 
     def route_pending(self, limit: int = BATCH) -> int:
         """Events an earlier run analysed but did not finish routing (a crash)."""

@@ -68,22 +68,41 @@ def _key(*parts: Any) -> str:
     return key
 
 
-def _insert_ignore(session: Session, values: dict[str, Any]) -> int:
-    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING; returns rows inserted (0 or 1)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        stmt = postgresql.insert(Notification).values(**values).on_conflict_do_nothing(
-            index_elements=["idempotency_key"])
-    elif name == "sqlite":
-        stmt = sqlite.insert(Notification).values(**values).on_conflict_do_nothing(
-            index_elements=["idempotency_key"])
-    else:  # other backends: check first (the unique key still guards)
+_INSERT_IGNORE: dict[str, Any] = {}  # per dialect, built once: compiled once, cached
+
+
+def _insert_ignore_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, or None where the
+    dialect has no such clause."""
+    if dialect not in _INSERT_IGNORE:
+        table = Notification.__table__
+        stmt: Any = None
+        if dialect == "postgresql":
+            stmt = postgresql.insert(table).on_conflict_do_nothing(
+                index_elements=["idempotency_key"])
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        # count by RETURNING: rowcount is unreliable for ON CONFLICT across drivers
+        _INSERT_IGNORE[dialect] = stmt.returning(table.c.id) if stmt is not None else None
+    return _INSERT_IGNORE[dialect]
+
+
+def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert these notification rows, skipping those whose idempotency key exists; returns
+    how many were inserted. One statement for all of them (executemany)."""
+    if not rows:
+        return 0
+    stmt = _insert_ignore_statement(session.get_bind().dialect.name)
+    if stmt is not None:
+        return len(session.execute(stmt, rows).all())
+    made = 0
+    for values in rows:  # other backends: check first (the unique key still guards)
         if session.scalar(select(Notification.id).where(
                 Notification.idempotency_key == values["idempotency_key"])):
-            return 0
-        stmt = insert(Notification).values(**values)
-    # count by RETURNING: rowcount is unreliable for ON CONFLICT across drivers
-    return len(session.execute(stmt.returning(Notification.id)).all())
+            continue
+        session.execute(insert(Notification).values(**values))
+        made += 1
+    return made
 
 
 def change_key(case_id: int | None, change: str, recipient: str) -> str:
@@ -94,14 +113,12 @@ def enqueue(session: Session, *, case_id: int | None, change: str, recipients: I
             subject: str, body: str, payload: Mapping[str, Any], now: datetime,
             not_before: datetime | None = None) -> int:
     """Queue one notification per recipient for this change; returns how many were new."""
-    made = 0
-    for recipient in dict.fromkeys(recipients):  # unique, in order
-        made += _insert_ignore(session, {
-            "idempotency_key": change_key(case_id, change, recipient), "case_id": case_id,
-            "channel": FANOUT, "recipient": recipient, "subject": subject, "body": body,
-            "payload": dict(payload), "status": "pending", "attempts": 0,
-            "next_attempt_at": not_before or now, "created_at": now})
-    return made
+    return _insert_ignore(session, [{
+        "idempotency_key": change_key(case_id, change, recipient), "case_id": case_id,
+        "channel": FANOUT, "recipient": recipient, "subject": subject, "body": body,
+        "payload": dict(payload), "status": "pending", "attempts": 0,
+        "next_attempt_at": not_before or now, "created_at": now}
+        for recipient in dict.fromkeys(recipients)])  # unique, in order
 
 
 def enqueue_direct(session: Session, *, key: tuple[Any, ...], channel: str, recipient: str,
@@ -109,10 +126,10 @@ def enqueue_direct(session: Session, *, key: tuple[Any, ...], channel: str, reci
                    case_id: int | None = None) -> int:
     """Queue one message for one address on one named channel (no fan-out): a scheme's
     robot or mailbox. ``key`` parts make it once per whatever they name; returns 0 or 1."""
-    return _insert_ignore(session, {
+    return _insert_ignore(session, [{
         "idempotency_key": _key(*key), "case_id": case_id, "channel": channel,
         "recipient": recipient, "subject": subject, "body": body, "payload": dict(payload),
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now})
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}])
 
 
 def refresh_pending(session: Session, *, case_id: int | None, change: str,
@@ -157,12 +174,12 @@ def _expand(db: Database, channels: Mapping[str, Channel], now: datetime, limit:
                 address = channel.address(target[0], unit) if target else None
                 if not address:
                     continue
-                _insert_ignore(session, {
+                _insert_ignore(session, [{
                     "idempotency_key": _key(change, name, address),
                     "case_id": parent.case_id, "channel": name, "recipient": address,
                     "subject": parent.subject, "body": parent.body, "payload": parent.payload,
                     "status": "pending", "attempts": 0, "next_attempt_at": now,
-                    "created_at": now})
+                    "created_at": now}])
             done += 1
     return done
 

@@ -1,0 +1,66 @@
+"""Many events' case changes in one transaction (``open_or_update_cases``): the same cases,
+audit rows and notices as one transaction per event, and a bad event costs only itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from wf_support import T0, Decision
+
+from routing.cases import open_or_update_case, open_or_update_cases
+from routing.policy import Policy
+from store import Case, CaseAction, Database, Event, Notification
+
+
+def _outcome(db: Database, events: list[int]) -> list[tuple[Any, ...]]:
+    """What routing left for these events, without row ids: cases, audit rows, notices."""
+    out = []
+    with db.session() as s:
+        for case in s.scalars(select(Case).where(Case.event_id.in_(events))
+                              .order_by(Case.event_id)):
+            actions = [(a.action, a.rule, a.to_state) for a in s.scalars(
+                select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id))]
+            notes = [(n.recipient, n.subject, n.body.replace(f"/cases/{case.id}", ""))
+                     for n in s.scalars(select(Notification).where(
+                         Notification.case_id == case.id).order_by(Notification.id))]
+            units = sorted((a.unit_id, a.role, a.active) for a in case.assignments)
+            out.append((case.state, case.severity, case.version, case.due_sign_at,
+                        case.due_answer_at, units, actions, notes))
+        pending = s.scalars(select(Event.id).where(Event.id.in_(events),
+                                                   Event.routing_pending.is_(True))).all()
+    return [*out, ("pending", len(pending))]
+
+
+def _changes(events: list[int]) -> list[tuple[int, Decision, int | None]]:
+    return [(events[0], Decision(), 3), (events[1], Decision(auto_dispatch=True), 2),
+            (events[2], Decision(), None), (events[3], Decision(auto_dispatch=True), 4)]
+
+
+def test_a_batch_routes_as_one_transaction_per_event_would(
+        db: Database, make_event: Callable[..., int], policy: Policy) -> None:
+    alone = [make_event(title=f"东山街道事件{i}") for i in range(4)]
+    together = [make_event(title=f"东山街道事件{i}") for i in range(4)]
+    with db.session() as s:
+        s.query(Event).update({Event.routing_pending: True})
+    for event_id, decision, severity in _changes(alone):
+        open_or_update_case(db, event_id, decision, severity, T0, policy=policy)
+    done = open_or_update_cases(db, _changes(together), T0, policy=policy)
+    assert [type(done[e]).__name__ for e in together] == ["CaseChange"] * 4
+    assert done[together[1]].dispatched and done[together[2]].case_id is None
+    assert _outcome(db, together) == _outcome(db, alone)
+    assert len(_outcome(db, together)) == 4 and _outcome(db, together)[-1] == ("pending", 0)
+
+
+def test_a_bad_event_in_a_batch_costs_only_itself(
+        db: Database, make_event: Callable[..., int], policy: Policy) -> None:
+    good, other = make_event(), make_event(title="东山街道另一事件")
+    changes = [(good, Decision(), 3), (999_999, Decision(), 3), (other, Decision(), 2)]
+    done = open_or_update_cases(db, changes, T0, policy=policy)
+    assert isinstance(done[999_999], Exception)
+    assert done[good].created and done[other].created
+    with db.session() as s:
+        opened = s.scalars(select(Case.event_id).order_by(Case.event_id)).all()
+        audited = s.scalars(select(CaseAction.case_id)).all()
+    assert opened == [good, other] and len(audited) == 2  # each case with its audit row
