@@ -12,7 +12,6 @@ import hashlib
 import logging
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from crawlers.items import PostItem
 from nlp.normalize import normalize
 from store import Database, Post, PostPlace, Source, utcnow
 from store.search import IndexDoc, SearchIndex
+from store.search.query import nfkc
 from yuqing.values import BadValue, canonical_url, parse_count, parse_time
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class PostProcessor(Protocol):
 
 
 def content_hash(title: str, text: str, reply: str = "") -> str:
-    folded = _SPACES.sub(" ", unicodedata.normalize("NFKC", f"{title}\n{text}\n{reply}")).strip()
+    folded = _SPACES.sub(" ", nfkc(f"{title}\n{text}\n{reply}")).strip()
     return hashlib.sha1(folded.encode("utf-8")).hexdigest()
 
 
