@@ -1,16 +1,11 @@
-"""Store-side figures of issue 16, each against a baseline measured in the same run:
+"""Console figures of issue 16, against a baseline measured in the same run (import and
+search are measured once, by ``bench_import.py`` and ``bench_search.py``):
 
-- ``import_vs_executemany``: yuqing's ingest with FTS5 indexing ÷ a bare sqlite executemany of
-  the same rows (throughput ratio; goal ≥ 0.1);
-- ``search_newest20_p95``: newest 20 for a common word, p95 ms, against a LIKE substring scan of
-  the same texts (ratio = LIKE p95 ÷ search p95), and ``search_recall`` against a substring scan;
 - ``console_cases_p95`` / ``console_queue_p95``: ``/api/v1/cases?limit=20`` and ``/queue`` p95
   with 8 concurrent connections against a bare Flask endpoint on the same waitress server
   (ratio = bare p95 ÷ page p95; goal: p95 < 200 ms at 100k cases).
 
-    python bench/bench_store.py [small|full] [import] [search] [console]
-
-(only the named parts; ``BENCH_CASES_N=100000`` and ``BENCH_SEARCH_N`` override the sizes)
+    python bench/bench_store.py [small|full]   (BENCH_CASES_N overrides the number of cases)
 
 ``run(size)`` returns the figures as dicts (name, ratio, value, baseline, unit, n).
 """
@@ -22,7 +17,6 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -36,13 +30,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.corpus import posts  # noqa: E402
 
+BENCHMARKS = ("console_cases_p95", "console_queue_p95")
 SIZES: dict[str, dict[str, int]] = {
-    "small": {"import": 3_000, "search": 30_000, "cases": 5_000, "requests": 60},
-    "full": {"import": 100_000, "search": 1_000_000, "cases": 100_000, "requests": 300},
+    "small": {"cases": 5_000, "requests": 60},
+    "full": {"cases": 100_000, "requests": 300},
 }
-COMMON = ["街道", "工作", "政府"]  # words most generated posts hold
 CONNECTIONS = 8
 
 
@@ -54,112 +47,6 @@ def _figure(name: str, value: float, baseline: float, unit: str, n: int, ratio: 
 
 def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[18] * 1000 if len(samples) > 1 else samples[0] * 1000
-
-
-# -- import ------------------------------------------------------------------------------------
-def bench_import(n: int) -> list[dict[str, Any]]:
-    from store import Database
-    from store.migrate import upgrade
-    from store.search import open_index
-    from yuqing.ingest import Ingestor
-
-    rows = posts(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = sqlite3.connect(Path(tmp) / "bare.db")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("CREATE TABLE posts(id INTEGER PRIMARY KEY, external_id TEXT, source TEXT, "
-                     "title TEXT, text TEXT, published_at TEXT, reposts INTEGER)")
-        values = [(r["external_id"], r["source"], r["title"], r["text"], r["published_at"],
-                   r["reposts"]) for r in rows]
-        start = time.perf_counter()
-        with conn:
-            conn.executemany("INSERT INTO posts(external_id, source, title, text, published_at,"
-                             " reposts) VALUES (?,?,?,?,?,?)", values)
-        bare = time.perf_counter() - start
-        conn.close()
-        db = Database(f"sqlite:///{Path(tmp) / 'yuqing.db'}")
-        upgrade(db)
-        index = open_index(f"fts5:///{Path(tmp) / 'search.db'}")
-        index.add([])
-        start = time.perf_counter()
-        report = Ingestor(db, index).ingest(rows)
-        full = time.perf_counter() - start
-        assert report.new == n, report.as_dict(3)
-        index.close()
-        db.dispose()
-        ceiling = _fts5_alone(rows, Path(tmp) / "fts.db")
-    return [_figure("import_vs_executemany", n / full, n / bare, "posts/s", n, bare / full),
-            # the FTS5 inserts of the same tokens, already cut: the bound on the ratio above
-            _figure("import_fts5_alone_vs_executemany", n / ceiling, n / bare, "posts/s", n,
-                    bare / ceiling)]
-
-
-def _fts5_alone(rows: list[dict[str, Any]], path: Path) -> float:
-    from store.search.analyzer import default_words, gram_text
-    from store.search.query import fold
-
-    tokens = []
-    for i, r in enumerate(rows, start=1):
-        folded = fold(f"{r['title']}\n{r['text']}")
-        tokens.append((i, default_words.joined(folded), gram_text(folded)))
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE VIRTUAL TABLE f USING fts5(words, grams, content='', "
-                 "tokenize='unicode61 remove_diacritics 0')")
-    start = time.perf_counter()
-    for i in range(0, len(tokens), 1000):
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO f(rowid, words, grams) VALUES (?,?,?)", tokens[i:i + 1000])
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return elapsed
-
-
-# -- search ------------------------------------------------------------------------------------
-def bench_search(n: int) -> list[dict[str, Any]]:
-    from store.search import IndexDoc, SearchQuery, fold
-    from store.search.fts5 import FTS5Index
-
-    rows = posts(n, seed=2)
-    t0 = datetime(2024, 1, 1, tzinfo=UTC)
-    with tempfile.TemporaryDirectory() as tmp:
-        index = FTS5Index(Path(tmp) / "search.db")
-        hays: list[str] = []
-        for i in range(0, n, 5000):
-            docs = [IndexDoc(j + 1, str(r["title"]), str(r["text"]), t0 + timedelta(minutes=j),
-                             source="bench") for j, r in enumerate(rows[i:i + 5000], start=i)]
-            hays.extend(fold(d.haystack()) for d in docs)
-            index.add(docs)
-        plain = sqlite3.connect(Path(tmp) / "plain.db")
-        plain.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, at INTEGER, body TEXT)")
-        plain.executemany("INSERT INTO t VALUES (?, ?, ?)",
-                          [(i + 1, i, h) for i, h in enumerate(hays)])
-        plain.execute("CREATE INDEX t_at ON t(at)")
-        plain.commit()
-        found, like = [], []
-        recall_hits = recall_want = 0
-        for _ in range(5):
-            for term in COMMON:
-                s = time.perf_counter()
-                result = index.search(SearchQuery(text=term, order="newest", limit=20))
-                found.append(time.perf_counter() - s)
-                s = time.perf_counter()
-                plain.execute("SELECT id FROM t WHERE body LIKE ? ORDER BY at DESC LIMIT 20",
-                              [f"%{term}%"]).fetchall()
-                like.append(time.perf_counter() - s)
-        for term in COMMON:  # recall: the total and the newest page against a substring scan
-            expected = [i + 1 for i, h in enumerate(hays) if term in h]
-            result = index.search(SearchQuery(text=term, order="newest", limit=20))
-            want = sorted(expected, reverse=True)[:20]
-            recall_hits += len(set(result.ids) & set(want)) + min(result.total, len(expected))
-            recall_want += len(want) + len(expected)
-        index.close()
-        plain.close()
-    p95, base = _p95(found), _p95(like)
-    recall = recall_hits / recall_want if recall_want else 1.0
-    return [_figure("search_newest20_p95", p95, base, "ms", n, base / p95),
-            _figure("search_recall", recall, 1.0, "fraction", n, recall)]
 
 
 # -- console -----------------------------------------------------------------------------------
@@ -306,21 +193,13 @@ def bench_console(n: int, requests: int) -> list[dict[str, Any]]:
 
 def run(size: str = "small") -> list[dict[str, Any]]:
     s = SIZES[size]
-    return [*bench_import(s["import"]), *bench_search(s["search"]),
-            *bench_console(s["cases"], s["requests"])]
+    return bench_console(s["cases"], s["requests"])
 
 
 def main() -> None:
     size = sys.argv[1] if len(sys.argv) > 1 else "small"
-    parts = sys.argv[2:] or ["import", "search", "console"]
     s = SIZES[size]
-    figures: list[dict[str, Any]] = []
-    if "import" in parts:
-        figures += bench_import(s["import"])
-    if "search" in parts:
-        figures += bench_search(int(os.environ.get("BENCH_SEARCH_N", s["search"])))
-    if "console" in parts:
-        figures += bench_console(int(os.environ.get("BENCH_CASES_N", s["cases"])), s["requests"])
+    figures = bench_console(int(os.environ.get("BENCH_CASES_N", s["cases"])), s["requests"])
     for f in figures:
         print(f"{f['name']:<24} {f['value']:>12,.3f} {f['unit']:<9} baseline "
               f"{f['baseline']:>12,.3f}  ratio {f['ratio']:.4f}  n={f['n']:,}")

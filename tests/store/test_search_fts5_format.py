@@ -1,4 +1,4 @@
-"""FTS5 format 2: time-ordered keys, field-only updates, and an old file started over."""
+"""FTS5 format 3: time-ordered keys, field-only updates, and an old file started over."""
 
 from __future__ import annotations
 
@@ -69,3 +69,29 @@ def test_an_index_of_the_earlier_format_starts_over_empty(tmp_path: Path) -> Non
     index.add([IndexDoc(1, "", "学校食堂", T0)])
     assert index.search(SearchQuery(text="食堂")).ids == [1]
     index.close()
+
+
+def test_an_index_of_format_2_with_the_word_stream_starts_over_empty(tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    with sqlite3.connect(path) as conn:  # the format-2 layout (words indexed and stored), one row
+        conn.executescript("""
+            CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta VALUES ('format', '2');
+            CREATE TABLE docs(key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE,
+                at INTEGER NOT NULL, day TEXT NOT NULL, source TEXT, source_kind TEXT,
+                topic TEXT, sentiment TEXT, severity INTEGER, event_id INTEGER,
+                words TEXT NOT NULL, hay TEXT NOT NULL);
+            CREATE TABLE doc_places(code TEXT NOT NULL, doc_id INTEGER NOT NULL,
+                PRIMARY KEY(code, doc_id)) WITHOUT ROWID;
+            CREATE VIRTUAL TABLE docs_fts USING fts5(words, grams, content='');
+            INSERT INTO docs VALUES (5, 1, 0, '2024-01-01', '', '', NULL, NULL, NULL, NULL,
+                '食堂', '食堂');
+            INSERT INTO docs_fts(rowid, words, grams) VALUES (5, '食堂', '食堂 堂');""")
+    index = FTS5Index(path)
+    assert index.count_all() == 0
+    index.add([IndexDoc(1, "", "学校食堂", T0)])
+    assert index.search(SearchQuery(text="食堂")).ids == [1]
+    index.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == ("3",)
+        assert "words" not in {r[1] for r in conn.execute("PRAGMA table_info(docs)")}

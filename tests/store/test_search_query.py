@@ -3,11 +3,14 @@ and how snippets mark hits without letting crawled markup through."""
 
 from __future__ import annotations
 
+import random
+import unicodedata
+
 import pytest
 
 from store.search import QuerySyntaxError, parse, plain_snippet, snippet, snippet_parts
 from store.search.analyzer import term_grams
-from store.search.query import Clause, Term
+from store.search.query import Clause, Term, nfkc
 
 
 def _shape(text: str) -> list[tuple[bool, list[str]]]:
@@ -116,3 +119,16 @@ def test_overlapping_hits_prefer_the_longer_needle() -> None:
 
 def test_terms_and_clauses_are_plain_values() -> None:
     assert parse("食堂").clauses == (Clause((Term("食堂"),)),)
+
+
+def test_nfkc_equals_the_standard_library_on_tricky_mixtures() -> None:
+    # ideographs beside full-width forms, combining marks (reordered by class), Hangul jamo,
+    # compatibility ideographs and squared words: every piece NFKC treats specially
+    pool = ([chr(c) for c in range(0x4E00, 0x4E40)] + [chr(c) for c in range(0xFF01, 0xFF5F)]
+            + list("\u0301\u0300\u0308\u0316\u3099\u309a\u1100\u1161\u11a8\uac00\u3000\uf900"
+                   "\ufa0e\u2f00\u3131\u00e9\u00a0\u2460\u33a1\ufb01\u3300\u309b\u30ab\uff76"
+                   "\uff9eabcXYZ12，。、 \n"))
+    rnd = random.Random(16)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 14)))
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)

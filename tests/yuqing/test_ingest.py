@@ -160,3 +160,31 @@ def test_stored_posts_are_searchable_with_their_source(ingestor: Ingestor, ctx: 
     ingestor.ingest([_item(1), _item(2, text="秣陵街道积水")])
     result = ctx.index.search(SearchQuery(text="积水", sources=["jn-news"]))
     assert result.total == 1
+
+
+def test_every_batch_is_indexed_when_ingest_returns(ctx: AppContext, source: str) -> None:
+    # batches of 3: indexing of one overlaps storing the next, and the last is waited for
+    seen: list[int] = []
+    ingestor = Ingestor(ctx.db, ctx.index, batch_size=3,
+                        processors=[lambda db, ids: seen.extend(ids)])
+    report = ingestor.ingest([_item(i) for i in range(11)], progress=lambda n: None)
+    assert report.new == 11 and len(seen) == 11
+    assert ctx.index.search(SearchQuery(text="路灯", limit=20)).total == 11
+    with ctx.db.session() as s:
+        assert s.scalar(select(func.count(Post.id)).where(Post.indexed_at.is_(None))) == 0
+
+
+def test_a_failing_index_in_the_worker_loses_no_batch(ctx: AppContext, source: str) -> None:
+    class FlakyIndex:
+        calls = 0
+
+        def add(self, docs: object) -> None:
+            FlakyIndex.calls += 1
+            if FlakyIndex.calls == 2:
+                raise OSError("磁盘已满")
+
+    report = Ingestor(ctx.db, FlakyIndex(), batch_size=3).ingest(  # type: ignore[arg-type]
+        [_item(i) for i in range(9)])
+    assert report.new == 9 and _count(ctx.db) == 9 and FlakyIndex.calls == 3
+    with ctx.db.session() as s:  # the failed batch waits for the catch-up job
+        assert s.scalar(select(func.count(Post.id)).where(Post.indexed_at.is_(None))) == 3
