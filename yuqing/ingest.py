@@ -460,7 +460,15 @@ def index_posts(db: Database, index: SearchIndex, post_ids: list[int],
 
 def reindex_pending(db: Database, index: SearchIndex, limit: int = 5000,
                     now: datetime | None = None) -> int:
-    """Catch-up job: index posts never indexed or changed since. Returns how many."""
+    """Catch-up job: index posts never indexed or changed since. Returns how many.
+
+    An index emptied on upgrade (an old FTS5 format) asks for every post once: they are
+    marked unindexed here, so the job rebuilds the index in the background, batch by batch."""
+    requested = getattr(index, "rebuild_requested", None)
+    if requested is not None and requested():
+        db.write(lambda session: session.execute(update(Post).values(indexed_at=None)))
+        index.rebuild_marked()  # type: ignore[attr-defined]
+        log.warning("检索索引已清空，开始在后台重建全部信息的索引")
     with db.session() as session:
         ids = list(session.scalars(
             select(Post.id).where(or_(Post.indexed_at.is_(None),

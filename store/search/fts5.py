@@ -7,7 +7,8 @@ whose candidates are already exact (see ``exact_expression``) is counted and pag
 without joining ``docs``. Only the character-gram stream is indexed (rebuilt from ``hay`` when a
 row must be deleted): format 2 also indexed and stored jieba search-mode words, for ranking only,
 which cost about 40 % of the indexing time (rjieba plus 290 more FTS5 tokens a post) and never
-decided a hit. An index of an earlier format is emptied on open (``yuqing reindex --all``).
+decided a hit. An index of an earlier format is emptied on open and asks for a rebuild
+(``rebuild_requested``; the catch-up job marks every post, or ``yuqing reindex --all``).
 """
 
 from __future__ import annotations
@@ -144,9 +145,14 @@ class FTS5Index:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
         if columns and ("key" not in columns or "words" in columns):
             # format 1 (date-ordered, tokens stored twice) or 2 (words indexed too): start over
-            log.warning("检索索引 %s 为旧格式，已清空；请运行 yuqing reindex --all 重建", self.path)
+            log.warning("检索索引 %s 为旧格式，已清空；后台补建任务将重建全部信息的索引"
+                        "（也可运行 yuqing reindex --all）", self.path)
             for obj in _OLD_OBJECTS:
                 conn.execute(f"DROP {obj.split()[0]} IF EXISTS {obj.split()[1]}")
+            conn.executescript(SCHEMA)
+            # kept in the file until the posts are marked for re-indexing: a crash between
+            # emptying and marking must not leave search silently empty
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('rebuild', '1')")
         conn.executescript(SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", [FORMAT])
         # a persistent setting of the table (kept in docs_fts_config), so files made before it
@@ -258,6 +264,16 @@ class FTS5Index:
         with self._write() as conn:
             self._remove(conn, self._stored(conn, list(ids)))
             conn.executemany("DELETE FROM doc_places WHERE doc_id = ?", [(i,) for i in ids])
+
+    def rebuild_requested(self) -> bool:
+        """True once an old-format file was emptied, until ``rebuild_marked`` is called."""
+        row = self._conn().execute("SELECT 1 FROM meta WHERE name = 'rebuild'").fetchone()
+        return row is not None
+
+    def rebuild_marked(self) -> None:
+        """Every post is marked for the catch-up job: the request is done."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM meta WHERE name = 'rebuild'")
 
     def clear(self) -> None:
         with self._write() as conn:

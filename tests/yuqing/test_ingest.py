@@ -188,3 +188,32 @@ def test_a_failing_index_in_the_worker_loses_no_batch(ctx: AppContext, source: s
     assert report.new == 9 and _count(ctx.db) == 9 and FlakyIndex.calls == 3
     with ctx.db.session() as s:  # the failed batch waits for the catch-up job
         assert s.scalar(select(func.count(Post.id)).where(Post.indexed_at.is_(None))) == 3
+
+
+def test_an_index_emptied_on_upgrade_is_rebuilt_by_the_catch_up_job(
+        ctx: AppContext, source: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    ingestor = Ingestor(ctx.db, open_index(f"fts5:///{tmp_path / 'old.db'}"), batch_size=3)
+    assert ingestor.ingest([_item(i) for i in range(4)]).new == 4
+    assert reindex_pending(ctx.db, ingestor.index) == 0  # all indexed at import
+    ingestor.index.close()
+    path = tmp_path / "upgraded.db"
+    with sqlite3.connect(path) as conn:  # a format-2 file (word stream), as older installs left
+        conn.executescript("""
+            CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta VALUES ('format', '2');
+            CREATE TABLE docs(key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE,
+                at INTEGER NOT NULL, day TEXT NOT NULL, source TEXT, source_kind TEXT,
+                topic TEXT, sentiment TEXT, severity INTEGER, event_id INTEGER,
+                words TEXT NOT NULL, hay TEXT NOT NULL);""")
+    index = open_index(f"fts5:///{path}")
+    assert index.search(SearchQuery(text="路灯")).total == 0  # emptied on open
+    assert reindex_pending(ctx.db, index) == 4  # every post again, without an operator
+    assert reindex_pending(ctx.db, index) == 0  # the request is done once
+    assert index.search(SearchQuery(text="路灯")).total == 4
+    index.close()
+    reopened = open_index(f"fts5:///{path}")
+    assert reindex_pending(ctx.db, reopened) == 0 and reopened.search(
+        SearchQuery(text="路灯")).total == 4
+    reopened.close()
