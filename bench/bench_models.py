@@ -81,14 +81,24 @@ def heldout_accuracy(classifier: SentimentClassifier, rows: list[dict[str, str]]
     return {k: (right[k] / total[k], total[k]) for k in total}
 
 
-def sentiment_cv(tokenizer: Tokenizer, folds: int = 5
+def sentiment_cv(tokenizer: Tokenizer, folds: int = 5, weight: float | None = None
                  ) -> tuple[dict[str, tuple[float, int]], tuple[float, float, int]]:
     """Cross-validated accuracy per source kind, and on the hand-written rows the accuracy
-    with the sarcasm rule on vs off (same folds, same probabilities)."""
+    with the sarcasm rule on vs off (same folds, same probabilities).
+
+    Kinds: the hand-written seed's own ``kind`` (review / weibo / news / message),
+    ``generated`` (sentiment_generated.jsonl) and ``written`` (the hand-written review file).
+    """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    hand = seed_rows("sentiment", SEED_FILES["sentiment"][:1])
-    rows = seed_rows("sentiment")
+    rows: list[dict[str, str]] = []
+    tags: list[str] = []
+    for i, name in enumerate(SEED_FILES["sentiment"]):
+        part = seed_rows("sentiment", (name,))
+        rows += part
+        tag = {0: "", 1: "generated"}.get(i, "written")
+        tags += [tag or r.get("kind", "message") for r in part]
+    n_hand = len(seed_rows("sentiment", SEED_FILES["sentiment"][:1]))
     texts = [analysis_text(r.get("title"), r["text"]) for r in rows]
     labels = [r["label"] for r in rows]
     settings = TrainSettings.for_kind("sentiment")
@@ -101,19 +111,20 @@ def sentiment_cv(tokenizer: Tokenizer, folds: int = 5
     ruled = SentimentClassifier(shell, sarcasm=True)
     # the shipped decision (neutral threshold, positive weight), not a bare argmax
     plain = SentimentClassifier(shell, sarcasm=False)
+    if weight is not None:
+        ruled.positive_weight = plain.positive_weight = weight
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
     on = off = 0
-    for i, row in enumerate(rows):
-        kind = row.get("kind", "message") if i < len(hand) else "generated"
+    for i, kind in enumerate(tags):
         predicted = plain._decide(texts[i], probs[i]).label
         total[kind] += 1
         right[kind] += predicted == labels[i]
-        if i < len(hand):
+        if i < n_hand:
             off += predicted == labels[i]
             on += ruled._decide(texts[i], probs[i]).label == labels[i]
     per_kind = {k: (right[k] / total[k], total[k]) for k in total}
-    return per_kind, (on / len(hand), off / len(hand), len(hand))
+    return per_kind, (on / n_hand, off / n_hand, n_hand)
 
 
 def sentiment_figures(tokenizer: Tokenizer) -> list[dict[str, Any]]:
