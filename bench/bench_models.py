@@ -87,7 +87,8 @@ def sentiment_cv(tokenizer: Tokenizer, folds: int = 5, weight: float | None = No
     with the sarcasm rule on vs off (same folds, same probabilities).
 
     Kinds: the hand-written seed's own ``kind`` (review / weibo / news / message),
-    ``generated`` (sentiment_generated.jsonl) and ``written`` (the hand-written review file).
+    ``generated`` (sentiment_generated.jsonl) and ``written review`` / ``written weibo`` (the
+    hand-written files merged by bench/collect_written_reviews.py).
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -96,8 +97,8 @@ def sentiment_cv(tokenizer: Tokenizer, folds: int = 5, weight: float | None = No
     for i, name in enumerate(SEED_FILES["sentiment"]):
         part = seed_rows("sentiment", (name,))
         rows += part
-        tag = {0: "", 1: "generated"}.get(i, "written")
-        tags += [tag or r.get("kind", "message") for r in part]
+        tags += [{0: r.get("kind", "message"), 1: "generated"}.get(i, f"written {r['kind']}")
+                 for r in part]
     n_hand = len(seed_rows("sentiment", SEED_FILES["sentiment"][:1]))
     texts = [analysis_text(r.get("title"), r["text"]) for r in rows]
     labels = [r["label"] for r in rows]
