@@ -81,14 +81,14 @@ def heldout_accuracy(classifier: SentimentClassifier, rows: list[dict[str, str]]
     return {k: (right[k] / total[k], total[k]) for k in total}
 
 
-def sentiment_cv(tokenizer: Tokenizer, folds: int = 5, weight: float | None = None
-                 ) -> tuple[dict[str, tuple[float, int]], tuple[float, float, int]]:
-    """Cross-validated accuracy per source kind, and on the hand-written rows the accuracy
-    with the sarcasm rule on vs off (same folds, same probabilities).
+def sentiment_cv_probs(tokenizer: Tokenizer, folds: int = 5
+                       ) -> tuple[list[str], list[str], list[str], Any, TextModel]:
+    """Cross-validated probabilities of the default recipe on its own training rows.
 
-    Kinds: the hand-written seed's own ``kind`` (review / weibo / news / message),
-    ``generated`` (sentiment_generated.jsonl) and ``written review`` / ``written weibo`` (the
-    hand-written files merged by bench/collect_written_reviews.py).
+    Returns (texts, labels, tags, probabilities, a shell model for the decision). Tags: the
+    hand-written seed's own ``kind`` (review / weibo / news / message), ``generated``
+    (sentiment_generated.jsonl) and ``written review`` / ``written weibo`` (the hand-written
+    files merged by bench/collect_written_reviews.py). The hand-written seed comes first.
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -99,16 +99,24 @@ def sentiment_cv(tokenizer: Tokenizer, folds: int = 5, weight: float | None = No
         rows += part
         tags += [{0: r.get("kind", "message"), 1: "generated"}.get(i, f"written {r['kind']}")
                  for r in part]
-    n_hand = len(seed_rows("sentiment", SEED_FILES["sentiment"][:1]))
     texts = [analysis_text(r.get("title"), r["text"]) for r in rows]
     labels = [r["label"] for r in rows]
     settings = TrainSettings.for_kind("sentiment")
     pipeline = build_pipeline(tokenizer, settings, min(Counter(labels).values()) // 2)
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=settings.seed)
     probs = cross_val_predict(pipeline, texts, labels, cv=skf, method="predict_proba")
-    classes = sorted(set(labels))
-    shell = TextModel(kind="sentiment", pipeline=pipeline, labels=classes, version="cv",
-                      meta={"default": True})
+    shell = TextModel(kind="sentiment", pipeline=pipeline, labels=sorted(set(labels)),
+                      version="cv", meta={"default": True})
+    return texts, labels, tags, probs, shell
+
+
+def sentiment_cv(tokenizer: Tokenizer, folds: int = 5, weight: float | None = None
+                 ) -> tuple[dict[str, tuple[float, int]], tuple[float, float, int]]:
+    """Cross-validated accuracy per source kind (see ``sentiment_cv_probs``) with the shipped
+    decision, and on the hand-written seed rows the accuracy with the sarcasm rule on vs off
+    (same folds, same probabilities)."""
+    texts, labels, tags, probs, shell = sentiment_cv_probs(tokenizer, folds)
+    n_hand = len(seed_rows("sentiment", SEED_FILES["sentiment"][:1]))
     ruled = SentimentClassifier(shell, sarcasm=True)
     # the shipped decision (neutral threshold, positive weight), not a bare argmax
     plain = SentimentClassifier(shell, sarcasm=False)

@@ -10,7 +10,10 @@ Everything is built from the working tree (no cache), so a recipe change shows a
 ``bench/bench_models.py`` prints the same figures in ``yuqing bench``'s format; this one is
 for tuning and for reading where the errors are.
 
-    python bench/sentiment_dev.py [--batches abcdefg] [--no-cv] [--weight W]
+    python bench/sentiment_dev.py [--batches abcdefg] [--no-cv] [--weight W] [--sweep]
+
+``--sweep`` prints, for a range of positive weights (``DEFAULT_POSITIVE_WEIGHT``), the pooled
+accuracy and per-class recall over the chosen batches: how the weight was chosen.
 """
 
 from __future__ import annotations
@@ -26,10 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_models import REVIEW_BATCHES, heldout_rows, sentiment_cv  # noqa: E402
+from bench.bench_models import (  # noqa: E402
+    REVIEW_BATCHES,
+    heldout_rows,
+    sentiment_cv,
+    sentiment_cv_probs,
+)
 from nlp.registry import build_default  # noqa: E402
 from nlp.sentiment import SentimentClassifier  # noqa: E402
 from nlp.tokenize import Tokenizer  # noqa: E402
+
+WEIGHTS = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2.0)
 
 
 def batch_rows(batch: str) -> list[dict[str, str]]:
@@ -58,6 +68,8 @@ def main() -> None:
     parser.add_argument("--no-cv", action="store_true")
     parser.add_argument("--weight", type=float, default=None,
                         help="override the default's positive weight (tuning only)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="pooled accuracy and recall per positive weight")
     args = parser.parse_args()
     tokenizer = Tokenizer()
     started = time.perf_counter()
@@ -78,12 +90,36 @@ def main() -> None:
               f"{recall.get('negative', 0):>7.3f}{neutral:>5}{n:>5}")
     if accs:
         print(f"{'mean':<10}{sum(accs) / len(accs):>7.3f}")
+    if args.sweep:
+        pooled = [r for b in args.batches if b in REVIEW_BATCHES for r in batch_rows(b)]
+        weibo = [r for r in heldout_rows() if r["kind"] in ("weibo", "review")]
+        for weight in WEIGHTS:
+            classifier.positive_weight = weight
+            acc, recall, neutral, n = scores(classifier, pooled)
+            h_acc, h_recall, _, h_n = scores(classifier, weibo)
+            print(f"weight {weight:<4} batches acc {acc:.3f} rec+ {recall['positive']:.3f} "
+                  f"rec- {recall['negative']:.3f} (n={n}) | held-out review+weibo {h_acc:.3f} "
+                  f"rec+ {h_recall['positive']:.3f} rec- {h_recall['negative']:.3f} (n={h_n})")
+        classifier.positive_weight = args.weight if args.weight is not None else (
+            SentimentClassifier(model).positive_weight)
     rows = heldout_rows()
     for kind in ("review", "weibo", "news", "message", "sarcasm"):
         kind_rows = [r for r in rows if r["kind"] == kind]
         acc, recall, neutral, n = scores(classifier, kind_rows)
         per = " ".join(f"{lab}={v:.2f}" for lab, v in recall.items())
         print(f"held-out {kind:<8} acc {acc:.3f}  recall {per}  n={n}")
+    if args.sweep and not args.no_cv:
+        texts, labels, tags, probs, shell = sentiment_cv_probs(tokenizer)
+        cv_clf = SentimentClassifier(shell, sarcasm=False)
+        for weight in WEIGHTS:
+            cv_clf.positive_weight = weight
+            right: Counter[str] = Counter()
+            total: Counter[str] = Counter()
+            for text, label, tag, row in zip(texts, labels, tags, probs, strict=True):
+                total[tag] += 1
+                right[tag] += cv_clf._decide(text, row).label == label
+            print(f"weight {weight:<4} cv " + "  ".join(
+                f"{k} {right[k] / total[k]:.3f}" for k in sorted(total)))
     if not args.no_cv:
         per_kind, (on, off, n_hand) = sentiment_cv(tokenizer, weight=args.weight)
         for kind, (acc, n) in sorted(per_kind.items()):
