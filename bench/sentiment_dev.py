@@ -90,12 +90,14 @@ def main() -> None:
               f"{recall.get('negative', 0):>7.3f}{neutral:>5}{n:>5}")
     if accs:
         print(f"{'mean':<10}{sum(accs) / len(accs):>7.3f}")
+    combined: dict[float, int] = {}  # right calls: batches + cross-validated written rows
     if args.sweep:
         pooled = [r for b in args.batches if b in REVIEW_BATCHES for r in batch_rows(b)]
         weibo = [r for r in heldout_rows() if r["kind"] in ("weibo", "review")]
         for weight in WEIGHTS:
             classifier.positive_weight = weight
             acc, recall, neutral, n = scores(classifier, pooled)
+            combined[weight] = round(acc * n)
             h_acc, h_recall, _, h_n = scores(classifier, weibo)
             print(f"weight {weight:<4} batches acc {acc:.3f} rec+ {recall['positive']:.3f} "
                   f"rec- {recall['negative']:.3f} (n={n}) | held-out review+weibo {h_acc:.3f} "
@@ -120,7 +122,14 @@ def main() -> None:
                 right[tag] += cv_clf._decide(text, row).label == label
             print(f"weight {weight:<4} cv " + "  ".join(
                 f"{k} {right[k] / total[k]:.3f}" for k in sorted(total)))
-    if not args.no_cv:
+            # templated rows (generated) are near-perfect at any weight: left out
+            combined[weight] = combined.get(weight, 0) + sum(
+                v for k, v in right.items() if k != "generated")
+            n_combined = sum(v for k, v in total.items() if k != "generated")
+        print(f"right calls over batches + cross-validated hand-written and written rows "
+              f"(n = {len(pooled) + n_combined}): "
+              + "  ".join(f"{w}: {v}" for w, v in combined.items()))
+    if not args.no_cv and not args.sweep:  # the sweep printed these for every weight
         per_kind, (on, off, n_hand) = sentiment_cv(tokenizer, weight=args.weight)
         for kind, (acc, n) in sorted(per_kind.items()):
             print(f"cv {kind:<12} {acc:.3f}  n={n}")
