@@ -6,7 +6,8 @@ laptops/electronics/shopping, long hotel/laptop/book reviews, Weibo-style posts)
 object per line with ``label, text, kind`` (and ``domain``, ``writer``). Merging keeps the first of texts that differ only in
 punctuation or spaces, drops rows whose label is not negative / neutral / positive, and
 drops any text that is already in the other seed files or in a test set under
-``tests/nlp/data`` (the evaluation batches must stay out of training).
+``tests/nlp/data``, or shares more than 40 % of its character 4-grams with a test text (the
+evaluation batches must stay out of training, rewordings included).
 
     python bench/collect_written_reviews.py writer1.jsonl writer2.jsonl ...
 """
@@ -31,15 +32,31 @@ OTHER_SEEDS = ("sentiment_seed.jsonl", "sentiment_generated.jsonl")
 _PUNCT = re.compile(r"[\s，。！？!?,.~～…、；;：:\"“”'‘’（）()【】\[\]]+")
 
 
+NEAR = 0.4  # share of character 4-grams a written text may have in common with a test text
+
+
 def key(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
+def grams(text: str, n: int = 4) -> set[str]:
+    return {text[i:i + n] for i in range(len(text) - n + 1)}
+
+
+def near_test(text: str, tests: list[set[str]]) -> bool:
+    """Whether ``text`` is a close rewording of a test text (4-gram Jaccard above NEAR)."""
+    mine = grams(text)
+    return len(mine) >= 4 and any(len(mine & t) / len(mine | t) > NEAR for t in tests)
+
+
 def merge(paths: list[Path]) -> tuple[list[dict[str, str]], Counter[str]]:
     banned = {key(r["text"]) for r in seed_rows("sentiment", OTHER_SEEDS)}
+    tests: list[set[str]] = []
     for path in sorted((ROOT / "tests" / "nlp" / "data").glob("sentiment_*.jsonl")):
-        banned |= {key(json.loads(line)["text"])
-                   for line in path.read_text("utf-8").splitlines() if line.strip()}
+        texts = [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
+                 if line.strip()]
+        banned |= {key(t) for t in texts}
+        tests += [g for g in map(grams, texts) if len(g) >= 4]
     out: list[dict[str, str]] = []
     seen: set[str] = set()
     dropped: Counter[str] = Counter()
@@ -65,6 +82,8 @@ def merge(paths: list[Path]) -> tuple[list[dict[str, str]], Counter[str]]:
                 dropped["in seed or tests"] += 1
             elif k in seen:
                 dropped["duplicate"] += 1
+            elif near_test(text, tests):
+                dropped["near a test text"] += 1
             else:
                 seen.add(k)
                 out.append({"label": label, "kind": kind, "text": text,
