@@ -88,7 +88,7 @@ def sentiment_cv_probs(tokenizer: Tokenizer, folds: int = 5
 
     Returns (texts, labels, tags, probabilities, a shell model for the decision). Tags: the
     hand-written seed's own ``kind`` (review / weibo / news / message), ``generated``
-    (sentiment_generated.jsonl) and ``written review`` / ``written weibo`` (the hand-written
+    (sentiment_generated.jsonl) and ``written_review`` / ``written_weibo`` (the hand-written
     files merged by bench/collect_written_reviews.py). The hand-written seed comes first.
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -98,7 +98,7 @@ def sentiment_cv_probs(tokenizer: Tokenizer, folds: int = 5
     for i, name in enumerate(SEED_FILES["sentiment"]):
         part = seed_rows("sentiment", (name,))
         rows += part
-        tags += [{0: r.get("kind", "message"), 1: "generated"}.get(i, f"written {r['kind']}")
+        tags += [{0: r.get("kind", "message"), 1: "generated"}.get(i, f"written_{r['kind']}")
                  for r in part]
     texts = [analysis_text(r.get("title"), r["text"]) for r in rows]
     labels = [r["label"] for r in rows]
