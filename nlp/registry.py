@@ -31,7 +31,8 @@ DEFAULT_KINDS = ("topic", "sentiment")
 
 # Files a default model is built from (all shipped in nlp/data; see nlp/README.md).
 SEED_FILES = {"topic": ("topic_seed.jsonl",),
-              "sentiment": ("sentiment_seed.jsonl", "sentiment_generated.jsonl")}
+              "sentiment": ("sentiment_seed.jsonl", "sentiment_generated.jsonl",
+                            "sentiment_reviews_written.jsonl", "sentiment_weibo_written.jsonl")}
 # Other shipped files the default build reads: part of the cache key.
 SEED_EXTRAS = {"sentiment": ("sentiment_lexicon.txt",)}
 

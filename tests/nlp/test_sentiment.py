@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp.models import train
+from nlp.models import TrainSettings, train
 from nlp.registry import seed_rows
 from nlp.sentiment import SentimentClassifier
 from nlp.tokenize import Tokenizer
@@ -127,14 +127,13 @@ def test_day_one_binary_accuracy_on_the_hand_written_heldout_set(analyzer, kind,
         assert calls.count(label) / len(calls) >= 0.75
 
 
-# A and B were tuned against; C (0.808 when scored once), D (0.808 scored once), E (0.849
-# before round 4 looked at it), F (0.807 scored once after round 4, then looked at) and G
-# (written after the last change, scored once: 0.795) are below the 0.85 goal and guard
-# against regression only.
+# A-G were the development sets of round 5 (written reviews added, positive weight
+# re-tuned): 0.84-0.95 after it (F 0.840, its praise recall 0.75 the weakest). The floors
+# guard against regression with room for a reshuffled training snapshot.
 @pytest.mark.parametrize(("batch", "threshold", "recall"),
-                         [("a", 0.85, 0.65), ("b", 0.85, 0.65), ("c", 0.78, 0.65),
-                          ("d", 0.78, 0.65), ("e", 0.85, 0.65), ("f", 0.78, 0.65),
-                          ("g", 0.75, 0.65)])
+                         [("a", 0.85, 0.70), ("b", 0.85, 0.70), ("c", 0.82, 0.70),
+                          ("d", 0.82, 0.70), ("e", 0.85, 0.70), ("f", 0.82, 0.70),
+                          ("g", 0.82, 0.70)])
 def test_day_one_reviews_across_domains(analyzer, batch, threshold, recall):
     """Separate review batches over 12-14 product and service domains (D was written after
     the last tuning round): fact-stating praise (送到还是烫的) must not lean negative."""
@@ -149,6 +148,21 @@ def test_day_one_reviews_across_domains(analyzer, batch, threshold, recall):
         assert calls.count(label) / len(calls) >= recall
 
 
+@pytest.mark.parametrize("batch", ["h", "i"])
+def test_day_one_blind_review_batches(analyzer, batch):
+    """H and I were written apart from the tuning and scored once with the frozen round-5
+    recipe (0.969 and 0.938); the floors guard that figure against regression."""
+    path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 150 and {r["label"] for r in rows} == {"positive", "negative"}
+    results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
+    right = sum(res.label == r["label"] for r, res in zip(rows, results, strict=True))
+    assert right / len(rows) >= 0.90
+    for label in ("positive", "negative"):
+        calls = [res.label for r, res in zip(rows, results, strict=True) if r["label"] == label]
+        assert calls.count(label) / len(calls) >= 0.85
+
+
 def test_notices_and_consultations_stay_neutral_on_day_one(analyzer):
     rows = [r for r in heldout("news") + heldout("message") if r["label"] == "neutral"]
     results = analyzer.sentiment_classifier.predict_batch([r["text"] for r in rows])
@@ -158,13 +172,18 @@ def test_notices_and_consultations_stay_neutral_on_day_one(analyzer):
 def test_the_shipped_seed_is_balanced_and_covers_every_source_kind():
     rows = seed_rows("sentiment")
     counts = Counter(r["label"] for r in rows)
-    assert max(counts.values()) / min(counts.values()) < 1.5
+    # praise and complaint balanced; neutral (rarer in reviews, where most of the hand-written
+    # rows are) is a fair share and the classifier weights classes by their inverse frequency
+    assert max(counts["positive"], counts["negative"]) / min(
+        counts["positive"], counts["negative"]) < 1.2
+    assert counts["neutral"] / sum(counts.values()) >= 0.15
+    assert TrainSettings.for_kind("sentiment").class_weight == "balanced"
     kinds = Counter((r["kind"], r["label"]) for r in rows)
     for kind in ("news", "weibo", "review", "message"):
         for label in ("negative", "neutral", "positive"):
             assert kinds[(kind, label)] >= 20, (kind, label)
     held = {r["text"] for r in heldout("review") + heldout("weibo")}
-    for batch in "abcdefg":
+    for batch in "abcdefghi":
         path = HELDOUT.parent / f"sentiment_reviews_fresh_{batch}.jsonl"
         held |= {json.loads(line)["text"] for line in path.read_text("utf-8").splitlines()
                  if line.strip()}
