@@ -30,10 +30,15 @@ NEGATORS = ("不", "没", "无", "未", "别", "非", "莫", "毫不", "并不",
 _NOT_NEGATORS = ("特别", "分别", "区别", "离别", "告别", "除非", "是非", "无非")
 _NEG_GAP = re.compile(r"(?:不|没|没有|毫无)(?:怎么|太|那么|会|再|被|一点|什么|任何|出现|发现|磕|摔|碰|见|觉得|算|是)$"
                       # 没 + a verb and its result: 没洗干净, 没感觉到疼, 没煮熟
-                      r"|没[^不没了的就又还都很太人，。！？\s]{1,2}(?:到|得|出)?$")
+                      r"|没[^不没了的就又还都很太人，。！？\s]{1,2}(?:到|得|出)?$"
+                      # nobody doing it: 没有人跟着推销, 没人打扰 (not 没人收拾垃圾: a fact)
+                      r"|没有?人(?:跟着|跟|来|上来|过来|强行|一直|再)?$")
 _CLAUSE = re.compile(r"[，,。！!？?；;～~…\n]+")
 # A negation after the word: 一道划痕都没有, 异味也没有, 一点卡顿都没
 _POST_NEG = re.compile(r"^(?:都|也)(?:没有|没|不)")
+# A complaint of low degree is praise: 延迟很低, 噪音小, 发热不明显, 卡顿很少
+_LOW_AFTER = re.compile(r"^(?:也|都)?(?:很|非常|特别|比较|挺|超|极|相当)?"
+                        r"(?:低|小|少|轻微|不大|不明显|不多|几乎没有|基本没有|基本没)")
 # Review facts that carry a verdict without an evaluative word: expectations met or beaten,
 # coming back, a promise kept (positive); waiting, a promise broken, never again (negative).
 # Counted as two more features whose weights the model learns from the seed.
@@ -82,11 +87,13 @@ def polarity_hits(text: str, lexicon: dict[str, int] | None = None) -> list[tupl
         # a negator right before, or before a light word in the same clause: 没磕坏,
         # 不怎么掉, 没有一点异味, 没出现卡顿
         # 别/非 end 特别/分别/除非 too: 特别刺耳 is not a negation
-        after = text[m.end():m.end() + 4]
+        after = text[m.end():m.end() + 6]
         if ((any(before.endswith(n) for n in NEGATORS)
              and not before.endswith(_NOT_NEGATORS))
                 or _NEG_GAP.search(_CLAUSE.split(before)[-1]) or _POST_NEG.match(after)):
             sign = -sign
+        elif sign < 0 and _LOW_AFTER.match(after):
+            sign = 1
         hits.append((m.group(), sign))
     return hits
 
