@@ -37,8 +37,8 @@ def preload_places(session: Session, codes: set[str]) -> None:
     wanted = sorted(c for c in codes if c not in names)
     for start in range(0, len(wanted), 500):  # bound the IN list
         chunk = wanted[start:start + 500]
-        found = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)
-                                     .where(Jurisdiction.code.in_(chunk))).tuples())
+        found = {code: name for code, name in session.execute(
+            select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(chunk)))}
         names.update({c: found.get(c) for c in chunk})
 
 

@@ -24,6 +24,7 @@ class Decision:
     rule: str = "SINGLE-1"
     explanation: str = "事件发生在东山街道，由属地街道主办"
     deadlines: dict[str, Any] = field(default_factory=dict)
+    place: str | None = None
 
 
 
