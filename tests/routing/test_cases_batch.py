@@ -71,3 +71,28 @@ def test_a_bad_event_in_a_batch_costs_only_itself(
         opened = s.scalars(select(Case.event_id).order_by(Case.event_id)).all()
         audited = s.scalars(select(CaseAction.case_id)).all()
     assert opened == [good, other] and len(audited) == 2  # each case with its audit row
+
+
+def test_a_batch_that_fails_mid_read_loses_no_case_in_the_retry(
+        db: Database, make_event: Callable[..., int], policy: Policy,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the batch fails with a read half-consumed (a cursor still open), as a warning raised
+    # while reading a result once did; the per-event retry must still store every case
+    import routing.cases as cases_module
+    from store import Unit
+
+    def failing_read(session: Any, codes: set[str]) -> None:
+        result = session.execute(select(Unit.code))
+        result.fetchone()  # rows left unread
+        raise RuntimeError("读取中途失败")
+
+    monkeypatch.setattr(cases_module, "preload_places", failing_read)
+    events = [make_event(title=f"东山街道事件{i}") for i in range(2)]
+    done = open_or_update_cases(db, [(events[0], Decision(), 3),
+                                     (events[1], Decision(auto_dispatch=True), 2)],
+                                T0, policy=policy)
+    assert all(done[e].created for e in events)
+    with db.session() as s:
+        assert sorted(s.scalars(select(Case.event_id))) == sorted(events)
+        assert s.scalars(select(Event.id).where(Event.id.in_(events),
+                                                Event.routing_pending.is_(True))).all() == []
