@@ -9,6 +9,7 @@ from pathlib import Path
 from store.search import IndexDoc, SearchQuery
 from store.search.fts5 import FTS5Index, exact_expression
 from store.search.query import parse
+from tests.old_search_files import write_format_2
 
 T0 = datetime(2024, 5, 20, 4, 0, tzinfo=UTC)
 
@@ -73,20 +74,13 @@ def test_an_index_of_the_earlier_format_starts_over_empty(tmp_path: Path) -> Non
 
 def test_an_index_of_format_2_with_the_word_stream_starts_over_empty(tmp_path: Path) -> None:
     path = tmp_path / "search.db"
-    with sqlite3.connect(path) as conn:  # the format-2 layout (words indexed and stored), one row
-        conn.executescript("""
-            CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
-            INSERT INTO meta VALUES ('format', '2');
-            CREATE TABLE docs(key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE,
-                at INTEGER NOT NULL, day TEXT NOT NULL, source TEXT, source_kind TEXT,
-                topic TEXT, sentiment TEXT, severity INTEGER, event_id INTEGER,
-                words TEXT NOT NULL, hay TEXT NOT NULL);
+    write_format_2(path, """
             CREATE TABLE doc_places(code TEXT NOT NULL, doc_id INTEGER NOT NULL,
                 PRIMARY KEY(code, doc_id)) WITHOUT ROWID;
             CREATE VIRTUAL TABLE docs_fts USING fts5(words, grams, content='');
             INSERT INTO docs VALUES (5, 1, 0, '2024-01-01', '', '', NULL, NULL, NULL, NULL,
                 '食堂', '食堂');
-            INSERT INTO docs_fts(rowid, words, grams) VALUES (5, '食堂', '食堂 堂');""")
+            INSERT INTO docs_fts(rowid, words, grams) VALUES (5, '食堂', '食堂 堂');""")  # one row
     index = FTS5Index(path)
     assert index.count_all() == 0
     index.add([IndexDoc(1, "", "学校食堂", T0)])

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from crawlers.items import PostItem
 from store import Database, Post, Source
 from store.search import SearchQuery, open_index
+from tests.old_search_files import write_format_2
 from yuqing.context import AppContext
 from yuqing.ingest import Ingestor, reindex_pending
 
@@ -192,21 +193,12 @@ def test_a_failing_index_in_the_worker_loses_no_batch(ctx: AppContext, source: s
 
 def test_an_index_emptied_on_upgrade_is_rebuilt_by_the_catch_up_job(
         ctx: AppContext, source: str, tmp_path: Path) -> None:
-    import sqlite3
-
     ingestor = Ingestor(ctx.db, open_index(f"fts5:///{tmp_path / 'old.db'}"), batch_size=3)
     assert ingestor.ingest([_item(i) for i in range(4)]).new == 4
     assert reindex_pending(ctx.db, ingestor.index) == 0  # all indexed at import
     ingestor.index.close()
     path = tmp_path / "upgraded.db"
-    with sqlite3.connect(path) as conn:  # a format-2 file (word stream), as older installs left
-        conn.executescript("""
-            CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
-            INSERT INTO meta VALUES ('format', '2');
-            CREATE TABLE docs(key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE,
-                at INTEGER NOT NULL, day TEXT NOT NULL, source TEXT, source_kind TEXT,
-                topic TEXT, sentiment TEXT, severity INTEGER, event_id INTEGER,
-                words TEXT NOT NULL, hay TEXT NOT NULL);""")
+    write_format_2(path)  # a format-2 file (word stream), as older installs left
     index = open_index(f"fts5:///{path}")
     assert index.search(SearchQuery(text="路灯")).total == 0  # emptied on open
     assert reindex_pending(ctx.db, index) == 4  # every post again, without an operator
