@@ -109,6 +109,11 @@ def _dashboard(page: Any, site: str) -> None:
     page.click("#toggle-tables")  # the table twins become visible on request
     assert page.locator("#twin-map").is_visible()
     page.click("#toggle-tables")
+    # a window shrunk to nothing and back (a full-page screenshot passes through 1 x 1): the
+    # charts keep their layout instead of throwing, and draw again at the restored size
+    page.set_viewport_size({"width": 1, "height": 1})
+    page.wait_for_timeout(200)
+    page.set_viewport_size({"width": 1400, "height": 900})
     page.wait_for_timeout(300)  # let the word cloud finish its layout before the picture
     screenshot(page, "dashboard")
 
@@ -196,7 +201,7 @@ def test_leader_goes_from_dashboard_to_report_drill_and_downloads_xlsx_and_weekl
                                       accept_downloads=True)
         page: Any = context.new_page()
         problems: list[str] = []
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("pageerror", lambda exc: problems.append(f"{exc} {exc.stack or ''}"))  # where
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
                 if r.status >= 400 else None)  # every asset, the map file included, loads

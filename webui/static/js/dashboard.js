@@ -165,6 +165,11 @@
     Promise.resolve();
   ready.catch(function () { return null; }).then(drawAll);
   window.addEventListener("resize", function () {
-    charts.forEach(function (c) { c.resize(); });
+    // a window shrunk to nothing (a full-page screenshot passes through 1 x 1) leaves a box of
+    // zero width: the map's projection cannot be inverted then and throws; keep the last layout
+    charts.forEach(function (c) {
+      var dom = c.getDom();
+      if (dom.clientWidth > 0 && dom.clientHeight > 0) { c.resize(); }
+    });
   });
 })();
