@@ -332,7 +332,7 @@ class EventIndex:
         ev.centroid = _unit(dict(top))
         for term in ev.centroid:
             self._by_term.setdefault(term, set()).add(ev.id)
-        ev.places.update(f.local)
+        ev.places.update(sorted(f.local))  # equal counts keep code order, not the hash seed's
         if not ev.anchor and f.local:
             ev.anchor = frozenset(f.local)
         if not ev.lead_names:

@@ -293,3 +293,11 @@ def test_without_a_signal_word_the_repost_still_needs_the_full_threshold(feed):
     plain = feed.post("s2", "东山街道竹山路小区污水外溢，有居民称家中老人路过时滑倒受伤。"
                             "视频里污水已经流进了旁边的菜市场，食品安全怎么保障？", minutes=25)
     assert plain.is_new and plain.id != first.id
+
+
+def test_places_named_equally_often_are_listed_in_code_order(feed):
+    # not in the order of a set of strings, which changes with the interpreter's hash seed
+    ref = feed.post("p1", "江宁区东山街道、秣陵街道和淳化街道今日联合开展燃气安全检查，排查隐患二十余处。")
+    places = feed.index.summary(ref.id).places
+    assert len(places) >= 4
+    assert places == sorted(places)
