@@ -132,6 +132,10 @@ def active_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
     """
     opened = case.created_at
     dispatched = case.dispatched_at or opened
+    # a reopened case's answer limit runs from the reopen (its mark keeps the round's start):
+    # measured from the creation, the reminder of the new round could be due at once
+    started = (case.sla_marks or {}).get("answer", {}).get("start")
+    answer_from = datetime.fromisoformat(started) if started else opened
     out: list[tuple[str, datetime, datetime]] = []
     if case.state == CaseState.DISPATCHED and case.due_sign_at:
         out.append(("sign", dispatched, case.due_sign_at))
@@ -139,7 +143,7 @@ def active_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
         if case.due_first_response_at:
             out.append(("first_response", opened, case.due_first_response_at))
         if case.due_answer_at:
-            out.append(("answer", opened, case.due_answer_at))
+            out.append(("answer", answer_from, case.due_answer_at))
     return out
 
 

@@ -427,7 +427,9 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
         case.extensions += 1
         case.extension_request = {}
         marks = dict(case.sla_marks or {})
-        marks.pop("answer", None)
+        start = marks.pop("answer", {}).get("start")  # the reminder is due again; the round's
+        if start:                                     # start stays
+            marks["answer"] = {"start": start}
         case.sla_marks = marks
         return units(case, "lead"), f"延期申请已批准（延长 {hours:g} 小时）"
     if action == Action.DENY_EXTENSION:
@@ -453,8 +455,8 @@ def _apply(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
             case.due_answer_at = clock.answer_deadlines(case.severity, now, policy,
                                                         case.urgent)["answer"]
             marks = dict(case.sla_marks or {})
-            for kind in ("answer", "first_response"):
-                marks.pop(kind, None)
+            marks.pop("first_response", None)
+            marks["answer"] = {"start": now.isoformat()}  # the new round's reminder runs from now
             case.sla_marks = marks
             return units(case, "lead", "co"), "案件重办，请重新处置并回应"
         return [monitors(case)], "不予处置的案件已恢复待研判"

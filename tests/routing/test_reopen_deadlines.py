@@ -11,6 +11,7 @@ from wf_support import T0, get_case
 
 from routing.escalation import sweep
 from routing.policy import Policy, active_deadlines
+from routing.sla import remind_at, step_calendar
 from routing.workflow import Action, Actor, perform
 from store import CaseAction, Database
 
@@ -60,3 +61,27 @@ def test_a_reopened_case_is_not_overdue_and_the_sweep_does_nothing_on_the_old_li
             CaseAction.case_id == case_id, CaseAction.actor_name == "系统",
             CaseAction.action.in_(["remind", "overdue"]))))
     assert steps == []
+
+
+def test_the_new_rounds_reminder_is_measured_from_the_reopen_also_after_an_extension(
+        db: Database, make_case: Callable[..., int], people: dict[str, Actor],
+        policy: Policy) -> None:
+    case_id = _reopened(db, make_case, people, policy, "closed")
+    case = get_case(db, case_id)
+    assert case.due_answer_at is not None
+    calendar = step_calendar(case.severity, "answer", policy.sla)
+    # a quarter of the new round left, not a quarter of the time since the case was created
+    expected = remind_at(LATE, case.due_answer_at, policy.sla, calendar, policy.remind_fraction)
+    assert case.next_reminder_at == expected
+    assert expected - LATE > (case.due_answer_at - LATE) / 2
+    # an extension moves the limit; the round still starts at the reopen
+    perform(db, case_id, Action.REQUEST_EXTENSION, people["lead"], note="需协调第三方检测",
+            data={"hours": 24}, now=LATE + timedelta(hours=1), policy=policy)
+    perform(db, case_id, Action.APPROVE_EXTENSION, people["monitor"],
+            now=LATE + timedelta(hours=2), policy=policy)
+    case = get_case(db, case_id)
+    assert case.next_reminder_at == remind_at(LATE, case.due_answer_at, policy.sla, calendar,
+                                              policy.remind_fraction)
+    # the sweep just before that point does nothing; at it, one reminder of the new round
+    assert sweep(db, case.next_reminder_at - timedelta(minutes=1), policy=policy) == 0
+    assert sweep(db, case.next_reminder_at, policy=policy) == 1
