@@ -109,7 +109,9 @@ class NearDuplicateIndex:
         return key in self._hash_of
 
     def _minhash(self, sh: set[int]) -> MinHash:
-        m = MinHash(num_perm=self.num_perm, seed=7, hashfunc=_identity,
+        # shingles are already 32-bit ints: the builtin ``int`` passes them through without a
+        # Python frame per shingle
+        m = MinHash(num_perm=self.num_perm, seed=7, hashfunc=int,
                     permutations=self._perm, scheme=self._scheme)
         if sh:
             m.update_batch(list(sh))
@@ -169,7 +171,3 @@ class NearDuplicateIndex:
             del self._by_hash[h]
         if self._sets.pop(key, None) is not None:
             self._lsh.remove(key)
-
-
-def _identity(value: int) -> int:
-    return int(value)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from routing import policy as clock
 from routing.messages import preload_places, render
@@ -29,6 +30,7 @@ from routing.workflow import (
     claim,
     monitors,
     notify,
+    opened_here,
     perform_in,
     record,
     units,
@@ -144,6 +146,15 @@ def open_or_update_cases(db: Database, changes: Sequence[tuple[int, DecisionLike
         with db.session() as session:
             preload_units(session)
             events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
+            # every event of the batch is routed in this transaction: its routing_pending mark
+            # is cleared by one statement, not by one UPDATE in each case's flush
+            pending = sorted(e.id for e in events.values() if e.routing_pending)
+            if pending:
+                session.execute(update(Event).where(Event.id.in_(pending))
+                                .values(routing_pending=False)
+                                .execution_options(synchronize_session=False))
+                for event_id in pending:
+                    set_committed_value(events[event_id], "routing_pending", False)
             cases = {c.event_id: c for c in session.scalars(
                 select(Case).where(Case.event_id.in_(ids))
                 .options(selectinload(Case.assignments)))}
@@ -210,6 +221,7 @@ def _open(session: Session, event: Event, decision: Any, severity: int, now: dat
                 assignments=[])
     session.add(case)
     session.flush()  # IntegrityError here when another worker opened it first
+    opened_here(session, case)
     system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
     record(session, case, "open", "OPEN-1", system, None, now, note=info["explanation"],
            data={"rule": info["rule"]})

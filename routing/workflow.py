@@ -290,6 +290,18 @@ def needs_attention() -> Select[tuple[Case]]:
 
 # ---- performing an action ------------------------------------------------------------------
 
+_OPENED_KEY = "routing.opened_cases"
+
+
+def opened_here(session: Session, case: Case) -> None:
+    """Note that ``case`` was inserted by this session's current transaction."""
+    tx = session.get_transaction()
+    held = session.info.get(_OPENED_KEY)
+    if held is None or held[0] is not tx:
+        held = session.info[_OPENED_KEY] = (tx, set())
+    held[1].add(case.id)
+
+
 def claim(session: Session, case: Case, now: datetime) -> None:
     """Compare-and-set on the version: the first write of every case change.
 
@@ -298,6 +310,13 @@ def claim(session: Session, case: Case, now: datetime) -> None:
     """
     if case in session.new:
         session.flush()  # the row must exist to be claimed
+    held = session.info.get(_OPENED_KEY)
+    if held is not None and held[0] is session.get_transaction() and case.id in held[1]:
+        # inserted by this very transaction: no other writer can see the row, so the new
+        # version goes with the next flush instead of a compare-and-set of its own
+        case.version = case.version + 1
+        case.updated_at = now
+        return
     # the compare-and-set needs no other pending change written first (they go with the
     # transaction's next flush): one flush less per case change
     with session.no_autoflush:

@@ -96,3 +96,27 @@ def test_a_batch_that_fails_mid_read_loses_no_case_in_the_retry(
         assert sorted(s.scalars(select(Case.event_id))) == sorted(events)
         assert s.scalars(select(Event.id).where(Event.id.in_(events),
                                                 Event.routing_pending.is_(True))).all() == []
+
+
+def test_a_case_opened_and_dispatched_together_takes_its_version_without_a_claim(
+        db: Database, make_event: Callable[..., int], policy: Policy) -> None:
+    from routing.workflow import Conflict, claim, opened_here
+
+    event = make_event()
+    done = open_or_update_cases(db, [(event, Decision(auto_dispatch=True), 2)], T0,
+                                policy=policy)
+    with db.session() as s:
+        case = s.scalars(select(Case).where(Case.event_id == event)).one()
+        # opened (version 1), then dispatched in the same transaction (version 2)
+        assert (case.id, case.state, case.version) == (done[event].case_id, "dispatched", 2)
+        assert case.updated_at.replace(tzinfo=None) == T0.replace(tzinfo=None)
+    # the mark lasts one transaction: a later one on the same session compares and sets
+    with db.session() as s:
+        case = s.get(Case, done[event].case_id)
+        opened_here(s, case)
+        s.commit()
+        assert case.version == 2  # loaded again in the session's next transaction
+        with db.session() as other:
+            claim(other, other.get(Case, case.id), T0)  # another worker changes it first
+        with pytest.raises(Conflict):
+            claim(s, case, T0)
