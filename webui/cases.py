@@ -50,14 +50,14 @@ def queue() -> Any:
         unread = inbox_queries.unread_cases(s, viewer, [c.id for c in rows])
         can_act = viewer.is_monitor and workflow() is not None
         more = len(rows) == f.limit
+        units = queries.units(s)
         return render_template(
             "queue.html", rows=queue_rows(rows, names, unread, can_act), total=total, f=f,
-            topics=names.topics,
+            filters=queue_filters(f, names.topics, names.places, units, queries.sources(s),
+                                  tag_names(s)),
             next_url=_page_url(queries.cursor_of(rows[-1])) if rows and more else None,
             first_url=_page_url("") if f.cursor or f.offset else None,
-            units=queries.units(s), sources=queries.sources(s), places=names.places,
-            states=STATE_LABELS, severities=SEVERITY_LABELS, delivery=channels.banner(s),
-            schemes=tag_names(s), can_act=can_act)
+            units=units, delivery=channels.banner(s), can_act=can_act)
 
 
 # (what a row shows, unread, can_act) -> the row's HTML. Rendering 50 rows was a third of the
@@ -84,6 +84,29 @@ def queue_rows(rows: list[queries.CaseRow], names: Names, unread: set[int], can_
             cache[key] = html
         out.append(html)
     return out
+
+
+def queue_filters(f: queries.CaseFilter, topics: dict[str, str], places: dict[str, str],
+                  units: list[Any], sources: list[Any], schemes: dict[str, str]) -> Markup:
+    """The filter form's HTML, kept per filter values and option lists (about 150 options,
+    most of the page's own markup after its rows): another unit, place, source or scheme, or
+    other filters, make another key and render afresh."""
+    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
+        "yuqing.queue_filters", {})
+    key = (f.model_dump_json(), tuple(topics.items()), tuple(places.items()),
+           tuple(tuple(u) for u in units), tuple(tuple(s) for s in sources),
+           tuple(schemes.items()), url_for("cases.queue"))
+    html = cache.get(key)
+    if html is None:
+        macro = current_app.jinja_env.get_template("_queue_filters.html").module.filters  # type: ignore[attr-defined]
+        html = macro(f, SEVERITY_LABELS, topics, places, units, STATE_LABELS, sources, schemes)
+        if len(cache) >= _FILTERS_MAX:
+            cache.clear()
+        cache[key] = html
+    return html
+
+
+_FILTERS_MAX = 256
 
 
 def _page_url(cursor: str) -> str:

@@ -143,3 +143,32 @@ def test_a_leader_never_gets_rows_kept_for_a_monitor(
         assert r.status_code == 403
     mine = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {users['street']}"})
     assert sorted(c["id"] for c in mine.get_json()["cases"]) == [ids[0], ids[3]]
+
+
+def test_the_kept_filter_form_follows_the_filters_and_the_option_lists(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int], db: Database) -> None:
+    make_case(title="有来源", lead="jn-dongshan")
+    client = app.test_client()
+    token = users["monitor"]
+    urls = ["/queue", "/queue?severity=2&state=new&state=returned&topic=environment",
+            "/queue?since=2026-01-02T03:04&until=2026-02-03T04:05&extension=true",
+            "/queue?source=test:weibo&unit=jn-edu&place=320115&q=%3Cb%3E%22x", "/queue"]
+    pages = []
+    for url in urls:
+        app.extensions.pop("yuqing.queue_filters", None)
+        fresh = _page(client, token, url)
+        assert _page(client, token, url) == fresh, url  # the kept form
+        pages.append(fresh)
+    assert pages[0] == pages[-1]
+    form = re.search(r'<form method="get" class="filters".*?</form>', pages[3], re.S)
+    assert form
+    assert '<option value="jn-edu" selected>' in form.group(0)
+    assert '<option value="test:weibo" selected>' in form.group(0)
+    assert 'name="q" value="&lt;b&gt;&#34;x"' in form.group(0)
+    assert 'value="2026-01-02T03:04"' in pages[2] and 'name="extension" value="true" checked' in pages[2]
+    # a unit added (or renamed) by an admin is in the choosers on the next page
+    with db.session() as s:
+        s.add(Unit(code="jn-new", name="新设单位<全称>", short_name="", kind="department",
+                   jurisdiction_code="320115"))
+    html = _page(client, token)
+    assert html.count('<option value="jn-new">新设单位&lt;全称&gt;</option>') == 3  # filter, lead, co
