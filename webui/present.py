@@ -62,13 +62,21 @@ def _unit(unit: Unit | None) -> dict[str, Any] | None:
     return {"id": unit.id, "code": unit.code, "name": unit.short_name or unit.name}
 
 
+def _lead(c: Any) -> Any:
+    return next((a for a in c.assignments if a.role == "lead" and a.active), None)
+
+
+def _next_due(c: Any) -> datetime | None:
+    if c.state not in ("new", "dispatched", "acknowledged", "returned"):
+        return None
+    return c.due_sign_at if c.state == "dispatched" else (c.due_first_response_at
+                                                          or c.due_answer_at)
+
+
 def case_summary(c: Any, names: Names) -> dict[str, Any]:
     """A queue row: ``c`` is a Case or a ``queries.CaseRow`` (the same attributes)."""
-    lead = next((a for a in c.assignments if a.role == "lead" and a.active), None)
-    due = c.due_sign_at if c.state == "dispatched" else (c.due_first_response_at
-                                                         or c.due_answer_at)
-    if c.state not in ("new", "dispatched", "acknowledged", "returned"):
-        due = None
+    lead = _lead(c)
+    due = _next_due(c)
     return {
         "id": c.id, "title": c.title, "state": c.state, "state_label": state_label(c.state),
         "severity": c.severity, "severity_label": SEVERITY_LABELS.get(c.severity or 0, "未分级"),
@@ -86,6 +94,26 @@ def case_summary(c: Any, names: Names) -> dict[str, Any]:
         "version": c.version, "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
         "url": f"/cases/{c.id}",
     }
+
+
+def queue_row_key(c: Any, names: Names) -> tuple[Any, ...]:
+    """What a queue page's row shows of ``c``, read as ``case_summary`` reads it (the same
+    helpers): the key of the row's cached HTML, so a case that changed in anything shown
+    misses the cache. Its order is ``QUEUE_ROW_FIELDS``; a test holds the two together."""
+    lead = _lead(c)
+    unit = lead.unit if lead else None
+    severity = c.severity or 0
+    return (c.id, c.title, state_label(c.state), SEVERITY_LABELS.get(severity, "未分级"),
+            SEVERITY_COLORS.get(severity, "grey"), names.topic(c.topic), names.place(c.place_code),
+            c.urgent, c.overdue, c.supervised, bool((c.extension_request or {}).get("hours")),
+            (unit.short_name or unit.name) if unit else None, iso(_next_due(c)),
+            c.event.post_count if c.event else 0)
+
+
+# the case_summary fields in queue_row_key's order ("lead_unit" stands for its name)
+QUEUE_ROW_FIELDS = ("id", "title", "state_label", "severity_label", "severity_color",
+                    "topic_name", "place_name", "urgent", "overdue", "supervised",
+                    "extension_pending", "lead_unit", "next_due_at", "post_count")
 
 
 ROLE_LABELS = {"lead": "主办", "co": "协办", "informed": "通报"}
