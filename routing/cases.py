@@ -257,20 +257,8 @@ def _update(session: Session, case: Case, event: Event, decision: Any, severity:
         return CaseChange(case.id)
     claim(session, case, now)
     old = case.severity
-    case.severity = severity
     case.urgent = case.urgent or bool(getattr(decision, "urgent", False))
-    # stricter limits for the higher level, never looser ones than already promised
-    tighter = clock.answer_deadlines(severity, case.created_at, pol, case.urgent)
-    for field, kind in (("due_first_response_at", "first_response"), ("due_press_at", "press"),
-                        ("due_answer_at", "answer")):
-        new, current = tighter[kind], getattr(case, field)
-        if new is not None and (current is None or new < current):
-            setattr(case, field, new)
-    if case.state == CaseState.DISPATCHED and case.dispatched_at:
-        sign = clock.sign_deadline(severity, case.dispatched_at, pol, case.urgent)
-        if sign is not None and (case.due_sign_at is None or sign < case.due_sign_at):
-            case.due_sign_at = sign
-    clock.reschedule(case, pol, now)
+    clock.raise_severity(case, severity, now, pol)
     note = f"级别由 {SEVERITY_NAMES.get(old or 0, '未定级')} 上调为 {SEVERITY_NAMES[severity]}"
     system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
     record(session, case, "severity", "UPDATE-1", system, case.state, now, note=note,

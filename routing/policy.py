@@ -162,6 +162,23 @@ def next_point(case: Case, kind: str, start: datetime, due: datetime, marks: dic
     return remind_at(start, due, policy.sla, calendar, policy.remind_fraction)
 
 
+def raise_severity(case: Case, severity: int, now: datetime, policy: Policy) -> None:
+    """Set the case's higher level (smaller number) with the stricter limits it brings, never
+    looser ones than already promised; the caller claims the case and records the change."""
+    case.severity = severity
+    tighter = answer_deadlines(severity, case.created_at, policy, case.urgent)
+    for field_name, kind in (("due_first_response_at", "first_response"),
+                             ("due_press_at", "press"), ("due_answer_at", "answer")):
+        new, current = tighter[kind], getattr(case, field_name)
+        if new is not None and (current is None or new < current):
+            setattr(case, field_name, new)
+    if case.state == CaseState.DISPATCHED and case.dispatched_at:
+        sign = sign_deadline(severity, case.dispatched_at, policy, case.urgent)
+        if sign is not None and (case.due_sign_at is None or sign < case.due_sign_at):
+            case.due_sign_at = sign
+    reschedule(case, policy, now)
+
+
 def reschedule(case: Case, policy: Policy, now: datetime) -> None:
     """Recompute next_reminder_at and the overdue flag from the stored deadlines."""
     points = [(next_point(case, k, s, d, case.sla_marks or {}, policy), d)

@@ -15,6 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from routing import policy as clock
+from routing.cases import SEVERITY_NAMES
 from routing.workflow import (
     Action,
     Actor,
@@ -79,6 +80,13 @@ def _merge(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     if session.scalar(select(exists().where(Case.merged_into_id == case.id))):
         raise InvalidTransition("已有案件并入本案件，请先拆分后再并案")
     claim(session, target, now)
+    # the merged matter is the target's now: a more severe case brings its level and the
+    # stricter limits with it (kept after a split: limits are never loosened)
+    raised: dict[str, Any] = {}
+    if case.severity in (1, 2, 3, 4) and (target.severity is None
+                                          or case.severity < target.severity):
+        raised = {"from": target.severity, "to": case.severity}
+        clock.raise_severity(target, case.severity, now, policy)
     told = [monitors(case), *units(case, "lead", "co")]
     # what split restores: each assignment's state, kept in the audit row
     data["assignments"] = {str(a.id): a.state for a in case.assignments if a.active}
@@ -89,12 +97,16 @@ def _merge(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     case.merged_into_id = target.id
     case.closed_at = now
     case.extension_request = {}
-    row = record(session, target, "merge_in", rule.id, actor, target.state, now, note,
-                 {"case": case.id, "title": case.title[:200]})
+    level = (f"级别由 {SEVERITY_NAMES.get(raised['from'] or 0, '未定级')} 上调为 "
+             f"{SEVERITY_NAMES[raised['to']]}") if raised else ""
+    row = record(session, target, "merge_in", rule.id, actor, target.state, now,
+                 "；".join(x for x in (note, level) if x),
+                 {"case": case.id, "title": case.title[:200],
+                  **({"severity": raised} if raised else {})})
     session.flush()
     notify(session, target, f"action:{row.id}", [monitors(target), *units(target, "lead", "co")],
-           f"案件 {case.id} 已并入本案，请一并处置", now, policy,
-           f"并入案件：{case.title[:60]}")
+           f"案件 {case.id} 已并入本案，" + (f"{level}，请加快处置" if level else "请一并处置"),
+           now, policy, f"并入案件：{case.title[:60]}")
     return told, f"案件已并入案件 {target.id}（{target.title[:30]}），请在该案件中一并处置"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wf_support import T0, Decision, get_case
 
 from routing.cases import open_or_update_case
-from routing.policy import Policy
+from routing.policy import Policy, answer_deadlines
 from routing.workflow import Action, Actor, InvalidTransition, perform, visible_cases
 from store import Case, Database, Notification
 
@@ -232,3 +232,39 @@ def test_merging_a_into_b_and_b_into_a_at_once_leaves_one_merge(
     assert sum(isinstance(o, WorkflowError) for o in outcomes) == 1
     states = sorted(get_case(db, x).state for x in (a, b))
     assert states == ["acknowledged", "merged"]
+
+
+def test_a_more_severe_case_merged_in_raises_the_targets_level_and_limits_in_that_change(
+        db: Database, make_case: Callable[..., int], people: dict[str, Actor], policy: Policy,
+        unit_ids: dict[str, int]) -> None:
+    a = make_case("acknowledged", severity=3)
+    before = get_case(db, a)
+    b = make_case("new", severity=2)
+    perform(db, b, Action.MERGE, people["monitor"], note="同一事件", data={"into": a},
+            now=LATER, policy=policy)
+    case_a = get_case(db, a)
+    assert case_a.severity == 2
+    # the II级 limits from A's creation where they are stricter, never a looser one
+    tighter = answer_deadlines(2, before.created_at, policy, before.urgent)
+    moved = 0
+    for field, kind in (("due_first_response_at", "first_response"), ("due_press_at", "press"),
+                        ("due_answer_at", "answer")):
+        old, new = getattr(before, field), tighter[kind]
+        want = new if new is not None and (old is None or new < old) else old
+        assert getattr(case_a, field) == want
+        moved += want != old
+    assert moved  # the test means something: II级 is stricter than III级 somewhere
+    assert case_a.version == before.version + 1  # one change, with its one audit row
+    in_row = case_a.actions[-1]
+    assert in_row.action == "merge_in" and in_row.data["severity"] == {"from": 3, "to": 2}
+    assert "级别由 III级 上调为 II级" in in_row.note
+    told = [s for r, s in queued(db, a) if r == f"unit:{unit_ids['jn-dongshan']}"]
+    assert any(f"案件 {b} 已并入本案" in s and "上调为 II级" in s for s in told)
+    # a milder case merged in changes neither the level nor the limits
+    c = make_case("new", severity=4)
+    perform(db, c, Action.MERGE, people["monitor"], note="同一事件", data={"into": a},
+            now=LATER + timedelta(minutes=1), policy=policy)
+    after = get_case(db, a)
+    assert (after.severity, after.due_first_response_at, after.due_answer_at) == (
+        2, case_a.due_first_response_at, case_a.due_answer_at)
+    assert "severity" not in after.actions[-1].data
