@@ -53,6 +53,15 @@ redis.call('HSET', KEYS[2], token, r[2] .. '\\n' .. r[1])
 return {token, r[1]}
 """
 
+# The dupefilter's fingerprint and the request go in together: a worker killed between the two
+# would leave a fingerprint without its request, and the parent page, fetched again by another
+# worker, would then find its child "seen" and drop it for good.
+_PUSH_NEW = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
 _REQUEUE = """
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
@@ -113,12 +122,21 @@ class ReliableQueue(PriorityQueue):
         self.worker = worker
         self._pop = server.register_script(_POP)
         self._requeue = server.register_script(_REQUEUE)
+        self._push_new = server.register_script(_PUSH_NEW)
 
     def push(self, request: Request) -> None:
         # our bookkeeping never travels to Redis (a popped request gets a fresh token)
         request.meta.pop(TOKEN, None)
         request.meta.pop(PARENT, None)
         super().push(request)
+
+    def push_new(self, request: Request, fingerprint: str) -> bool:
+        """Push unless the round has seen ``fingerprint``, in one step; False when seen."""
+        request.meta.pop(TOKEN, None)
+        request.meta.pop(PARENT, None)
+        return bool(self._push_new(keys=[self.keys.dupefilter, self.keys.requests],
+                                   args=[fingerprint, -request.priority,
+                                         self._encode_request(request)]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         found = self._pop(keys=[self.keys.requests, self.keys.processing, self.keys.seq],
@@ -329,10 +347,11 @@ class ReliableScheduler(Scheduler):
         parent = request.meta.pop(PARENT, None)
         token = request.meta.pop(TOKEN, None)
         try:
-            if not request.dont_filter and self.df.request_seen(request):
+            if request.dont_filter:
+                self.queue.push(request)
+            elif not self.queue.push_new(request, self.df.request_fingerprint(request)):
                 self.df.log(request, self.spider)
                 return False
-            self.queue.push(request)
             if self.stats:
                 self.stats.inc_value("scheduler/enqueued/redis")
             return True

@@ -105,8 +105,10 @@ def seed(url: str, spec: SourceSpec, hooks: CrawlHooks, prefix: str = DEFAULT_PR
         queue = ReliableQueue(server, spider, keys, worker="seed")
         pushed = 0
         for request in requests:
-            if request.dont_filter or not dupefilter.request_seen(request):
+            if request.dont_filter:
                 queue.push(request)
+                pushed += 1
+            elif queue.push_new(request, dupefilter.request_fingerprint(request)):
                 pushed += 1
         server.sadd(keys.sources, spec.key)
         return SeedResult(spec.key, pushed=pushed, pending=pending + pushed, in_flight=in_flight)

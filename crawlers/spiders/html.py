@@ -69,13 +69,11 @@ class HtmlSpider(SourceSpider):
             return
         ids = [self.external_id(u) for u in links]
         known = self.known(ids, links)
-        for url, ext_id in zip(links, ids, strict=True):
-            if url in known or (ext_id and ext_id in known):
-                continue
-            yield self.request(url, self.parse_detail)
-        if self.stop_paging(known):
-            return
-        nxt = ListPaging(self, list_opts).next_url(sel, response)
+        # The next page goes out before this page's articles: on a shared queue a worker killed
+        # midway has this page fetched again, and by then its articles may be stored (known),
+        # which stops paging; the next page must already be queued or it would be lost.
+        nxt = "" if self.stop_paging(known) else ListPaging(self, list_opts).next_url(sel,
+                                                                                      response)
         if nxt and nxt != canonical_url(response.url) and self.on_site(nxt):
             page = int(response.meta.get("page", list_opts.get("first_page", 1))) + 1
             pattern = not list_opts.get("next") and bool(list_opts.get("page_pattern"))
@@ -85,6 +83,10 @@ class HtmlSpider(SourceSpider):
             req = self.list_request(nxt, self.parse_list, **meta)
             if req is not None:
                 yield req
+        for url, ext_id in zip(links, ids, strict=True):
+            if url in known or (ext_id and ext_id in known):
+                continue
+            yield self.request(url, self.parse_detail)
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         sel = self.selector(response)

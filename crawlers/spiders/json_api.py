@@ -154,6 +154,14 @@ class JsonApiSpider(SourceSpider):
                 continue
             items.append(self.entry_item(entry, fields, response.url))
         known = self.known([i.external_id for i in items], [i.url for i in items])
+        # the next page first: see HtmlSpider.parse_list (a page fetched again after its worker
+        # died finds its own posts stored and stops paging; the next page is queued by then)
+        if entries and not self.stop_paging(known):
+            nxt = self.next_page(data, response)
+            req = self.list_request(nxt, self.parse_page, page=response.meta["page"] + 1,
+                                    base_url=response.meta["base_url"]) if nxt else None
+            if req is not None:
+                yield req
         detail = self.spec.option("detail", default={}) or {}
         for item in items:
             if (item.external_id and item.external_id in known) or (item.url and item.url in known):
@@ -163,14 +171,6 @@ class JsonApiSpider(SourceSpider):
                 yield self.request(url, self.parse_detail, item=item)
             else:
                 yield item
-        if not entries or self.stop_paging(known):
-            return
-        nxt = self.next_page(data, response)
-        if nxt:
-            req = self.list_request(nxt, self.parse_page, page=response.meta["page"] + 1,
-                                    base_url=response.meta["base_url"])
-            if req is not None:
-                yield req
 
     def next_page(self, data: Any, response: Response) -> str:
         paging = self.paging

@@ -4,11 +4,13 @@ rounds, lengths per source."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
 import redis
 from scrapy import Request
+from scrapy.http import HtmlResponse
 
 from crawlers.distributed import (
     AckTracker,
@@ -159,3 +161,54 @@ def test_the_list_page_budget_belongs_to_the_round_not_to_each_worker(server, pr
              for n in (2, 3)] + [spiders[1].list_request(spec.start_urls[0] + "?p=4",
                                                          spiders[1].parse_list)]
     assert [r is not None for r in taken] == [True, True, False]
+
+
+def test_a_new_request_and_its_fingerprint_go_in_together_and_a_seen_one_stays_out(
+        server, prefix, news):
+    # one step on the server: no worker killed in between can leave a fingerprint without its
+    # request (the parent fetched again would then find its child "seen" and drop it for good)
+    queue = make_queue(server, news, prefix, "w1")
+    request = Request(news.start_urls[0] + "?p=2", callback=queue.spider.parse_list, priority=3)
+    fingerprint = "f" * 40
+    assert queue.push_new(request, fingerprint)
+    assert server.smembers(queue.keys.dupefilter) == {fingerprint.encode()}
+    assert server.zrange(queue.keys.requests, 0, -1, withscores=True)[0][1] == -3  # priority
+    assert not queue.push_new(request.replace(), fingerprint)  # seen this round: not again
+    assert len(queue) == 1
+    popped = queue.pop()
+    assert popped is not None and popped.url == request.url
+    assert popped.callback == queue.spider.parse_list
+
+
+def test_a_list_page_fetched_again_after_its_worker_died_loses_no_next_page():
+    # The worker pushed some of the page's links and died; another worker stored those
+    # articles and fetched the page again: the stored articles stop paging then, so the next
+    # page must have gone out before any article of the page.
+    with FixtureSite() as site:
+        site.state.bench_articles = 48
+        spec = SourceSpec.from_config({
+            "key": "bench", "name": "压测新闻", "kind": "html", "schedule": "1h",
+            "start_urls": [site.url("/bench/list_1.html")],
+            "options": {"id_pattern": r"/bench/a/(\d+)\.html",
+                        "list": {"links": "a.art::attr(href)", "next": "a.next::attr(href)"},
+                        "article": {"title": "h1.title", "body": "div.content"}}})
+        url = spec.start_urls[0]
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            body = answer.read()
+    stored: set[str] = set()
+
+    def parse() -> list[Request]:
+        spider = spider_for(spec.kind)(
+            spec=spec, result=CrawlResult(source=spec.key),
+            hooks=CrawlHooks(sink=lambda items: None,
+                             known=lambda source, ids, urls: stored & set(ids)))
+        response = HtmlResponse(url, body=body, encoding="utf-8", request=Request(url))
+        return list(spider.parse_list(response))
+
+    first = parse()
+    assert len(first) == 21  # 20 articles and the next list page
+    pushed = first[:3]  # then the worker was killed
+    stored |= {r.url.rsplit("/", 1)[1].split(".")[0] for r in pushed if "/bench/a/" in r.url}
+    assert stored  # some of its articles were stored meanwhile
+    again = parse()
+    assert {r.url for r in pushed} | {r.url for r in again} == {r.url for r in first}
