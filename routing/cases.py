@@ -41,6 +41,15 @@ log = logging.getLogger(__name__)
 SEVERITY_NAMES = {1: "I级", 2: "II级", 3: "III级", 4: "IV级"}
 
 
+def is_higher(severity: int | None, than: int | None) -> bool:
+    """A known level above ``than`` (I is the highest; an unrated case is below any)."""
+    return severity in (1, 2, 3, 4) and (than is None or severity < than)
+
+
+def raise_note(old: int | None, new: int) -> str:
+    return f"级别由 {SEVERITY_NAMES.get(old or 0, '未定级')} 上调为 {SEVERITY_NAMES[new]}"
+
+
 class DecisionLike(Protocol):
     """What the case needs from a routing decision (``routing.decide``'s result).
 
@@ -240,7 +249,7 @@ def _update(session: Session, case: Case, event: Event, decision: Any, severity:
             now: datetime, pol: clock.Policy) -> CaseChange:
     live = case.state in (CaseState.DISPATCHED, CaseState.ACKNOWLEDGED, CaseState.RESPONDED)
     recipients = [monitors(case)] + (units(case, "lead") if live else [])
-    raised = severity in (1, 2, 3, 4) and (case.severity is None or severity < case.severity)
+    raised = is_higher(severity, case.severity)
     if not raised:
         # A plain update changes no case field, so it takes no version: a monitor's action
         # on a busy event must not fail with a conflict for every new post.
@@ -259,7 +268,7 @@ def _update(session: Session, case: Case, event: Event, decision: Any, severity:
     old = case.severity
     case.urgent = case.urgent or bool(getattr(decision, "urgent", False))
     clock.raise_severity(case, severity, now, pol)
-    note = f"级别由 {SEVERITY_NAMES.get(old or 0, '未定级')} 上调为 {SEVERITY_NAMES[severity]}"
+    note = raise_note(old, severity)
     system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
     record(session, case, "severity", "UPDATE-1", system, case.state, now, note=note,
            data={"from": old, "to": severity})

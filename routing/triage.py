@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from routing import policy as clock
-from routing.cases import SEVERITY_NAMES
+from routing.cases import is_higher, raise_note
 from routing.workflow import (
     Action,
     Actor,
@@ -83,8 +83,7 @@ def _merge(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     # the merged matter is the target's now: a more severe case brings its level and the
     # stricter limits with it (kept after a split: limits are never loosened)
     raised: dict[str, Any] = {}
-    if case.severity in (1, 2, 3, 4) and (target.severity is None
-                                          or case.severity < target.severity):
+    if case.severity is not None and is_higher(case.severity, target.severity):
         raised = {"from": target.severity, "to": case.severity}
         clock.raise_severity(target, case.severity, now, policy)
     told = [monitors(case), *units(case, "lead", "co")]
@@ -97,8 +96,7 @@ def _merge(session: Session, rule: Rule, case: Case, actor: Actor, note: str,
     case.merged_into_id = target.id
     case.closed_at = now
     case.extension_request = {}
-    level = (f"级别由 {SEVERITY_NAMES.get(raised['from'] or 0, '未定级')} 上调为 "
-             f"{SEVERITY_NAMES[raised['to']]}") if raised else ""
+    level = raise_note(raised["from"], raised["to"]) if raised else ""
     row = record(session, target, "merge_in", rule.id, actor, target.state, now,
                  "；".join(x for x in (note, level) if x),
                  {"case": case.id, "title": case.title[:200],
