@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -70,20 +71,25 @@ _ROWS_MAX = 4096
 def queue_rows(rows: list[queries.CaseRow], names: Names, unread: set[int], can_act: bool
                ) -> list[Markup]:
     """The queue page's rows as HTML, from the cache where the same row was rendered before."""
-    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
-        "yuqing.queue_rows", {})
-    out = []
-    for c in rows:
-        key = (queue_row_key(c, names), c.id in unread, can_act)
-        html = cache.get(key)
-        if html is None:
-            macro = current_app.jinja_env.get_template("_queue_row.html").module.row  # type: ignore[attr-defined]
-            html = macro(case_summary(c, names), key[1], can_act)
-            if len(cache) >= _ROWS_MAX:
-                cache.clear()
-            cache[key] = html
-        out.append(html)
-    return out
+    def row(c: queries.CaseRow, is_unread: bool) -> Markup:
+        macro = current_app.jinja_env.get_template("_queue_row.html").module.row  # type: ignore[attr-defined]
+        return macro(case_summary(c, names), is_unread, can_act)
+
+    return [_kept("yuqing.queue_rows", _ROWS_MAX,
+                  (queue_row_key(c, names), c.id in unread, can_act),
+                  lambda c=c: row(c, c.id in unread)) for c in rows]
+
+
+def _kept(name: str, limit: int, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:
+    """``render()``'s HTML kept under ``key`` in the app's cache ``name`` (emptied when full)."""
+    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(name, {})
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 def queue_filters(f: queries.CaseFilter, topics: dict[str, str], places: dict[str, str],
@@ -91,19 +97,15 @@ def queue_filters(f: queries.CaseFilter, topics: dict[str, str], places: dict[st
     """The filter form's HTML, kept per filter values and option lists (about 150 options,
     most of the page's own markup after its rows): another unit, place, source or scheme, or
     other filters, make another key and render afresh."""
-    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
-        "yuqing.queue_filters", {})
     key = (f.model_dump_json(), tuple(topics.items()), tuple(places.items()),
            tuple(tuple(u) for u in units), tuple(tuple(s) for s in sources),
            tuple(schemes.items()), url_for("cases.queue"))
-    html = cache.get(key)
-    if html is None:
+
+    def form() -> Markup:
         macro = current_app.jinja_env.get_template("_queue_filters.html").module.filters  # type: ignore[attr-defined]
-        html = macro(f, SEVERITY_LABELS, topics, places, units, STATE_LABELS, sources, schemes)
-        if len(cache) >= _FILTERS_MAX:
-            cache.clear()
-        cache[key] = html
-    return html
+        return macro(f, SEVERITY_LABELS, topics, places, units, STATE_LABELS, sources, schemes)
+
+    return _kept("yuqing.queue_filters", _FILTERS_MAX, key, form)
 
 
 _FILTERS_MAX = 256
