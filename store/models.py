@@ -47,6 +47,30 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        # One call per value instead of three (the decorator's wrapper, the SQLite string
+        # parser, process_result_value): a queue page reads 350 timestamps.
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _sqlite_utc
+
+
+def _sqlite_utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) > 10:  # a time part ("2026-03-04+00:00" would read "+" as the T)
+            try:  # naive UTC as SQLAlchemy writes it: aware in one C call (replace is slow)
+                return datetime.fromisoformat(value + "+00:00")
+            except ValueError:  # an offset already, from raw SQL
+                pass
+        value = datetime.fromisoformat(value)
+    elif not isinstance(value, datetime):  # a number or a date some raw SQL stored
+        raise TypeError(f"not a timestamp: {value!r}")
+    if value.tzinfo is not None:  # written with an offset by hand: keep the instant
+        return value.astimezone(UTC)
+    return value.replace(tzinfo=UTC)
+
 
 # Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
 NAMING = {
