@@ -122,6 +122,18 @@ def test_a_high_confidence_foreign_place_is_outside_and_a_weak_one_decides_nothi
     assert "另涉及辖区外" not in mixed.explanation
 
 
+def test_outside_goes_to_the_coordinator_with_no_lead_under_rule_r4(cfg):
+    d = decide(Facts(text="杭州市临平区一工厂爆炸，多人受伤", topic="work_safety", severity=2,
+                     places=[foreign(0.95)]), cfg, START)
+    assert (d.rule, d.lead, codes(d.co), d.outside) == ("R4-属地外通报", None, [], True)
+    assert d.coordinator is not None and d.coordinator.code == "jn-publicity"
+    assert d.explanation.startswith("【R4-属地外通报】")
+    assert "报区委宣传部，由其向南京市委宣传部通报" in d.explanation
+    # no duty rule brings a home unit into a matter that is not ours, and nothing waits on us
+    assert d.duty_rules == [] and not d.auto_dispatch and d.deadlines == {}
+    assert "统筹协调" not in d.explanation
+
+
 def test_duty_units_are_suggested_when_the_monitors_must_judge(cfg):
     d = decide(Facts(text="某工厂爆炸，多人受伤", topic="work_safety", severity=2), cfg, START)
     assert d.triage and "D1-安全生产伤亡" in d.explanation and "供研判参考" in d.explanation
