@@ -81,6 +81,18 @@ def test_a_rumour_is_answered_by_its_fields_department_with_the_publicity_depart
     assert d.urgent_category == "policy_misreading" and d.urgent
 
 
+@pytest.mark.parametrize("text", ["江宁区公积金中心要撤销的谣言传得到处都是，到底真的假的",
+                                  "网传江宁区住房公积金贷款额度下月减半",
+                                  "江宁区住建局辟谣：公积金提取政策没有变化"])
+def test_every_rumour_word_brings_the_publicity_department_and_the_field_leads(cfg, text):
+    # the topic model may call these policy or housing; the field word decides the lead
+    for topic in ("policy", "housing"):
+        d = decide(Facts(text=text, topic=topic, severity=4, places=[JIANGNING]), cfg, START)
+        assert (d.rule, d.lead.code, codes(d.co)) == ("D4-谣言澄清", "jn-housing",
+                                                       ["jn-publicity"]), d.explanation
+        assert d.urgent_category == "policy_misreading"
+
+
 def test_a_rumour_without_a_field_word_goes_by_its_topic_and_keeps_its_streets(cfg):
     d = decide(Facts(text="东山街道有人造谣说学校要停课", topic="education", severity=4,
                      places=[DONGSHAN]), cfg, START)
