@@ -374,7 +374,11 @@ def decide(facts: Facts, cfg: RoutingConfig, start: datetime | None = None) -> D
             tail.append("按配置自动派发")
         else:
             tail.append("按配置待舆情监测人员研判后派发")
-    if coordinator and not d.outside:
+    if coordinator and d.outside:
+        # nobody at home leads a matter outside: the coordinator gets it and passes it on
+        to = _names([u for u in (cfg.unit(r.code) for r in d.informed) if u]) or "上级或属地"
+        tail.append(f"报{coordinator.label}，由其向{to}通报")
+    elif coordinator:
         tail.append(f"{coordinator.label}统筹协调")
     d.explanation = f"【{d.rule}】{d.explanation}；" + "；".join(tail) + "。"
     return d

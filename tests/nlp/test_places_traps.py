@@ -39,6 +39,9 @@ def usable(matches, at: float = 0.5) -> set[str]:
     "医保定点药店拒绝刷卡",  # 保定
     "龙井花园小区门口垃圾成堆",  # 龙井 as an estate
     "龙井苑业主反映电梯停运",
+    "龙井小区门口垃圾成堆",  # 龙井 + 小区
+    "萧山南秀路堵车一个多小时",  # 山南 across 萧山|南秀路; 萧山 alone needs its city here
+    "重大安全事故频发，大理石厂被查",
     "加强合作，共同推进",  # 合作市
     "各位来宾请注意",  # 来宾市
     "兰州拉面店卫生太差",  # a dish sold anywhere
@@ -72,6 +75,10 @@ def test_homonym_streets_resolve_in_the_home_city_not_another_province(hz, jn):
     assert any("本级属地" in r for r in east[0].reasons)
     river = hz.find("临江街道的化工厂气味很大")
     assert [m.code[:6] for m in river] == ["330114"]  # 钱塘区
+    # for a 江宁 instance 东湖街道 is the one in 江苏 (邳州), still a guess, not 北京 or 武汉
+    home_east = jn.find("东湖街道一小区停水两天了")
+    assert [m.code[:2] for m in home_east] == ["32"]
+    assert home_east[0].confidence < HIGH_CONFIDENCE
     # for a 江宁 instance no 临江街道 is near: none of the six is guessed
     assert jn.find("临江街道的化工厂气味很大") == []
     # ... and the source's default place is used instead

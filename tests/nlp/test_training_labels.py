@@ -150,3 +150,52 @@ def test_a_real_training_report_reads_cleanly(polar_rows, tmp_path):
     assert [[int(x) for x in line.split()[-2:]] for line in lines[1:]] == conf
     assert sum(map(sum, conf)) == len(polar_rows)
     assert "模型类型：情感（sentiment）" in outcome.report
+
+
+DEPARTMENTS = {"education": "区教育局", "health": "区卫健委", "housing": "区住房和城乡建设局",
+               "traffic": "区交通运输局"}
+
+
+def test_a_topic_report_with_department_names_and_large_counts_stays_aligned():
+    labels = list(DEPARTMENTS.values())  # Chinese labels of unequal width, no display names
+    matrix = [[98765, 3, 0, 12], [4, 1234567, 5, 0], [0, 7, 22, 1], [10, 0, 2, 54321]]
+    metrics = {"examples": sum(map(sum, matrix)), "cv_folds": 5, "accuracy": 0.99,
+               "macro_f1": 0.9,
+               "report": {lab: {"precision": 0.9, "recall": 0.8, "f1-score": 0.85,
+                                "support": sum(row)} for lab, row in zip(labels, matrix, strict=True)},
+               "confusion": {"labels": labels, "matrix": matrix}}
+    report = format_report(metrics)
+    lines = _matrix_lines(report)
+    header = lines[0]
+    for line, lab, row in zip(lines[1:], labels, matrix, strict=True):
+        assert line.startswith(lab)
+        assert [int(x) for x in line.split()[1:]] == row
+        assert _ends(line)[1:] == _ends(header)[-4:]
+    table = report.splitlines()
+    per_class = [line for line in table if line.startswith(tuple(labels))][:4]
+    assert len({_ends(line)[-1] for line in per_class}) == 1  # the 样本数 column lines up too
+    assert "区住房和城乡建设局：30 条中找出 80%" in report
+
+
+def test_yuqing_train_topic_prints_a_readable_aligned_report(tmp_path):
+    rows = [{"内容": r["text"], "承办部门": DEPARTMENTS[r["label"]]}
+            for r in seed_rows("topic") if r["label"] in DEPARTMENTS]
+    src = write_csv(tmp_path / "history.csv", rows)
+    settings = load_settings(home=tmp_path / "instance", environ={})
+    result = CliRunner().invoke(train_command, ["topic", "--input", str(src), "--text", "内容",
+                                                "--label", "承办部门"],
+                                obj=SimpleNamespace(settings=settings))
+    assert result.exit_code == 0, result.output
+    assert "模型类型：领域（topic）" in result.output
+    assert "召回率" in result.output and "精确率" in result.output
+    for name in DEPARTMENTS.values():
+        assert f"· {name}：" in result.output and "条中找出" in result.output
+    meta = json.loads((settings.models_dir / "topic.json").read_text(encoding="utf-8"))
+    conf = meta["metrics"]["confusion"]
+    lines = _matrix_lines(result.output)[:len(conf["labels"]) + 1]
+    header = lines[0]
+    for line, lab, row in zip(lines[1:], conf["labels"], conf["matrix"], strict=True):
+        assert line.startswith(lab)
+        assert [int(x) for x in line.split()[1:]] == row
+        assert _ends(line)[1:] == _ends(header)[-len(row):]
+    assert sum(map(sum, conf["matrix"])) == len(rows)

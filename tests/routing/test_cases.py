@@ -210,3 +210,28 @@ def test_a_real_routing_decision_opens_and_dispatches_the_case(
     case = get_case(db, change.case_id)
     lead = [a.unit_id for a in case.assignments if a.active and a.role == "lead"]
     assert case.state == "dispatched" and lead == [unit_ids["jn-dongshan"]]
+
+
+def test_an_outside_matter_opens_a_case_for_the_coordinator_with_no_lead(
+        db: Database, make_event: Callable[..., int], settings: Settings,
+        unit_ids: dict[str, int]) -> None:
+    """R4 (属地外): the coordinator's monitors get the case and are told whom to pass it on to;
+    no home unit is assigned and nothing is dispatched, even at a level that auto-dispatches."""
+    cfg = routing_config_from_settings(settings)
+    facts = Facts(text="杭州市临平区一小区燃气爆炸，3人受伤", topic="work_safety", severity=3,
+                  places=[PlaceMatch(name="浙江省杭州市临平区", code="330113",
+                                     level="district", confidence=0.95, text="杭州市临平区")])
+    decision = decide(facts, cfg, start=T0)
+    assert decision.rule == "R4-属地外通报" and decision.lead is None
+    policy = Policy(sla=sla_config_from_settings(settings))
+    change = open_or_update_case(db, make_event("杭州市临平区一小区燃气爆炸"),
+                                 decision.for_case(), 3, T0, policy=policy)
+    assert change.created and not change.dispatched and change.case_id is not None
+    case = get_case(db, change.case_id)
+    assert case.outside and case.state == "new" and case.assignments == []
+    assert case.coordinator_unit_id == unit_ids["jn-publicity"]
+    assert case.routing["rule"] == "R4-属地外通报" and case.routing["lead"] is None
+    assert "区委宣传部" in case.routing["explanation"]
+    [note] = _queued(db, case.id)
+    assert note.recipient == f"monitors:{unit_ids['jn-publicity']}"
+    assert "由其向南京市委宣传部通报" in note.body

@@ -81,6 +81,18 @@ def test_a_rumour_is_answered_by_its_fields_department_with_the_publicity_depart
     assert d.urgent_category == "policy_misreading" and d.urgent
 
 
+@pytest.mark.parametrize("text", ["江宁区公积金中心要撤销的谣言传得到处都是，到底真的假的",
+                                  "网传江宁区住房公积金贷款额度下月减半",
+                                  "江宁区住建局辟谣：公积金提取政策没有变化"])
+def test_every_rumour_word_brings_the_publicity_department_and_the_field_leads(cfg, text):
+    # the topic model may call these policy or housing; the field word decides the lead
+    for topic in ("policy", "housing"):
+        d = decide(Facts(text=text, topic=topic, severity=4, places=[JIANGNING]), cfg, START)
+        assert (d.rule, d.lead.code, codes(d.co)) == ("D4-谣言澄清", "jn-housing",
+                                                       ["jn-publicity"]), d.explanation
+        assert d.urgent_category == "policy_misreading"
+
+
 def test_a_rumour_without_a_field_word_goes_by_its_topic_and_keeps_its_streets(cfg):
     d = decide(Facts(text="东山街道有人造谣说学校要停课", topic="education", severity=4,
                      places=[DONGSHAN]), cfg, START)
@@ -120,6 +132,18 @@ def test_a_high_confidence_foreign_place_is_outside_and_a_weak_one_decides_nothi
                          places=[DONGSHAN, foreign(0.55)]), cfg, START)
     assert mixed.lead.code == "jn-dongshan" and codes(mixed.informed) == ["jn-housing"]
     assert "另涉及辖区外" not in mixed.explanation
+
+
+def test_outside_goes_to_the_coordinator_with_no_lead_under_rule_r4(cfg):
+    d = decide(Facts(text="杭州市临平区一工厂爆炸，多人受伤", topic="work_safety", severity=2,
+                     places=[foreign(0.95)]), cfg, START)
+    assert (d.rule, d.lead, codes(d.co), d.outside) == ("R4-属地外通报", None, [], True)
+    assert d.coordinator is not None and d.coordinator.code == "jn-publicity"
+    assert d.explanation.startswith("【R4-属地外通报】")
+    assert "报区委宣传部，由其向南京市委宣传部通报" in d.explanation
+    # no duty rule brings a home unit into a matter that is not ours, and nothing waits on us
+    assert d.duty_rules == [] and not d.auto_dispatch and d.deadlines == {}
+    assert "统筹协调" not in d.explanation
 
 
 def test_duty_units_are_suggested_when_the_monitors_must_judge(cfg):
