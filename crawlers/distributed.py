@@ -138,6 +138,14 @@ class ReliableQueue(PriorityQueue):
                                    args=[fingerprint, -request.priority,
                                          self._encode_request(request)]))
 
+    def offer(self, request: Request, dupefilter: Any) -> bool:
+        """Queue ``request`` as the scheduler would: always when it is ``dont_filter``, else
+        only if the round has not seen its fingerprint. False when it was a duplicate."""
+        if request.dont_filter:
+            self.push(request)
+            return True
+        return self.push_new(request, dupefilter.request_fingerprint(request))
+
     def pop(self, timeout: int = 0) -> Request | None:
         found = self._pop(keys=[self.keys.requests, self.keys.processing, self.keys.seq],
                           args=[self.worker])
@@ -347,9 +355,7 @@ class ReliableScheduler(Scheduler):
         parent = request.meta.pop(PARENT, None)
         token = request.meta.pop(TOKEN, None)
         try:
-            if request.dont_filter:
-                self.queue.push(request)
-            elif not self.queue.push_new(request, self.df.request_fingerprint(request)):
+            if not self.queue.offer(request, self.df):
                 self.df.log(request, self.spider)
                 return False
             if self.stats:

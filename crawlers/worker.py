@@ -103,13 +103,7 @@ def seed(url: str, spec: SourceSpec, hooks: CrawlHooks, prefix: str = DEFAULT_PR
         server.set(keys.list_pages, spider.list_pages)  # the seeded pages count in the budget
         dupefilter = RFPDupeFilter(server, key=keys.dupefilter)
         queue = ReliableQueue(server, spider, keys, worker="seed")
-        pushed = 0
-        for request in requests:
-            if request.dont_filter:
-                queue.push(request)
-                pushed += 1
-            elif queue.push_new(request, dupefilter.request_fingerprint(request)):
-                pushed += 1
+        pushed = sum(queue.offer(request, dupefilter) for request in requests)
         server.sadd(keys.sources, spec.key)
         return SeedResult(spec.key, pushed=pushed, pending=pending + pushed, in_flight=in_flight)
     finally:
