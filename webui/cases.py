@@ -71,12 +71,15 @@ _ROWS_MAX = 4096
 def queue_rows(rows: list[queries.CaseRow], names: Names, unread: set[int], can_act: bool
                ) -> list[Markup]:
     """The queue page's rows as HTML, from the cache where the same row was rendered before."""
+    # the template object is part of the key: a template reloaded in development (auto
+    # reload) is a new object, so rows rendered by the old one are not served again
+    template = current_app.jinja_env.get_template("_queue_row.html")
+
     def row(c: queries.CaseRow, is_unread: bool) -> Markup:
-        macro = current_app.jinja_env.get_template("_queue_row.html").module.row  # type: ignore[attr-defined]
-        return macro(case_summary(c, names), is_unread, can_act)
+        return template.module.row(case_summary(c, names), is_unread, can_act)  # type: ignore[attr-defined]
 
     return [_kept("yuqing.queue_rows", _ROWS_MAX,
-                  (queue_row_key(c, names), c.id in unread, can_act),
+                  (template, queue_row_key(c, names), c.id in unread, can_act),
                   lambda c=c: row(c, c.id in unread)) for c in rows]
 
 
@@ -97,13 +100,14 @@ def queue_filters(f: queries.CaseFilter, topics: dict[str, str], places: dict[st
     """The filter form's HTML, kept per filter values and option lists (about 150 options,
     most of the page's own markup after its rows): another unit, place, source or scheme, or
     other filters, make another key and render afresh."""
-    key = (f.model_dump_json(), tuple(topics.items()), tuple(places.items()),
+    template = current_app.jinja_env.get_template("_queue_filters.html")
+    key = (template, f.model_dump_json(), tuple(topics.items()), tuple(places.items()),
            tuple(tuple(u) for u in units), tuple(tuple(s) for s in sources),
            tuple(schemes.items()), url_for("cases.queue"))
 
     def form() -> Markup:
-        macro = current_app.jinja_env.get_template("_queue_filters.html").module.filters  # type: ignore[attr-defined]
-        return macro(f, SEVERITY_LABELS, topics, places, units, STATE_LABELS, sources, schemes)
+        return template.module.filters(  # type: ignore[attr-defined]
+            f, SEVERITY_LABELS, topics, places, units, STATE_LABELS, sources, schemes)
 
     return _kept("yuqing.queue_filters", _FILTERS_MAX, key, form)
 

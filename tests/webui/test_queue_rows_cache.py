@@ -172,3 +172,30 @@ def test_the_kept_filter_form_follows_the_filters_and_the_option_lists(
                    jurisdiction_code="320115"))
     html = _page(client, token)
     assert html.count('<option value="jn-new">新设单位&lt;全称&gt;</option>') == 3  # filter, lead, co
+
+
+def test_a_reloaded_row_or_filter_template_is_not_served_from_the_kept_html(
+        app: Flask, users: dict[str, str], make_case: Callable[..., int]) -> None:
+    """Templates reloaded in development (a new template object) render afresh."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    case_id = make_case(title="模板重载", lead="jn-dongshan")
+    client = app.test_client()
+    before = _page(client, users["monitor"])
+    assert "data-reloaded" not in before
+    original = app.jinja_env.loader
+    assert original is not None
+    edited = {name: original.get_source(app.jinja_env, name)[0].replace(
+        old, new, 1) for name, old, new in (
+            ("_queue_row.html", "</tr>", '<!-- data-reloaded="row" --></tr>'),
+            ("_queue_filters.html", "<form ", '<form data-reloaded="form" '))}
+    assert all("data-reloaded" in source for source in edited.values())
+    app.jinja_env.loader = ChoiceLoader([DictLoader(edited), original])
+    app.jinja_env.cache.clear()  # what auto-reload does for a changed file
+    try:
+        after = _page(client, users["monitor"])
+    finally:
+        app.jinja_env.loader = original
+        app.jinja_env.cache.clear()
+    assert 'data-reloaded="row"' in _row(after, case_id)
+    assert 'data-reloaded="form"' in after
