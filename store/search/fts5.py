@@ -193,11 +193,12 @@ class FTS5Index:
             [json.dumps(ids)])}
 
     def add(self, docs: list[IndexDoc]) -> None:
+        conn = self._conn()  # opened (file and schema made) even for no documents
         if not docs:
             return
         rows = list({d.id: self._prepare(d) for d in docs}.values())  # the last version wins
         ids = [r.id for r in rows]
-        before = self._stored(self._conn(), ids)
+        before = self._stored(conn, ids)
         # tokenize outside the write lock, only what is new or changed
         tokens = {r.id: self._tokens(r.hay) for r in rows
                   if (s := before.get(r.id)) is None or (s[1], s[2]) != (r.at, r.hay)}
