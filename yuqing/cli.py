@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -174,6 +175,10 @@ def import_cmd(app: AppContext, file: str, source: str | None, mapping: tuple[st
             raise click.BadParameter(f"应为 字段=列名：{entry!r}", param_hint="--map")
         pairs[field.strip()] = column.strip()
     ensure_ready(app)
+    # Everything loaded so far (settings, models, SQLAlchemy, the drivers) lives as long as the
+    # process: frozen, it is no longer walked by every full garbage collection, which a large
+    # import triggers about once per thousand rows
+    gc.freeze()
     try:
         rows = read_file(file, pairs, sheet)
         total = count_rows(file)
