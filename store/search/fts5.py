@@ -226,6 +226,11 @@ class FTS5Index:
             grams = tokens.get(r.id) or self._tokens(r.hay)
             inserts.append((key, r.id, r.at, *r.meta, r.hay))
             fts.append((key, grams))
+        # In ascending key order: FTS5 flushes its term hash to a new segment whenever a rowid
+        # is not above the last one written, so posts in publication-time disorder made about
+        # one segment per two posts (2.6x the insert CPU, and merges after)
+        inserts.sort()
+        fts.sort()
         conn.executemany("INSERT INTO docs(key, id, at, day, source, source_kind, topic, "
                          "sentiment, severity, event_id, hay) "
                          "VALUES (?,?,?,?,?,?,?,?,?,?,?)", inserts)
