@@ -215,6 +215,20 @@ class EventIndex:
             ev = self._events.get(event_id) or self._open(event_id, facts.at)
             self._add(ev, facts)
 
+    def rename(self, old: str, new: str) -> None:
+        """Give an event another id (the app stores new events in bulk and learns their
+        database ids after clustering the batch). KeyError if ``old`` is unknown."""
+        with self._lock:
+            ev = self._events.pop(old)
+            self._unindex(ev)
+            ev.id = new
+            self._events[new] = ev
+            for term in ev.centroid:
+                self._by_term.setdefault(term, set()).add(new)
+            for pid in ev.posts:
+                if self._event_of.get(pid) == old:
+                    self._event_of[pid] = new
+
     def prune(self, before: datetime) -> int:
         """Forget events quiet since ``before`` (their posts leave the duplicate index too)."""
         with self._lock:
