@@ -53,18 +53,25 @@ def idf_table() -> tuple[dict[str, float], float]:
     return table, values[len(values) // 2]
 
 
+@lru_cache(maxsize=200_000)
+def _termish(token: str) -> bool:
+    """A term whatever the post: two characters or more, no stop word, letters first."""
+    return len(token) >= 2 and token not in _STOPWORDS and bool(_TERM.match(token))
+
+
 def content_terms(tokens: list[str], places: list[PlaceMatch] | None = None) -> list[str]:
     """Tokens that carry the matter: no stop words, single characters, numbers or place words."""
     place_words = {part for p in places or [] for part in p.text.split("、") if part}
+    if not place_words:
+        return list(filter(_termish, tokens))
     joined = "|".join(place_words)
     keep: dict[str, bool] = {}
     out = []
-    for tok in tokens:
+    for tok in filter(_termish, tokens):
         ok = keep.get(tok)
         if ok is None:
             # a few place words: substring tests beat compiling an alternation per post
-            ok = keep[tok] = (len(tok) >= 2 and tok not in _STOPWORDS and bool(_TERM.match(tok))
-                              and tok not in joined
+            ok = keep[tok] = (tok not in joined
                               and not any(word in tok for word in place_words))
         if ok:
             out.append(tok)
