@@ -6,8 +6,9 @@ at any point is finished by the next run. The transaction that stores a batch's 
 also marks the events it changed ``routing_pending``; routing clears the mark in the same
 transaction as the case change, and every run routes the marked events first, so a crash
 between the analysis and the routing delays an alert but never loses it. The event index
-lives in memory, rebuilt at start from the posts of the clustering window, and hands out
-database event ids.
+lives in memory, rebuilt at start from the posts of the clustering window; it gives a new
+event a provisional id, and the transaction that stores the batch inserts the batch's new
+events together and the index takes their database ids once it commits.
 """
 
 from __future__ import annotations
