@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from nlp.keywords import keywords
-from nlp.models import TextModel
+from nlp.models import SharedCounts, TextModel
 from nlp.normalize import analysis_text
 from nlp.registry import ModelStore
 from nlp.sentiment import SentimentClassifier
@@ -137,9 +137,10 @@ class Analyzer:
             self.reload()
         texts = [analysis_text(p.title, p.text) for p in posts]
         tokens = [self.tokenizer.words_of(t) for t in texts]
-        topics = self.topic_classifier.predict_batch(texts)
-        sentiments = self.sentiment_classifier.predict_batch(texts)
-        learned = self._learned(texts)
+        shared: SharedCounts = {}  # each text's n-grams counted once for all the models
+        topics = self.topic_classifier.predict_batch(texts, shared)
+        sentiments = self.sentiment_classifier.predict_batch(texts, shared)
+        learned = self._learned(texts, shared)
         versions = self.model_versions()
         results = []
         for i, post in enumerate(posts):
@@ -157,11 +158,12 @@ class Analyzer:
                 model_versions=dict(versions)))
         return results
 
-    def _learned(self, texts: list[str]) -> list[tuple[float, str] | None]:
+    def _learned(self, texts: list[str], shared: SharedCounts | None = None
+                 ) -> list[tuple[float, str] | None]:
         model = self.severity_model
         if model is None:
             return [None] * len(texts)
-        probs = model.predict_proba(texts)
+        probs = model.predict_proba(texts, shared)
         values = np.array([SEVERITY_LABELS.get(lab, 0.0) for lab in model.labels])
         out: list[tuple[float, str] | None] = []
         for row in probs:

@@ -91,11 +91,19 @@ class NearDuplicateIndex:
         self.jaccard_min = jaccard_min
         self.containment_min = containment_min
         self.min_shingles = min_shingles
-        self._lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
-        # One permutation table for every MinHash: building it per post costs more than hashing.
-        template = MinHash(num_perm=num_perm, seed=7)
-        self._perm = template.permutations
-        self._scheme = template.scheme
+        # datasketch chooses the bands (b rows of r hash values) for the threshold and hashes
+        # each post; the band tables are plain dicts here: datasketch's LSH (its storage
+        # layer, a MinHash object and byte-swapped copies per post) cost more than the hashing
+        lsh = MinHashLSH(threshold=lsh_threshold, num_perm=num_perm)
+        # One MinHash, cleared per post: building one (it validates its permutation table)
+        # costs as much as hashing a post. Shingles are already 32-bit ints: the builtin
+        # ``int`` passes them through without a Python frame per shingle.
+        self._hasher = MinHash(num_perm=num_perm, seed=7, hashfunc=int)
+        width = self._hasher.hashvalues.itemsize
+        self._bands = [(start * width, (start + lsh.r) * width)
+                       for start in range(0, lsh.b * lsh.r, lsh.r)]
+        self._tables: list[dict[bytes, set[str]]] = [{} for _ in self._bands]
+        self._keys: dict[str, list[bytes]] = {}
         self._by_hash: dict[str, str] = {}
         self._hash_of: dict[str, str] = {}
         # Shingles kept as packed 32-bit arrays (4 bytes each instead of about 60 in a
@@ -108,30 +116,37 @@ class NearDuplicateIndex:
     def __contains__(self, key: str) -> bool:
         return key in self._hash_of
 
-    def _minhash(self, sh: set[int]) -> MinHash:
-        # shingles are already 32-bit ints: the builtin ``int`` passes them through without a
-        # Python frame per shingle
-        m = MinHash(num_perm=self.num_perm, seed=7, hashfunc=int,
-                    permutations=self._perm, scheme=self._scheme)
-        if sh:
-            m.update_batch(list(sh))
-        return m
+    def _band_keys(self, sh: set[int]) -> list[bytes]:
+        """The post's MinHash cut into the LSH bands (one dict key per band)."""
+        m = self._hasher
+        m.clear()
+        m.update_batch(sh)
+        raw = m.hashvalues.tobytes()
+        return [raw[start:end] for start, end in self._bands]
+
+    def _candidates(self, bands: list[bytes]) -> set[str]:
+        found: set[str] = set()
+        for table, band in zip(self._tables, bands, strict=True):
+            keys = table.get(band)
+            if keys:
+                found |= keys
+        return found
 
     def query(self, text: str, exclude: str = "") -> list[DupMatch]:
         """Every indexed post this text repeats, best first."""
         folded = fold(text)
         sh = _shingles(folded, self.k)
-        return self._query(_digest(folded), sh, self._minhash(sh) if sh else None, exclude)
+        return self._query(_digest(folded), sh, self._band_keys(sh) if sh else None, exclude)
 
-    def _query(self, h: str, sh: set[int], mh: MinHash | None,
+    def _query(self, h: str, sh: set[int], bands: list[bytes] | None,
                exclude: str) -> list[DupMatch]:
         out: list[DupMatch] = []
         if h and h in self._by_hash and self._by_hash[h] != exclude:
             out.append(DupMatch(self._by_hash[h], "exact", 1.0, 1.0))
-        if not sh or mh is None:
+        if not sh or bands is None:
             return out
         seen = {m.key for m in out}
-        for key in self._lsh.query(mh):
+        for key in self._candidates(bands):
             if key in seen or key == exclude:
                 continue
             other = self._sets[key]
@@ -153,14 +168,16 @@ class NearDuplicateIndex:
         folded = fold(text)
         h = _digest(folded)
         sh = _shingles(folded, self.k)
-        mh = self._minhash(sh) if sh else None
-        found = self._query(h, sh, mh, key)
+        bands = self._band_keys(sh) if sh else None
+        found = self._query(h, sh, bands, key)
         self._hash_of[key] = h
         if h and h not in self._by_hash:
             self._by_hash[h] = key  # the first post with this content is the original
-        if sh and mh is not None:
+        if sh and bands is not None:
             self._sets[key] = array("I", sh)
-            self._lsh.insert(key, mh, check_duplication=False)
+            for table, band in zip(self._tables, bands, strict=True):
+                table.setdefault(band, set()).add(key)
+            self._keys[key] = bands
         return found
 
     def remove(self, key: str) -> None:
@@ -170,4 +187,8 @@ class NearDuplicateIndex:
         if self._by_hash.get(h) == key:
             del self._by_hash[h]
         if self._sets.pop(key, None) is not None:
-            self._lsh.remove(key)
+            for table, band in zip(self._tables, self._keys.pop(key), strict=True):
+                keys = table[band]
+                keys.discard(key)
+                if not keys:
+                    del table[band]  # the tables stay as small as the posts held

@@ -53,22 +53,23 @@ def idf_table() -> tuple[dict[str, float], float]:
     return table, values[len(values) // 2]
 
 
+@lru_cache(maxsize=200_000)
+def _termish(token: str) -> bool:
+    """A term whatever the post: two characters or more, no stop word, letters first."""
+    return len(token) >= 2 and token not in _STOPWORDS and bool(_TERM.match(token))
+
+
 def content_terms(tokens: list[str], places: list[PlaceMatch] | None = None) -> list[str]:
     """Tokens that carry the matter: no stop words, single characters, numbers or place words."""
     place_words = {part for p in places or [] for part in p.text.split("、") if part}
+    terms = list(filter(_termish, tokens))
+    if not place_words:
+        return terms
     joined = "|".join(place_words)
-    keep: dict[str, bool] = {}
-    out = []
-    for tok in tokens:
-        ok = keep.get(tok)
-        if ok is None:
-            # a few place words: substring tests beat compiling an alternation per post
-            ok = keep[tok] = (len(tok) >= 2 and tok not in _STOPWORDS and bool(_TERM.match(tok))
-                              and tok not in joined
-                              and not any(word in tok for word in place_words))
-        if ok:
-            out.append(tok)
-    return out
+    # each distinct term tested once; a few place words: substring tests beat compiling an
+    # alternation per post
+    placed = {t for t in set(terms) if t in joined or any(word in t for word in place_words)}
+    return [t for t in terms if t not in placed] if placed else terms
 
 
 def tfidf(terms: list[str], lead: str = "") -> dict[str, float]:

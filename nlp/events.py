@@ -26,6 +26,7 @@ what a monitor sees (溯源 first source, counts, sources, hourly trend, keyword
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 import threading
@@ -215,6 +216,20 @@ class EventIndex:
             ev = self._events.get(event_id) or self._open(event_id, facts.at)
             self._add(ev, facts)
 
+    def rename(self, old: str, new: str) -> None:
+        """Give an event another id (the app stores new events in bulk and learns their
+        database ids after clustering the batch). KeyError if ``old`` is unknown."""
+        with self._lock:
+            ev = self._events.pop(old)
+            self._unindex(ev)
+            ev.id = new
+            self._events[new] = ev
+            for term in ev.centroid:
+                self._by_term.setdefault(term, set()).add(new)
+            for pid in ev.posts:
+                if self._event_of.get(pid) == old:
+                    self._event_of[pid] = new
+
     def prune(self, before: datetime) -> int:
         """Forget events quiet since ``before`` (their posts leave the duplicate index too)."""
         with self._lock:
@@ -268,8 +283,10 @@ class EventIndex:
         table, median = idf_table()
         with self._lock:
             ev = self._get(event_id)
-            ranked = sorted(ev.terms.items(), key=lambda kv: -kv[1] * table.get(kv[0], median))
-            top = [t for t, _ in ranked[:keywords]]
+            # nsmallest is sorted(...)[:n] (ties in the same order) without sorting every term
+            ranked = heapq.nsmallest(keywords, ev.terms.items(),
+                                     key=lambda kv: -kv[1] * table.get(kv[0], median))
+            top = [t for t, _ in ranked]
             return self._summary(ev, top)
 
     def _summary(self, ev: _Event, top: list[str]) -> EventSummary:
@@ -323,15 +340,22 @@ class EventIndex:
         ev.sources[f.source or "未知来源"] += 1
         ev.hourly[_hour(f.at)] += 1
         ev.terms.update(f.terms)
-        self._unindex(ev)
         n = len(ev.posts)
         merged = {t: w * (n - 1) / n for t, w in ev.centroid.items()}
         for t, w in f.vec.items():
             merged[t] = merged.get(t, 0.0) + w / n
         top = sorted(merged.items(), key=lambda kv: -kv[1])[: self.centroid_terms]
-        ev.centroid = _unit(dict(top))
-        for term in ev.centroid:
-            self._by_term.setdefault(term, set()).add(ev.id)
+        old, ev.centroid = ev.centroid, _unit(dict(top))
+        # the term map changes only where the centroid's terms did (most stay)
+        by_term = self._by_term
+        for term in old.keys() - ev.centroid.keys():
+            ids = by_term.get(term)
+            if ids is not None:
+                ids.discard(ev.id)
+                if not ids:
+                    del by_term[term]
+        for term in ev.centroid.keys() - old.keys():
+            by_term.setdefault(term, set()).add(ev.id)
         ev.places.update(sorted(f.local))  # equal counts keep code order, not the hash seed's
         if not ev.anchor and f.local:
             ev.anchor = frozenset(f.local)

@@ -74,11 +74,19 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
+@lru_cache(maxsize=1)
+def _shipped_pattern() -> re.Pattern[str]:
+    return _pattern(tuple(shipped_lexicon()))
+
+
 def polarity_hits(text: str, lexicon: dict[str, int] | None = None) -> list[tuple[str, int]]:
     """(word, +1/-1) for each lexicon word in ``text``, negation applied."""
-    lexicon = lexicon or shipped_lexicon()
+    if lexicon:
+        pattern = _pattern(tuple(lexicon))
+    else:  # the shipped one: its pattern without building and hashing a tuple of it per call
+        lexicon, pattern = shipped_lexicon(), _shipped_pattern()
     hits = []
-    for m in _pattern(tuple(lexicon)).finditer(text):
+    for m in pattern.finditer(text):
         sign = lexicon[m.group()]
         if m.group().startswith("["):  # an emoticon is never negated ([抓狂] after 没睡着)
             hits.append((m.group(), sign))
@@ -88,8 +96,7 @@ def polarity_hits(text: str, lexicon: dict[str, int] | None = None) -> list[tupl
         # 不怎么掉, 没有一点异味, 没出现卡顿
         # 别/非 end 特别/分别/除非 too: 特别刺耳 is not a negation
         after = text[m.end():m.end() + 6]
-        if ((any(before.endswith(n) for n in NEGATORS)
-             and not before.endswith(_NOT_NEGATORS))
+        if ((before.endswith(NEGATORS) and not before.endswith(_NOT_NEGATORS))
                 or _NEG_GAP.search(_CLAUSE.split(before)[-1]) or _POST_NEG.match(after)):
             sign = -sign
         elif sign < 0 and _LOW_AFTER.match(after):

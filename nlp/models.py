@@ -11,18 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
 import sklearn
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
@@ -90,11 +93,21 @@ class TextModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Rows follow ``texts``; columns follow ``self.labels``."""
+    def predict_proba(self, texts: Sequence[str], shared: SharedCounts | None = None
+                      ) -> np.ndarray:
+        """Rows follow ``texts``; columns follow ``self.labels``.
+
+        ``shared``: one dict per batch handed to every model that reads the batch, so the
+        n-grams of a text are cut and counted once for all models whose vectorizers are
+        configured alike (topic and sentiment both read character 1–2-grams and the same
+        words). The numbers are those of ``pipeline.predict_proba``."""
         if not texts:
             return np.zeros((0, len(self.labels)))
-        return self.pipeline.predict_proba([t[:MODEL_CHARS] for t in texts])
+        heads = [t[:MODEL_CHARS] for t in texts]
+        features = _union_features(self.pipeline, heads, shared)
+        if features is None:  # a pipeline of another shape: scikit-learn's own way
+            return self.pipeline.predict_proba(heads)
+        return self.pipeline.steps[-1][1].predict_proba(features)
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,6 +132,102 @@ class TextModel:
         return cls(kind=data["kind"], pipeline=data["pipeline"], labels=list(data["labels"]),
                    version=data["version"], settings=data.get("settings", {}),
                    metrics=data.get("metrics", {}), meta=data.get("meta", {}))
+
+
+# Per batch: analyser configuration -> text -> the n-grams of that text (every occurrence).
+SharedCounts = MutableMapping[Any, dict[str, list[str]]]
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's _char_ngrams folds them
+
+
+def _analysis_key(vec: TfidfVectorizer) -> tuple[Any, ...] | None:
+    """What the vectorizer's n-grams depend on, or None for a configuration ``_grams`` does
+    not reproduce (then scikit-learn's ``transform`` runs, and nothing is shared)."""
+    if (vec.input != "content" or vec.preprocessor is not None or vec.stop_words is not None
+            or vec.strip_accents is not None or vec.analyzer not in ("char", "word")):
+        return None
+    tokens: Any = None
+    if vec.analyzer == "word":
+        if isinstance(vec.tokenizer, Tokenizer):
+            tokens = ("tokenizer", vec.tokenizer._cache_key)
+        elif vec.tokenizer is None:
+            tokens = ("pattern", vec.token_pattern)
+        else:
+            return None
+    return (vec.analyzer, tuple(vec.ngram_range), vec.lowercase, tokens)
+
+
+def _grams(vec: TfidfVectorizer, doc: str) -> list[str]:
+    """The n-grams ``vec.build_analyzer()(doc)`` yields (in another order): each length
+    made in one pass of C-level map/zip instead of a Python loop over positions."""
+    if vec.lowercase:
+        doc = doc.lower()
+    min_n, max_n = vec.ngram_range
+    if vec.analyzer == "char":
+        units: Any = _WHITE_SPACES.sub(" ", doc)
+        join = "".join
+    else:
+        units = vec.build_tokenizer()(doc)
+        join = " ".join
+        if max_n == 1:
+            return list(units)
+    out: list[str] = []
+    for n in range(min_n, min(max_n, len(units)) + 1):
+        if n == 1:
+            out.extend(units)
+        else:
+            out.extend(map(join, zip(*(units[i:] for i in range(n)), strict=False)))
+    return out
+
+
+def _tfidf_rows(vec: TfidfVectorizer, texts: list[str], shared: SharedCounts | None
+                ) -> Any:
+    """``vec.transform(texts)`` with the same numbers: the n-grams made and looked up in the
+    vocabulary by C-level loops and counted by scipy (summing duplicate entries), where
+    scikit-learn counts them in a Python loop; the n-grams are shared through ``shared``."""
+    store = shared.setdefault(_analysis_key(vec), {}) if shared is not None else {}
+    vocabulary = vec.vocabulary_
+    columns: list[int] = []
+    lengths: list[int] = []
+    for doc in texts:
+        grams = store.get(doc)
+        if grams is None:
+            grams = store[doc] = _grams(vec, doc)
+        columns.extend(map(vocabulary.get, grams, repeat(-1)))
+        lengths.append(len(grams))
+    idx = np.asarray(columns, dtype=np.int64)
+    known = idx >= 0
+    rows = np.repeat(np.arange(len(texts)), lengths)[known]
+    counted = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.intc), (rows, idx[known])),
+        shape=(len(texts), len(vocabulary)), dtype=vec.dtype)
+    counted.sum_duplicates()  # the counts, with sorted indices as scikit-learn leaves them
+    if vec.binary:
+        counted.data.fill(1)
+    return vec._tfidf.transform(counted, copy=False)
+
+
+def _union_features(pipeline: Pipeline, texts: list[str], shared: SharedCounts | None
+                    ) -> Any:
+    """The features step of ``build_pipeline``'s pipeline (a FeatureUnion) on ``texts``,
+    computed as ``FeatureUnion.transform`` does; None for a pipeline of another shape."""
+    steps = pipeline.steps
+    if len(steps) != 2 or not isinstance(steps[0][1], FeatureUnion):
+        return None
+    union = steps[0][1]
+    weights = union.transformer_weights or {}
+    parts = []
+    for name, part in union.transformer_list:
+        if isinstance(part, str):  # "drop" / "passthrough"
+            return None
+        if type(part) is TfidfVectorizer and _analysis_key(part) is not None:
+            features = _tfidf_rows(part, texts, shared)
+        else:
+            features = part.transform(texts)
+        weight = weights.get(name)
+        parts.append(features if weight is None else features * weight)
+    if not parts or not all(sparse.issparse(x) for x in parts):
+        return None
+    return sparse.hstack(parts).tocsr()
 
 
 def build_pipeline(tokenizer: Tokenizer, settings: TrainSettings, n_min: int,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nlp.lexicon import polarity_hits
-from nlp.models import TextModel
+from nlp.models import SharedCounts, TextModel
 from nlp.types import SentimentResult
 
 LABELS = ("negative", "neutral", "positive")
@@ -82,8 +82,10 @@ class SentimentClassifier:
     def predict(self, text: str) -> SentimentResult:
         return self.predict_batch([text])[0]
 
-    def predict_batch(self, texts: Sequence[str]) -> list[SentimentResult]:
-        probs = self.model.predict_proba(texts)
+    def predict_batch(self, texts: Sequence[str], shared: SharedCounts | None = None
+                      ) -> list[SentimentResult]:
+        """``shared``: see ``TextModel.predict_proba`` (one dict per batch of texts)."""
+        probs = self.model.predict_proba(texts, shared)
         return [self._decide(text, row) for text, row in zip(texts, probs, strict=True)]
 
     def _p(self, row: np.ndarray, label: str) -> float:

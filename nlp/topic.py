@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.models import TextModel
+from nlp.models import SharedCounts, TextModel
 from nlp.types import TopicResult
 
 NONE_LABELS = frozenset({"none", "noise", "无关", "非舆情"})
@@ -69,8 +69,10 @@ class TopicClassifier:
                     hits[label] = found
         return hits
 
-    def predict_batch(self, texts: Sequence[str]) -> list[TopicResult]:
-        probs = self.model.predict_proba(texts)
+    def predict_batch(self, texts: Sequence[str], shared: SharedCounts | None = None
+                      ) -> list[TopicResult]:
+        """``shared``: see ``TextModel.predict_proba`` (one dict per batch of texts)."""
+        probs = self.model.predict_proba(texts, shared)
         return [self._decide(text, row) for text, row in zip(texts, probs, strict=True)]
 
     def predict(self, text: str) -> TopicResult:

@@ -29,6 +29,7 @@ from routing.workflow import (
     Conflict,
     claim,
     monitors,
+    notices_later,
     notify,
     opened_here,
     perform_in,
@@ -152,7 +153,7 @@ def open_or_update_cases(db: Database, changes: Sequence[tuple[int, DecisionLike
     if not ids:
         return out
     try:
-        with db.session() as session:
+        with db.session() as session, notices_later(session):
             preload_units(session)
             events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
             # every event of the batch is routed in this transaction: its routing_pending mark
@@ -175,12 +176,20 @@ def open_or_update_cases(db: Database, changes: Sequence[tuple[int, DecisionLike
             if targets:  # 并案: load the cases merged into with their assignments too
                 session.scalars(select(Case).where(Case.id.in_(targets))
                                 .options(selectinload(Case.assignments))).all()
+            fresh: dict[int, Case] = {}
             for event_id, decision, severity in changes:
                 event = events.get(event_id)
                 if event is None:
                     raise ValueError(f"事件 {event_id} 不存在")
-                out[event_id] = _change(session, event, cases.get(event_id), decision,
-                                        severity, now, pol)
+                if event_id not in cases and severity in (1, 2, 3, 4):
+                    fresh[event_id] = _new_case(session, event, decision, severity, now, pol)
+            if fresh:
+                # the batch's new cases inserted together: one INSERT gives every id (IntegrityError
+                # here when another worker opened one of them first)
+                session.flush()
+            for event_id, decision, severity in changes:
+                out[event_id] = _change(session, events[event_id], cases.get(event_id),
+                                        decision, severity, now, pol, fresh.get(event_id))
         return out
     except Exception:  # every event is tried again on its own below
         log.info("批量分派 %d 个事件未成功，逐个重试", len(ids), exc_info=True)
@@ -195,8 +204,10 @@ def open_or_update_cases(db: Database, changes: Sequence[tuple[int, DecisionLike
 
 
 def _change(session: Session, event: Event, case: Case | None, decision: DecisionLike,
-            severity: int | None, now: datetime, pol: clock.Policy) -> CaseChange:
-    """The case change of one event inside the caller's transaction."""
+            severity: int | None, now: datetime, pol: clock.Policy,
+            fresh: Case | None = None) -> CaseChange:
+    """The case change of one event inside the caller's transaction (``fresh``: its new case,
+    already inserted by the caller)."""
     # the event is routed: cleared in the case change's own transaction, so a
     # crash leaves either both or neither (see yuqing/analysis.py)
     event.routing_pending = False
@@ -206,12 +217,13 @@ def _change(session: Session, event: Event, case: Case | None, decision: Decisio
     if case is None:
         if severity not in (1, 2, 3, 4):
             return CaseChange(None)  # below IV is not an alert
-        return _open(session, event, decision, severity, now, pol)
+        return _open(session, event, decision, severity, now, pol, fresh)
     return _update(session, case, event, decision, severity, now, pol)
 
 
-def _open(session: Session, event: Event, decision: Any, severity: int, now: datetime,
-          pol: clock.Policy) -> CaseChange:
+def _new_case(session: Session, event: Event, decision: Any, severity: int, now: datetime,
+              pol: clock.Policy) -> Case:
+    """The event's new case, added to the session (not flushed)."""
     info = _decision_record(decision)
     coordinator = (unit_by_code(session, info["coordinator"]) if info["coordinator"] else None)
     computed = clock.answer_deadlines(severity, now, pol, info["urgent"])
@@ -229,7 +241,15 @@ def _open(session: Session, event: Event, decision: Any, severity: int, now: dat
                 # load the empty collection back from the database
                 assignments=[])
     session.add(case)
-    session.flush()  # IntegrityError here when another worker opened it first
+    return case
+
+
+def _open(session: Session, event: Event, decision: Any, severity: int, now: datetime,
+          pol: clock.Policy, case: Case | None = None) -> CaseChange:
+    info = _decision_record(decision)
+    if case is None:
+        case = _new_case(session, event, decision, severity, now, pol)
+        session.flush()  # IntegrityError here when another worker opened it first
     opened_here(session, case)
     system = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=SYSTEM)
     record(session, case, "open", "OPEN-1", system, None, now, note=info["explanation"],
@@ -259,7 +279,7 @@ def _update(session: Session, case: Case, event: Event, decision: Any, severity:
             if now.tzinfo else now + timedelta(seconds=minutes)
         headline = f"事件有新进展：累计 {event.post_count} 条信息、{event.source_count} 个来源"
         if not notify(session, case, f"digest:{bucket}", recipients, headline, now, pol,
-                      not_before=send_at):
+                      not_before=send_at, counted=True):
             subject, body, payload = render(session, case, headline, pol.tz)
             refresh_pending(session, case_id=case.id, change=f"digest:{bucket}",
                             recipients=recipients, subject=subject, body=body, payload=payload)

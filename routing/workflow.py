@@ -9,6 +9,8 @@ WORKFLOW_API.md; the web console codes against it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from routing import policy as clock
 from routing.messages import render
-from routing.notify.outbox import enqueue
+from routing.notify.outbox import enqueue, queue_rows, queue_rows_insert
 from routing.unit_lookup import UNITS_KEY
 from store import (
     Assignment,
@@ -349,13 +351,59 @@ def units(case: Case, *roles: str, kind: str = "unit") -> list[str]:
     return [f"{kind}:{a.unit_id}" for a in case.assignments if a.active and a.role in roles]
 
 
-def notify(session: Session, case: Case, change: str, recipients: list[str], headline: str,
-           now: datetime, policy: clock.Policy, detail: str = "",
-           not_before: datetime | None = None) -> int:
+_LATER_KEY = "routing.notices_later"
+
+
+@contextmanager
+def notices_later(session: Session) -> Iterator[None]:
+    """Inside: ``notify`` renders each notice at once (the case as it is at that point) but
+    its rows are inserted at the end, after one flush that gives every audit row of the block
+    its id, with one INSERT for all of them. A routing batch opens dozens of cases; one flush
+    and one INSERT per notice cost more than the rest of the case change. Leave the block
+    before the transaction commits; on an error nothing is queued (the transaction rolls
+    back anyway)."""
+    later: list[tuple[Any, ...]] = []
+    session.info[_LATER_KEY] = later
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_LATER_KEY, None)
+        raise
+    session.info.pop(_LATER_KEY, None)
+    if later:
+        session.flush()  # the audit rows the keys name get their ids, all in one INSERT
+        rows = []
+        for case_id, change, recipients, subject, body, payload, now, not_before in later:
+            rows += queue_rows(case_id=case_id, change=change() if callable(change) else change,
+                               recipients=recipients, subject=subject, body=body,
+                               payload=payload, now=now, not_before=not_before)
+        queue_rows_insert(session, rows)
+
+
+def defers_notices(session: Session) -> bool:
+    return _LATER_KEY in session.info
+
+
+def notify(session: Session, case: Case, change: str | Callable[[], str], recipients: list[str],
+           headline: str, now: datetime, policy: clock.Policy, detail: str = "",
+           not_before: datetime | None = None, *, counted: bool = False) -> int:
+    """Queue this change's notice to ``recipients``; returns how many rows were new.
+
+    ``change`` may be a function giving the key part once the audit row it names has its id.
+    Inside ``notices_later`` the rows are inserted at the block's end and the return is 0,
+    unless ``counted`` asks for the count now (the caller decides by it)."""
     if case.id is None:
         session.flush()  # the notification refers to the case row
     subject, body, payload = render(session, case, headline, policy.tz, detail)
+    later = session.info.get(_LATER_KEY)
+    if later is not None and not counted:
+        later.append((case.id, change, list(recipients), subject, body, payload, now,
+                      not_before))
+        return 0
     # nothing else pending is needed by these rows: it goes with the transaction's next flush
+    if callable(change):
+        session.flush()  # the audit row the key names
+        change = change()
     with session.no_autoflush:
         return enqueue(session, case_id=case.id, change=change, recipients=recipients,
                        subject=subject, body=body, payload=payload, now=now,
@@ -532,12 +580,14 @@ def perform_in(session: Session, case: Case, action: Action, actor: Actor, *, no
         case.state = rule.to
     clock.reschedule(case, policy, now)
     row = record(session, case, str(action), rule.id, actor, from_state, now, note, data)
-    session.flush()
+    if not defers_notices(session):
+        session.flush()  # the notices' keys name the audit row (deferred: one flush for all)
     if recipients:
         detail = f"说明：{note}" if note else ""
-        notify(session, case, f"action:{row.id}", recipients, headline, now, policy, detail)
+        notify(session, case, lambda: f"action:{row.id}", recipients, headline, now, policy,
+               detail)
     informed = units(case, "informed")
     if action in (Action.DISPATCH, Action.REASSIGN) and informed:
-        notify(session, case, f"action:{row.id}:informed", informed,
+        notify(session, case, lambda: f"action:{row.id}:informed", informed,
                "舆情通报（供参考，无需签收）", now, policy)
     return row

@@ -6,13 +6,17 @@ at any point is finished by the next run. The transaction that stores a batch's 
 also marks the events it changed ``routing_pending``; routing clears the mark in the same
 transaction as the case change, and every run routes the marked events first, so a crash
 between the analysis and the routing delays an alert but never loses it. The event index
-lives in memory, rebuilt at start from the posts of the clustering window, and hands out
-database event ids.
+lives in memory, rebuilt at start from the posts of the clustering window; it gives a new
+event a provisional id, and the transaction that stores the batch inserts the batch's new
+events together and the index takes their database ids once it commits.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
+import re
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -30,6 +34,7 @@ from yuqing.ingest import index_posts
 log = logging.getLogger(__name__)
 
 WINDOW_HOURS = 72.0
+PROVISIONAL = "~"  # prefix of the event index's ids for events not stored yet
 
 
 def post_input(post: Post) -> PostInput:
@@ -54,16 +59,13 @@ class AnalysisStep:
         self._analyzer: Analyzer | None = None
         self._events = None
         self._rules: tuple[object, object] | None = None  # taxonomy and severity built with
-        self._insert_event = insert(Event.__table__)  # built once: compiled once
+        self._provisional = itertools.count(1)
 
     # -- lazily built, once per process ----------------------------------------------------
     def _new_event_id(self) -> str:
-        now = self.ctx.now()  # replaced by the posts' times when the batch is stored
-        # a plain INSERT on a connection: no ORM session for a row this step fills in later
-        with self.ctx.db.engine.begin() as conn:
-            result = conn.execute(self._insert_event, {"first_seen_at": now,
-                                                       "last_seen_at": now})
-            return str(result.inserted_primary_key[0])
+        # provisional: the batch's new events are inserted together when it is stored, and
+        # renamed to their database ids then (not one INSERT and commit per new event)
+        return f"{PROVISIONAL}{next(self._provisional)}"
 
     def analyzer(self) -> Analyzer:
         from yuqing.commands.nlp import build_analyzer, place_finder_for
@@ -146,9 +148,20 @@ class AnalysisStep:
         written with a few set-wise statements (not a load, a delete and a flush per post)."""
         now = self.ctx.now()
         touched: set[int] = set()
+        renamed: dict[str, str] = {}
         with db.session() as session:
             wanted = [int(a.post_id) for a in analyses]
             existing = set(session.scalars(select(Post.id).where(Post.id.in_(wanted))))
+            fresh = sorted({a.event.id for a in analyses if a.event is not None
+                            and a.event.id.startswith(PROVISIONAL)
+                            and int(a.post_id) in existing}, key=lambda e: int(e[1:]))
+            if fresh:
+                # the batch's new events in one statement; their rows are filled in below
+                ids = session.scalars(
+                    insert(Event).returning(Event.id, sort_by_parameter_order=True),
+                    [{"first_seen_at": now, "last_seen_at": now} for _ in fresh]).all()
+                renamed = {old: str(new) for old, new in zip(fresh, ids, strict=True)}
+                analyses = [_renamed(a, renamed) for a in analyses]
             rows: list[dict[str, Any]] = []
             places: list[dict[str, Any]] = []
             for a in analyses:
@@ -178,11 +191,17 @@ class AnalysisStep:
             session.execute(delete(PostPlace).where(PostPlace.post_id.in_(ids)))
             if places:
                 session.execute(insert(PostPlace), places)
-            self._refresh_events(session, sorted(touched))
+            self._refresh_events(session, sorted(touched),
+                                 {int(new): old for old, new in renamed.items()})
+        # committed: the index learns the new events' ids
+        for old, new in renamed.items():
+            self._events.rename(old, new)
         return touched
 
-    def _refresh_events(self, session: Session, event_ids: list[int]) -> None:
-        """Event rows from the index's summaries and the stored posts' aggregates."""
+    def _refresh_events(self, session: Session, event_ids: list[int],
+                        provisional: dict[int, str]) -> None:
+        """Event rows from the index's summaries and the stored posts' aggregates
+        (``provisional``: the index's id of each event inserted by this transaction)."""
         assert self._events is not None
         if not event_ids:
             return
@@ -201,7 +220,8 @@ class AnalysisStep:
         summaries = {}
         for event_id in event_ids:
             try:
-                summaries[event_id] = self._events.summary(str(event_id))
+                summaries[event_id] = self._events.summary(
+                    provisional.get(event_id, str(event_id)))
             except KeyError:  # not held by the index any more: its row stays as it is
                 log.warning("事件 %s 不在事件索引中，跳过汇总", event_id)
         firsts = {p.id: p for p in session.execute(
@@ -244,3 +264,14 @@ class AnalysisStep:
             index_posts(self.ctx.db, self.ctx.index, ids, now=self.ctx.now())
         return len(ids)
 
+
+def _renamed(analysis: Analysis, ids: dict[str, str]) -> Analysis:
+    """The analysis with its event's provisional id replaced by the stored one."""
+    event = analysis.event
+    if event is None or event.id not in ids:
+        return analysis
+    new = ids[event.id]
+    token = re.compile(re.escape(event.id) + r"(?!\d)")
+    reasons = [token.sub(new, r) for r in event.reasons]
+    return dataclasses.replace(analysis, event=dataclasses.replace(event, id=new,
+                                                                   reasons=reasons))

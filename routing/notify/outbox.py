@@ -109,16 +109,30 @@ def change_key(case_id: int | None, change: str, recipient: str) -> str:
     return _key("case", case_id, change, recipient)
 
 
+def queue_rows(*, case_id: int | None, change: str, recipients: Iterable[str], subject: str,
+               body: str, payload: Mapping[str, Any], now: datetime,
+               not_before: datetime | None = None) -> list[dict[str, Any]]:
+    """The notification rows ``enqueue`` inserts: one per recipient of this change."""
+    return [{"idempotency_key": change_key(case_id, change, recipient), "case_id": case_id,
+             "channel": FANOUT, "recipient": recipient, "subject": subject, "body": body,
+             "payload": dict(payload), "status": "pending", "attempts": 0,
+             "next_attempt_at": not_before or now, "created_at": now}
+            for recipient in dict.fromkeys(recipients)]  # unique, in order
+
+
+def queue_rows_insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert rows made by ``queue_rows`` (of any number of changes) in one statement,
+    skipping keys already queued; returns how many were new."""
+    return _insert_ignore(session, rows)
+
+
 def enqueue(session: Session, *, case_id: int | None, change: str, recipients: Iterable[str],
             subject: str, body: str, payload: Mapping[str, Any], now: datetime,
             not_before: datetime | None = None) -> int:
     """Queue one notification per recipient for this change; returns how many were new."""
-    return _insert_ignore(session, [{
-        "idempotency_key": change_key(case_id, change, recipient), "case_id": case_id,
-        "channel": FANOUT, "recipient": recipient, "subject": subject, "body": body,
-        "payload": dict(payload), "status": "pending", "attempts": 0,
-        "next_attempt_at": not_before or now, "created_at": now}
-        for recipient in dict.fromkeys(recipients)])  # unique, in order
+    return _insert_ignore(session, queue_rows(
+        case_id=case_id, change=change, recipients=recipients, subject=subject, body=body,
+        payload=payload, now=now, not_before=not_before))
 
 
 def enqueue_direct(session: Session, *, key: tuple[Any, ...], channel: str, recipient: str,
