@@ -31,7 +31,7 @@ import itertools
 import re
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -221,11 +221,10 @@ class EventIndex:
         database ids after clustering the batch). KeyError if ``old`` is unknown."""
         with self._lock:
             ev = self._events.pop(old)
-            self._unindex(ev)
+            self._unindex(old, ev.centroid)
             ev.id = new
             self._events[new] = ev
-            for term in ev.centroid:
-                self._by_term.setdefault(term, set()).add(new)
+            self._index(new, ev.centroid)
             for pid in ev.posts:
                 if self._event_of.get(pid) == old:
                     self._event_of[pid] = new
@@ -252,7 +251,7 @@ class EventIndex:
             for pid in ev.posts:
                 self._event_of.pop(pid, None)
                 self.dedupe.remove(pid)
-            self._unindex(ev)
+            self._unindex(ev.id, ev.centroid)
             del self._events[ev.id]
         return len(old)
 
@@ -347,15 +346,8 @@ class EventIndex:
         top = sorted(merged.items(), key=lambda kv: -kv[1])[: self.centroid_terms]
         old, ev.centroid = ev.centroid, _unit(dict(top))
         # the term map changes only where the centroid's terms did (most stay)
-        by_term = self._by_term
-        for term in old.keys() - ev.centroid.keys():
-            ids = by_term.get(term)
-            if ids is not None:
-                ids.discard(ev.id)
-                if not ids:
-                    del by_term[term]
-        for term in ev.centroid.keys() - old.keys():
-            by_term.setdefault(term, set()).add(ev.id)
+        self._unindex(ev.id, old.keys() - ev.centroid.keys())
+        self._index(ev.id, ev.centroid.keys() - old.keys())
         ev.places.update(sorted(f.local))  # equal counts keep code order, not the hash seed's
         if not ev.anchor and f.local:
             ev.anchor = frozenset(f.local)
@@ -363,12 +355,17 @@ class EventIndex:
             ev.lead_names = f.names
         self._event_of[f.post_id] = ev.id
 
-    def _unindex(self, ev: _Event) -> None:
+    def _index(self, event_id: str, terms: Iterable[str]) -> None:
         by_term = self._by_term
-        for term in ev.centroid:
+        for term in terms:
+            by_term.setdefault(term, set()).add(event_id)
+
+    def _unindex(self, event_id: str, terms: Iterable[str]) -> None:
+        by_term = self._by_term
+        for term in terms:
             ids = by_term.get(term)
             if ids is not None:
-                ids.discard(ev.id)
+                ids.discard(event_id)
                 if not ids:
                     del by_term[term]  # the term map stays as small as the events held
 
