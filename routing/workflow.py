@@ -366,10 +366,8 @@ def notices_later(session: Session) -> Iterator[None]:
     session.info[_LATER_KEY] = later
     try:
         yield
-    except BaseException:
+    finally:
         session.info.pop(_LATER_KEY, None)
-        raise
-    session.info.pop(_LATER_KEY, None)
     if later:
         session.flush()  # the audit rows the keys name get their ids, all in one INSERT
         rows = []
