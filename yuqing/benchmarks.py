@@ -56,6 +56,7 @@ class Outcome:
     seconds: float
     results: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    finished: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
 # ---- where the benchmarks are ---------------------------------------------------------------
@@ -296,11 +297,58 @@ def gather(outcomes: list[Outcome],
             rows = sorted(rows, key=lambda r: r["n"] or 0)
             head = {k: v for k, v in rows[-1].items() if k != "name"}
             head["module"] = o.module.name
+            if o.finished:
+                head["measured"] = o.finished
             if len({r["n"] for r in rows}) > 1:
                 head["growth"] = [{k: r[k] for k in ("n", "value", "baseline", "ratio")}
                                   for r in rows]
             table[name] = head
     return table
+
+
+# ---- resuming a long run --------------------------------------------------------------------
+
+def load_saved(path: Path, size: str) -> dict[str, dict[str, Any]]:
+    """The table an earlier ``--resume`` run saved at ``path`` (empty when the file does not
+    exist yet). A table of another size, or a file that is not one, is a clear error."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BenchError(f"无法读取已保存的结果 {path}：{exc}") from exc
+    if (not isinstance(data, dict) or not isinstance(data.get("figures"), dict)
+            or not all(isinstance(e, dict) and isinstance(e.get("module"), str)
+                       for e in data["figures"].values())):
+        raise BenchError(f"{path} 不是 yuqing bench --resume 保存的结果文件")
+    if data.get("size") != size:
+        raise BenchError(f"{path} 中是 --size {data.get('size')} 的结果，与本次的 --size {size} "
+                         "不同；请换一个文件，或删掉它重跑")
+    return data["figures"]
+
+
+def done_modules(saved: dict[str, dict[str, Any]]) -> set[str]:
+    """Modules whose every saved figure was measured (a failed one runs again)."""
+    failed = {e["module"] for e in saved.values() if e.get("error")}
+    return {e["module"] for e in saved.values()} - failed
+
+
+def merge(saved: dict[str, dict[str, Any]],
+          fresh: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The saved figures with every module measured now replaced by its fresh figures."""
+    rerun = {e["module"] for e in fresh.values()}
+    merged = {k: v for k, v in saved.items() if v["module"] not in rerun}
+    merged.update(fresh)
+    return merged
+
+
+def save(path: Path, size: str, figures: dict[str, dict[str, Any]]) -> None:
+    """Written after every module, atomically: a run stopped after hours keeps what it has."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"size": size, "figures": figures}, ensure_ascii=False,
+                              indent=1), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def fmt(v: Any) -> str:
@@ -365,8 +413,19 @@ def _pad(s: str, width: int) -> str:
     return s + " " * (width - _width(s))
 
 
+def _resumed_lines(table: dict[str, dict[str, Any]], resumed: str | None) -> list[str]:
+    if not resumed:
+        return []
+    when: dict[str, str] = {}
+    for e in table.values():
+        when.setdefault(e["module"], e.get("measured") or "时间未记录")
+    parts = "；".join(f"`{m}` {t}" for m, t in sorted(when.items()))
+    return [f"- 分次运行：结果汇总自 `--resume {resumed}`（每个模块的基线与它在同一次运行中测得）。"
+            f"各模块测量时间：{parts}"]
+
+
 def markdown(table: dict[str, dict[str, Any]], size: str, started: datetime,
-             seconds: float) -> str:
+             seconds: float, *, resumed: str | None = None) -> str:
     def cell(s: Any) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
 
@@ -375,13 +434,15 @@ def markdown(table: dict[str, dict[str, Any]], size: str, started: datetime,
         "",
         "> 本文件由 `yuqing bench --markdown` 生成，请勿手工编辑；重跑命令即更新。",
         "",
-        f"- 运行时间：{started:%Y-%m-%d %H:%M} UTC，用时 {seconds:.0f} 秒",
+        f"- 运行时间：{'最后一次 ' if resumed else ''}{started:%Y-%m-%d %H:%M} UTC，"
+        f"用时 {seconds:.0f} 秒",
         f"- 规模：`--size {size}`"
         + ("（冒烟规模：只说明能跑完，不代表目标是否达成）" if size == "small" else ""),
         f"- 机器：{os.cpu_count()} 核，Python {platform.python_version()}，"
         f"{platform.system()} {platform.machine()}，结束时负载（1 分钟平均）"
         f"{os.getloadavg()[0]:.1f}（机器共用时数字有噪声，比值比绝对值可靠）",
         "- 比值：与同一次运行中测得的基线相比（各项含义见下）；数值与基线的单位见“单位”列。",
+        *_resumed_lines(table, resumed),
         "",
         "| 基准 | 比值 | 数值 | 基线 | 单位 | 规模 n | 目标 |",
         "|---|---|---|---|---|---|---|",
@@ -403,7 +464,7 @@ def markdown(table: dict[str, dict[str, Any]], size: str, started: datetime,
         if not e.get("error"):
             out.append(f"- 随规模增长（10k → 100k → 1M）：{growth_text(e)}")
             extra = {k: v for k, v in e.items() if k not in
-                     {*REQUIRED, "about", "goal", "growth", "module", "better"}}
+                     {*REQUIRED, "about", "goal", "growth", "module", "better", "measured"}}
             if extra:
                 out.append("- 其他读数：" + "，".join(f"{k} = {fmt(v)}" for k, v in extra.items()))
         out.append(f"- 来源：`bench/bench_{e['module']}.py`")

@@ -106,6 +106,7 @@ def test_json_is_the_last_line_keyed_by_figure_with_the_contract_keys(good_folde
     assert speed["n"] == 1_000_000 and speed["value"] == 6.0 and speed["ratio"] == 1.5
     assert [g["n"] for g in speed["growth"]] == [10_000, 100_000, 1_000_000]
     assert data["alpha_memory"]["ratio"] is None and data["alpha_memory"]["rows_lost"] == 0
+    assert data["beta"].pop("measured").endswith(" UTC")  # when: for runs done in parts
     assert data["beta"] == {"ratio": 1.0, "value": 7.5, "baseline": 7.5, "unit": "ms",
                             "n": 20, "module": "beta"}
     # the table with Chinese headings comes first; the modules' prints went to stderr
@@ -230,3 +231,46 @@ def test_a_benchmark_past_the_timeout_fails_and_takes_its_children_with_it(
         time.sleep(0.1)
     stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}").exists() else ""
     assert not stat or ") Z " in stat, stat
+
+
+def test_resume_saves_after_each_module_and_skips_what_was_measured(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    folder = write(repo / "bench", {"bench_alpha": GOOD, "bench_beta": PLAIN,
+                                    "bench_raises": RAISES})
+    saved = tmp_path / "full.json"
+    first = bench(folder, "--size", "full", "--resume", str(saved), trace=tmp_path / "t1")
+    assert first.returncode == 1  # bench_raises failed
+    assert ran(tmp_path / "t1") == {"good", "plain"}
+    kept = json.loads(saved.read_text(encoding="utf-8"))
+    assert kept["size"] == "full"
+    assert kept["figures"]["alpha_speed"]["value"] == 6.0
+    assert kept["figures"]["raises"]["error"].startswith("RuntimeError")
+
+    # the failed module is fixed; a second run measures only it and reports everything
+    write(folder, {"bench_raises": PLAIN.replace('"beta"', '"gamma"').replace("plain",
+                                                                             "fixed")})
+    second = bench(folder, "--size", "full", "--resume", str(saved), "--markdown", "--json",
+                   trace=tmp_path / "t2")
+    assert second.returncode == 0, second.stderr
+    assert ran(tmp_path / "t2") == {"fixed"}
+    table = json.loads(second.stdout.strip().splitlines()[-1])
+    assert set(table) == {"alpha_speed", "alpha_memory", "beta", "gamma"}
+    assert table["alpha_speed"]["growth"][-1]["n"] == 1_000_000
+    text = (repo / "docs" / "PERFORMANCE.md").read_text(encoding="utf-8")
+    assert "| `gamma` | 1.000 | 7.500 |" in text and "| `alpha_speed` | 1.500 |" in text
+    assert "分次运行" in text and "`raises`" in text and "`alpha`" in text
+    assert "measured =" not in text  # the time is said once per module, not as a reading
+
+    # --only reruns a module that is already saved
+    third = bench(folder, "--size", "full", "--resume", str(saved), "--only", "beta",
+                  trace=tmp_path / "t3")
+    assert third.returncode == 0, third.stderr
+    assert ran(tmp_path / "t3") == {"plain"}
+
+    other = bench(folder, "--size", "small", "--resume", str(saved), trace=tmp_path / "t4")
+    assert other.returncode != 0 and "--size full" in other.stderr
+    assert not (tmp_path / "t4").exists() or ran(tmp_path / "t4") == set()
+    junk = tmp_path / "junk.json"
+    junk.write_text('{"figures": [1]}', encoding="utf-8")
+    bad = bench(folder, "--resume", str(junk), trace=tmp_path / "t5")
+    assert bad.returncode != 0 and "不是 yuqing bench --resume 保存的结果文件" in bad.stderr

@@ -24,22 +24,35 @@ from yuqing import benchmarks as b
               help=f"基准目录（默认源码仓库的 bench/，或环境变量 {b.ENV_DIR}）")
 @click.option("--timeout", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
               help="每个基准模块最长运行时间，超时记为失败")
+@click.option("--resume", "resume_file", default=None, metavar="FILE",
+              help="分次运行：每跑完一个模块就把结果存入 FILE；再次运行时跳过 FILE 中已成功的模块"
+                   "（--only 点名的照样重跑），输出与 Markdown 含全部结果")
 def bench_command(size: str, only: tuple[str, ...], as_json: bool, markdown_to: str | None,
-                  folder: str | None, timeout: float | None) -> None:
+                  folder: str | None, timeout: float | None, resume_file: str | None) -> None:
     """运行全部基准，打印与同次运行所测基线之比；任一基准失败则退出码非零，其余照常运行。"""
+    resume = Path(resume_file) if resume_file else None
     try:
         where = b.locate(folder)
         modules = b.discover(where)
         if not modules:
             raise b.BenchError(f"{where} 中没有定义 run(size) 的 bench_*.py")
         keep = b.select(modules, only)
+        saved = b.load_saved(resume, size) if resume else {}
     except b.BenchError as exc:
         raise click.ClickException(str(exc)) from exc
     chosen = [m for m in modules if m.path in keep]
+    if saved and not only:  # resuming: what was measured already is not measured again
+        finished = b.done_modules(saved)
+        chosen = [m for m in chosen if m.name not in finished]
+        click.echo(f"沿用 {resume} 中已完成的 {len(finished)} 个模块", err=True)
     started, t0 = b.now_utc(), time.perf_counter()
     click.echo(f"基准目录：{where}；规模 {size}；共 {len(chosen)} 个模块", err=True)
 
     def done(o: b.Outcome) -> None:
+        if resume:
+            nonlocal saved
+            saved = b.merge(saved, b.gather([o], keep))
+            b.save(resume, size, saved)
         if o.error:
             click.echo(f"基准 {o.module.name} 失败（{o.seconds:.1f} 秒）：{o.error}", err=True)
         else:
@@ -50,7 +63,7 @@ def bench_command(size: str, only: tuple[str, ...], as_json: bool, markdown_to: 
         click.echo(f"基准 {m.name} 运行中……", err=True)
 
     outcomes = b.run_all(chosen, size, timeout=timeout, on_start=start, on_done=done)
-    table = b.gather(outcomes, keep)
+    table = saved if resume else b.gather(outcomes, keep)
     asked = {w.strip() for item in only for w in item.split(",") if w.strip()}
     names = {m.name for m in chosen} | {m.path.stem for m in chosen}
     missing = sorted(w for w in asked - names if w not in table)
@@ -61,7 +74,8 @@ def bench_command(size: str, only: tuple[str, ...], as_json: bool, markdown_to: 
     if markdown_to is not None:
         path = Path(markdown_to) if markdown_to else where.parent / "docs" / "PERFORMANCE.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(b.markdown(table, size, started, time.perf_counter() - t0),
+        path.write_text(b.markdown(table, size, started, time.perf_counter() - t0,
+                                   resumed=resume.name if resume else None),
                         encoding="utf-8")
         click.echo(f"已写入 {path}", err=True)
     if as_json:
