@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "FEED_EXPORT_ENCODING": "utf-8",
     # our components
     "SPIDER_MIDDLEWARES": {"crawlers.middlewares.RecordErrorsMiddleware": 60},
+    # Scrapy's robots.txt check allows everything when robots.txt cannot be read: ours forbids
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "crawlers.middlewares.RobotsTxtMiddleware": 100},
     "ITEM_PIPELINES": {"crawlers.pipelines.SinkPipeline": 500},
 }
 

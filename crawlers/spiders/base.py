@@ -35,6 +35,7 @@ from twisted.web._newclient import ResponseNeverReceived
 
 from crawlers.dates import SHANGHAI, parse_datetime
 from crawlers.items import PostItem
+from crawlers.middlewares import RobotsUnreachable
 from crawlers.runtime import CrawlHooks, CrawlResult
 from crawlers.sources import SourceSpec
 from crawlers.textutil import canonical_url, clean_text, decode_body, element_text
@@ -48,6 +49,8 @@ def failure_reason(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP 状态码 {exc.response.status}"
+    if isinstance(exc, RobotsUnreachable):
+        return f"robots.txt 无法读取（{exc.reason}），按规范本轮不抓取该站点"
     if isinstance(exc, IgnoreRequest):
         if "robots" in str(exc).lower():
             return "robots.txt 禁止抓取"

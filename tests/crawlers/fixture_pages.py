@@ -20,6 +20,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     delay: float = 0.0
+    drop: bool = False  # close the connection without an answer (a network error)
 
 
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
@@ -32,7 +33,11 @@ def route(site: FixtureSite, path: str, query: dict[str, str]) -> Page | None:
 
     state = site.state
     if path == "/robots.txt":
-        return Page(ROBOTS, "text/plain")
+        if state.robots == "missing":
+            return None
+        if state.robots == "error500":
+            return Page("<h1>Internal Server Error</h1>", status=500)
+        return Page(ROBOTS, "text/plain", drop=state.robots == "drop")
     if path == "/rss.xml":
         return Page(rss(site), "application/rss+xml; charset=utf-8")
     if path == "/atom.xml":

@@ -63,6 +63,7 @@ class SiteState:
     per_page: int = 4
     bench_articles: int = 0
     bench_delay: float = 0.0  # seconds each bench article takes (crawl workers killed mid-page)
+    robots: str = "ok"  # "missing" (404), "error500", or "drop": its connection is cut
 
 
 def default_state() -> SiteState:
@@ -160,6 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.delay:
             time.sleep(route.delay)
+        if route.drop:
+            self.close_connection = True
+            return
         self.send(route.body, route.content_type, route.status)
 
 

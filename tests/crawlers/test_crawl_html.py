@@ -99,6 +99,26 @@ def test_robots_can_be_switched_off_per_source(site, crawl):
     assert any(i["url"].endswith("/private/secret.html") for i in crawl.items("jn-news"))
 
 
+@pytest.mark.parametrize(("robots", "why"), [("error500", "HTTP 状态码 500"),
+                                             ("drop", "连接失败：DownloadFailedError")])
+def test_a_robots_txt_that_cannot_be_read_forbids_the_site(site, crawl, robots, why):
+    # Scrapy alone allows everything then: a timed-out robots.txt once let a crawl store the
+    # page robots.txt forbids
+    site.state.robots = robots
+    result = crawl(news(site, retries=1))
+    assert site.hits["/robots.txt"] == 2  # retried once like a page, then given up
+    assert set(site.hits) == {"/robots.txt"} and crawl.items("jn-news") == []
+    assert {(e["url"].rsplit("/", 1)[1], e["reason"]) for e in result.errors} == {
+        ("list_1.html", f"robots.txt 无法读取（{why}），按规范本轮不抓取该站点")}
+
+
+def test_a_missing_robots_txt_allows_the_site(site, crawl):
+    site.state.robots = "missing"
+    crawl(news(site))
+    assert site.hits["/robots.txt"] == 1
+    assert any(i["url"].endswith("/private/secret.html") for i in crawl.items("jn-news"))
+
+
 def test_numbered_list_pages_are_followed_until_they_run_out(site, crawl):
     config = news(site)
     config["options"]["list"] = {"links": "ul.list a.art::attr(href)",
