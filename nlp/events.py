@@ -48,6 +48,7 @@ from typing import Any
 
 from nlp.dedupe import NearDuplicateIndex
 from nlp.event_terms import (  # noqa: F401  (re-exported: tests and benchmarks import them)
+    FACILITY_KIN,
     LEAD_BOOST,
     PROPER_TAGS,
     _one_line,
@@ -508,13 +509,24 @@ def _shared_matter(f: _Facts, ev: _Event, same: frozenset[str]) -> str:
 
 def _same_places(mine: frozenset[str], theirs: frozenset[str]) -> frozenset[str]:
     """The facilities of ``mine`` that ``theirs`` names too. A name may come with more or
-    fewer words before it (金鹰天地小区 / 天地小区): one ending with the other is the same."""
+    fewer words before it (金鹰天地小区 / 天地小区): one ending with the other is the same, and
+    so is another word for its kind (翠屏山小区 / 翠屏山社区, see ``FACILITY_KIN``)."""
     if not mine or not theirs:
         return frozenset()
     same = mine & theirs
     if same:
         return same
-    return frozenset(a for a in mine for b in theirs if a.endswith(b) or b.endswith(a))
+    return frozenset(a for a in mine for b in theirs
+                     if _kin(a).endswith(_kin(b)) or _kin(b).endswith(_kin(a)))
+
+
+@lru_cache(maxsize=65536)
+def _kin(facility: str) -> str:
+    """The facility with its kind word made canonical (翠屏山社区 -> 翠屏山小区)."""
+    for kind, canonical in FACILITY_KIN.items():
+        if facility.endswith(kind) and len(facility) > len(kind) + 1:
+            return facility[: -len(kind)] + canonical
+    return facility
 
 
 @lru_cache(maxsize=65536)

@@ -364,3 +364,25 @@ def test_the_same_compound_keeps_a_long_running_incident_open_past_the_window(fi
     day5 = feed.post("a3", "东山街道翠屏山小区电梯检修后续：电梯仍未恢复运行，老人下楼只能靠邻居背。",
                      hours=100)
     assert day5.id == first.id
+
+
+def test_a_follow_up_by_the_compounds_committee_names_the_same_facility(finder):
+    # 翠屏山社区 (the residents' committee) answers for 翠屏山小区: one facility, one event
+    feed = Clocked(finder)
+    first = feed.post("a1", LIFT_CUIPING)
+    answer = feed.post("a2", "东山街道翠屏山社区回应电梯困人：已联系维保单位检修，将督促物业整改。",
+                       hours=30)
+    assert answer.id == first.id
+
+
+def test_facilities_are_named_places_not_what_happened_there():
+    from nlp.event_terms import facilities, lead_of
+
+    def named(text: str) -> set[str]:
+        return set(facilities(rjieba.cut(text), lead_of("", text)))
+
+    assert named("江宁区东山街道翠屏山小区电梯故障，一名老人被困") == {"翠屏山小区"}
+    assert named("江宁区东山街道双龙大道路口发生交通事故，骑车人受轻伤") == {"双龙大道路口"}
+    # a kind, an act or a firm's trade is no name
+    assert named("秣陵街道某小区电梯故障，三名老人被困后被送往医院，物业公司迟迟未到场") == set()
+    assert named("附近小区居民反映一所学校门口拥堵严重") == set()
