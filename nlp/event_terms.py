@@ -121,3 +121,78 @@ def _one_line(title: str, text: str, keywords: list[str], limit: int = 60) -> st
                     sentences[0] if sentences else (text or "").strip())
     line = _SPACES.sub(" ", line)
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# Facility words: what a named place of an incident ends with (翠屏山小区, 湖勇小学, 双龙大道路口).
+# Two incidents of one kind in one street differ in the facility they name; a repost or a
+# follow-up of one incident names the same one.
+FACILITY_TYPES = frozenset("""
+小区 社区 花园 公寓 大厦 广场 学校 小学 中学 大学 学院 幼儿园 医院 卫生院 诊所 养老院 敬老院
+菜市场 农贸市场 市场 商场 超市 商店 酒店 宾馆 饭店 餐厅 食堂 工地 工厂 公司 银行 公园 景区
+停车场 加油站 公交站 车站 地铁站 路口 大桥 隧道 派出所 体育馆 图书馆
+""".split())
+# Words before a facility word that say which kind, not which one (附近小区, 一所学校, 物业公司),
+# or what someone did there (送往医院, 进入小区), or when (昨晚小区).
+_GENERIC_BEFORE = frozenset("""
+附近 当地 周边 旁边 本地 城区 老旧 新建 市区 全市 全区 辖区 私立 公立 民办 附属 大型 知名 农村
+乡镇 城市 居民 市民 学生 街道 周围 对面 隔壁 一家 这家 那家 一所 这所 一个 这个 那个 多个 多所
+多家 部分 一些 各个 各类 某某 我们 我家 人民 中心 社会 国内 国外 省内 市内 物业 涉事 事发
+送往 送到 送至 送进 前往 来到 去往 赶到 赶往 到达 进入 走进 走出 离开 回到 住进 搬进 位于 督促
+要求 责令 联系 协调 投诉 举报 反映 曝光 通报 今日 昨日 昨晚 今晚 凌晨 上午 下午 晚上 深夜 傍晚 中午
+""".split()) | FACILITY_TYPES
+# Kinds of one facility: a compound and its residents' committee (翠屏山小区 / 翠屏山社区), a
+# market by another word, are named alike in reports of one incident.
+FACILITY_KIN = {"社区": "小区", "花园": "小区", "公寓": "小区", "家园": "小区", "农贸市场": "菜市场",
+                "市场": "菜市场"}
+# Characters that, split off alone before a facility word, are no part of its name (某小区, 该医院).
+_NOT_NAME_CHARS = frozenset("的了在是和与及或某该这那此本各每一二两三几多个家所座处间等到从向对把被给为"
+                            "去来近旁里内外上下前后中新老大小原")
+# Road words take the name before them along (双龙|大道|路口 is 双龙大道路口, not 大道路口).
+_ROAD_WORDS = frozenset({"大道", "大街", "街", "路", "公路", "高速"})
+
+
+def facilities(tokens: list[str], lead: str) -> frozenset[str]:
+    """Named facilities in the lead: the name tokens before a facility word (翠屏山|小区,
+    金鹰|天地|小区, 建|明|公园, 双龙|大道|路口), or one token ending in one (华山医院).
+
+    Kind words (附近小区, 某小区) are no name. Place names are (东山小学, 鼓楼医院): the events
+    compare facilities by their ending, so 昆山周庄兰海小学 meets 兰海小学.
+    """
+    out = set()
+    for i, tok in enumerate(tokens):
+        if tok in FACILITY_TYPES:
+            name = _name_before(tokens, i)
+            if name:
+                out.add(name + tok)
+        elif len(tok) >= 4 and _termish(tok):
+            for n in (2, 3):
+                if tok[-n:] in FACILITY_TYPES and len(tok) - n >= 2 \
+                        and tok[:-n] not in _GENERIC_BEFORE:
+                    out.add(tok)
+                    break
+    return frozenset(f for f in out if f in lead) if out else frozenset()
+
+
+def _name_before(tokens: list[str], i: int) -> str:
+    """The name tokens just before tokens[i] (at most three words or characters), or ""."""
+    parts: list[str] = []
+    j = i - 1
+    while j >= 0 and len(parts) < 3:
+        tok = tokens[j]
+        if len(tok) == 1:
+            # a name jieba split into characters (建|明|公园); never a word after them
+            if not ("\u4e00" <= tok <= "\u9fff") or tok in _NOT_NAME_CHARS \
+                    or (parts and len(parts[0]) > 1):
+                break
+        elif tok in _GENERIC_BEFORE or not _termish(tok):
+            break
+        elif parts and not _specific(tok) and parts[0] not in _ROAD_WORDS:
+            # further back only a proper noun or an unknown word: not 反映|翠屏山|小区 (the
+            # events compare names by their ending, so 天地小区 still meets 金鹰天地小区)
+            break
+        parts.insert(0, tok)
+        j -= 1
+    name = "".join(parts)
+    if len(name) < 2 or name in _ROAD_WORDS:
+        return ""
+    return name

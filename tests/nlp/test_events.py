@@ -301,3 +301,88 @@ def test_places_named_equally_often_are_listed_in_code_order(feed):
     places = feed.index.summary(ref.id).places
     assert len(places) >= 4
     assert places == sorted(places)
+
+
+class Clocked:
+    """Posts without a publication time, stamped by the index's injected clock."""
+
+    def __init__(self, finder: GazetteerPlaceFinder, **kwargs) -> None:
+        self.now = T0
+        self.index = EventIndex(clock=lambda: self.now, **kwargs)
+        self.finder = finder
+
+    def post(self, pid: str, text: str, hours: float = 0):
+        self.now = T0 + timedelta(hours=hours)
+        return self.index.assign(PostInput(id=pid, text=text, source="weibo"), text,
+                                 rjieba.cut(text), self.finder.find(text))
+
+
+# The same matter, from the same template, in two compounds of one street (a look-alike that
+# the near-duplicate index alone would take for a repost), and a follow-up of the first.
+LIFT_CUIPING = "江宁区东山街道翠屏山小区电梯故障，一名老人被困电梯四十分钟，物业迟迟未到场。"
+LIFT_JINYING = "江宁区东山街道金鹰天地小区电梯故障，一名老人被困电梯四十分钟，物业迟迟未到场。"
+LIFT_CUIPING_LATER = "东山街道翠屏山小区电梯困人一事后续：物业公司已更换电梯控制板，维保单位正在检修。"
+
+
+def test_the_same_matter_in_another_compound_of_the_street_30_hours_later_is_another_event(
+        finder):
+    feed = Clocked(finder)
+    first = feed.post("a1", LIFT_CUIPING)
+    other = feed.post("b1", LIFT_JINYING, hours=30)
+    assert other.is_new and other.id != first.id
+    assert other.duplicate_of is None  # not taken for a repost of a1 either
+    assert any("翠屏山小区" in r and "天地小区" in r for r in other.reasons)
+
+
+def test_a_follow_up_of_the_same_compound_30_hours_later_stays_in_its_event(finder):
+    feed = Clocked(finder)
+    first = feed.post("a1", LIFT_CUIPING)
+    feed.post("b1", LIFT_JINYING, hours=2)
+    later = feed.post("a2", LIFT_CUIPING_LATER, hours=30)
+    assert later.id == first.id and not later.is_new
+    assert any("同一场所：翠屏山小区" in r for r in later.reasons)
+
+
+def test_look_alikes_do_not_keep_an_event_open_past_the_window_from_its_first_post(finder):
+    # Snowball: each look-alike within the window of the latest one, none naming a compound.
+    # The event is the incident of its first post: 80 h later is another one.
+    feed = Clocked(finder)
+    first = feed.post("a1", "江宁区东山街道一小区电梯故障，一名老人被困电梯四十分钟，物业迟迟未到场。")
+    again = feed.post("a2", "东山街道有小区电梯出故障，老人被困在电梯里半小时，物业很久才来处理。",
+                      hours=40)
+    late = feed.post("a3", "江宁区东山街道小区电梯故障困住老人，被困电梯一个多小时，物业管理不到位。",
+                     hours=80)
+    assert late.duplicate_of is None  # similar words, no repost (a repost joins however old)
+    assert again.id == first.id
+    assert late.is_new and late.id != first.id
+
+
+def test_the_same_compound_keeps_a_long_running_incident_open_past_the_window(finder):
+    feed = Clocked(finder)
+    first = feed.post("a1", LIFT_CUIPING)
+    feed.post("a2", LIFT_CUIPING_LATER, hours=50)
+    day5 = feed.post("a3", "东山街道翠屏山小区电梯检修后续：电梯仍未恢复运行，老人下楼只能靠邻居背。",
+                     hours=100)
+    assert day5.id == first.id
+
+
+def test_a_follow_up_by_the_compounds_committee_names_the_same_facility(finder):
+    # 翠屏山社区 (the residents' committee) answers for 翠屏山小区: one facility, one event
+    feed = Clocked(finder)
+    first = feed.post("a1", LIFT_CUIPING)
+    answer = feed.post("a2", "东山街道翠屏山社区回应电梯困人：已联系维保单位检修，将督促物业整改。",
+                       hours=30)
+    assert answer.id == first.id
+
+
+def test_facilities_are_named_places_not_what_happened_there():
+    from nlp.event_terms import facilities, lead_of
+
+    def named(text: str) -> set[str]:
+        return set(facilities(rjieba.cut(text), lead_of("", text)))
+
+    assert named("江宁区东山街道翠屏山小区电梯故障，一名老人被困") == {"翠屏山小区"}
+    assert named("江宁区东山街道双龙大道路口发生交通事故，骑车人受轻伤") == {"双龙大道路口"}
+    # a kind, an act or a firm's trade is no name
+    assert named("秣陵街道某小区电梯故障，三名老人被困后被送往医院，物业公司迟迟未到场") == set()
+    assert named("附近小区居民反映一所学校门口拥堵严重") == set()
