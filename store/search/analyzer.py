@@ -10,8 +10,10 @@ Elasticsearch keeps two token streams per document:
   removes the rest.
 
 FTS5 (format 4, ``index_text``, ``term_tokens``) indexes each Chinese character alone instead
-of its bigrams: a post then has about a quarter of the distinct terms (the insert cost follows
-them), and a phrase of single characters is still a substring test. Latin and digit runs keep
+of its bigrams: fewer distinct terms a post (about 280 against 400 in the bench corpus) drawn
+from a vocabulary of some thousand characters instead of hundreds of thousands of bigrams, which
+makes the FTS5 inserts about 5x cheaper, and a phrase of single characters is still a substring
+test. Latin and digit runs keep
 their grams: letters alone would give ``p`` and ``m`` postings in nearly every post with any
 Latin text, which a query ``pm`` would have to intersect. Runs not adjacent in the text have
 ``BOUNDARY`` between them, a token no query phrase holds unless its needle has a gap there, so
@@ -104,8 +106,9 @@ def term_grams(needle: str) -> QueryTerm | None:
 # always between boundaries, so a dropped one never joins two runs.
 _SAFE_HAN = "\u3400-\u4db5\u4e00-\u9fa5"
 _PIECE = re.compile(rf"([{_SAFE_HAN}]+)|([a-z0-9]+)|([\u4db6-\u4dbf\u9fa6-\u9fff\uf900-\ufaff])")
-# A private-use character: unicode61 keeps it as a token (category Co), no folded text yields
-# it, and it neither is nor starts any token a query builds, prefix queries (p*) included.
+# A private-use character: unicode61 keeps it as a token (category Co), the text never yields
+# it as a token (it is outside _PIECE), and it neither is nor starts any token a query builds,
+# prefix queries (p*) included.
 BOUNDARY = "\ue000"
 
 

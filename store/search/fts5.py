@@ -10,11 +10,12 @@ bigrams and last character, and a boundary token between runs not adjacent in th
 term is a phrase of the same tokens (``analyzer.term_tokens``), so a phrase of Chinese
 characters matches exactly where they stand in a row.
 
-Earlier formats: 3 indexed Chinese bigrams (about 400 distinct terms a post against about 130
-single characters; FTS5's insert cost follows the distinct terms, 517 against 131 µs a post),
-2 also jieba search-mode words, for ranking only (about 40 % of the indexing time), 1 was keyed
-by date. An index of an earlier format is emptied on open and asks for a rebuild
-(``rebuild_requested``; the catch-up job marks every post, or ``yuqing reindex --all``).
+Earlier formats: 3 indexed Chinese bigrams (about 400 distinct terms a post against 280 single
+characters, from a far larger vocabulary: the FTS5 inserts alone cost 389 against 72 µs of CPU
+a post in bench_import at 20k posts), 2 also jieba search-mode words, for ranking only
+(about 40 % of the indexing time), 1 was keyed by date. An index of an earlier format is
+emptied on open and asks for a rebuild (``rebuild_requested``; the catch-up job marks every
+post, or ``yuqing reindex --all``).
 """
 
 from __future__ import annotations
