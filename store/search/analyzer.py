@@ -13,11 +13,12 @@ FTS5 (format 4, ``index_text``, ``term_tokens``) indexes each Chinese character 
 of its bigrams: fewer distinct terms a post (about 280 against 400 in the bench corpus) drawn
 from a vocabulary of some thousand characters instead of hundreds of thousands of bigrams, which
 makes the FTS5 inserts about 5x cheaper, and a phrase of single characters is still a substring
-test. Latin and digit runs keep
-their grams: letters alone would give ``p`` and ``m`` postings in nearly every post with any
-Latin text, which a query ``pm`` would have to intersect. Runs not adjacent in the text have
-``BOUNDARY`` between them, a token no query phrase holds unless its needle has a gap there, so
-北京，上海 does not match 京上.
+test. Latin and digit runs keep their grams: letters alone would give ``p`` and ``m`` postings
+in nearly every post with any Latin text, which a query ``pm`` would have to intersect
+(measured on 20k bench posts with 0-12 random Latin words added: letters saved 6 % of the
+insert CPU, 77 against 83 µs a post, and made counting a Latin term 20-50x slower, about 1 ms
+against under 0.05 ms). Runs not adjacent in the text have ``BOUNDARY`` between them, a token
+no query phrase holds unless its needle has a gap there, so 北京，上海 does not match 京上.
 """
 
 from __future__ import annotations
