@@ -6,7 +6,7 @@ sqlite executemany of the same rows into a table of the same columns, in the sam
 Figures (the only module that measures import; ``bench_store.py`` keeps the console):
 - ``import_vs_executemany``: ingest with FTS5 indexing ÷ bare executemany (goal ≥ 0.1);
 - ``import_store_only_vs_executemany``: the same without the search index;
-- ``import_fts5_alone_vs_executemany``: only the FTS5 inserts of the already cut grams, the
+- ``import_fts5_alone_vs_executemany``: only the FTS5 inserts of the already cut tokens, the
   bound the first figure cannot pass while every post gets its own gram postings.
 Each also carries ``cpu_ratio``: the same ratio in process CPU seconds, which a loaded machine
 disturbs far less than the wall clock (SQLite writes in this process, so CPU covers it).
@@ -28,7 +28,7 @@ from bench.corpus import posts
 from store import Database
 from store.migrate import upgrade
 from store.search import open_index
-from store.search.analyzer import gram_text
+from store.search.analyzer import index_text
 from store.search.fts5 import HASH_BYTES
 from store.search.query import fold
 from yuqing.ingest import Ingestor
@@ -83,7 +83,7 @@ def ingest(rows: list[dict[str, object]], folder: Path, with_index: bool) -> Clo
 
 def fts5_alone(rows: list[dict[str, object]], path: Path) -> Clock:
     """The FTS5 inserts alone, of grams already cut, in the index's own layout and batches."""
-    grams = [(i, gram_text(fold(f"{r['title']}\n{r['text']}"))) for i, r in enumerate(rows, 1)]
+    grams = [(i, index_text(fold(f"{r['title']}\n{r['text']}"))) for i, r in enumerate(rows, 1)]
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE VIRTUAL TABLE f USING fts5(grams, content='', "
@@ -113,8 +113,9 @@ ABOUT = {
                               "≥ 0.1"),
     "import_store_only_vs_executemany": ("store", "同上，但不建检索索引：只看入库本身的开销。",
                                          "（无单独目标：用来区分索引与入库各占多少）"),
-    "import_fts5_alone_vs_executemany": ("fts5", "只把已切好的字二元组写入 FTS5（与检索索引同样的表和批次）"
-                                         "的速度 ÷ 裸插入：每条帖子各有自己的二元组倒排时，上面的比值超不过它。",
+    "import_fts5_alone_vs_executemany": ("fts5", "只把已切好的检索词元（汉字单字、字母数字二元组）写入 FTS5（与检索"
+                                         "索引同样的表和批次）的速度 ÷ 裸插入：每条帖子各有自己的倒排时，上面的比值"
+                                         "超不过它。",
                                          "（上限参考）"),
 }
 

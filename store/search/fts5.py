@@ -1,14 +1,21 @@
 """SQLite FTS5 search backend: the zero set-up default, one file under the instance folder.
 
-Layout (format 3): ``docs`` keeps one row per post under a time-ordered ``key`` (publication
+Layout (format 4): ``docs`` keeps one row per post under a time-ordered ``key`` (publication
 second << 24 | low bits of the post id), and the contentless ``docs_fts`` uses that key as its
 rowid. "Newest first" is then FTS5's own rowid order, a period is a rowid range, and a query
 whose candidates are already exact (see ``exact_expression``) is counted and paged inside FTS5
-without joining ``docs``. Only the character-gram stream is indexed (rebuilt from ``hay`` when a
-row must be deleted): format 2 also indexed and stored jieba search-mode words, for ranking only,
-which cost about 40 % of the indexing time (rjieba plus 290 more FTS5 tokens a post) and never
-decided a hit. An index of an earlier format is emptied on open and asks for a rebuild
-(``rebuild_requested``; the catch-up job marks every post, or ``yuqing reindex --all``).
+without joining ``docs``. One token stream is indexed (``analyzer.index_text``, rebuilt from
+``hay`` when a row must be deleted): every Chinese character alone, every Latin/digit run as its
+bigrams and last character, and a boundary token between runs not adjacent in the text. A query
+term is a phrase of the same tokens (``analyzer.term_tokens``), so a phrase of Chinese
+characters matches exactly where they stand in a row.
+
+Earlier formats: 3 indexed Chinese bigrams (about 400 distinct terms a post against 280 single
+characters, from a far larger vocabulary: the FTS5 inserts alone cost 389 against 72 µs of CPU
+a post in bench_import at 20k posts), 2 also jieba search-mode words, for ranking only
+(about 40 % of the indexing time), 1 was keyed by date. An index of an earlier format is
+emptied on open and asks for a rebuild (``rebuild_requested``; the catch-up job marks every
+post, or ``yuqing reindex --all``).
 """
 
 from __future__ import annotations
@@ -27,13 +34,13 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from store.db import private_file, retry_busy
-from store.search.analyzer import WordTokenizer, default_words, gram_text, term_grams
+from store.search.analyzer import WordTokenizer, default_words, index_text, term_tokens
 from store.search.base import CountField, IndexDoc, SearchQuery, SearchResult
 from store.search.query import Normalizer, ParsedQuery, fold, parse
 
 log = logging.getLogger(__name__)
 
-FORMAT = "3"
+FORMAT = "4"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs(
@@ -58,10 +65,12 @@ HASH_BYTES = 32 << 20
 _SHIFT = 24
 _LOW = (1 << _SHIFT) - 1
 # One run of characters SQLite's unicode61 surely treats as token characters (CJK of Unicode
-# 1.1 and extension A, a-z, 0-9): for such a term the gram phrase matches exactly the documents
-# holding it as a substring, so FTS5 alone decides the hit.
+# 1.1 and extension A, a-z, 0-9): for such a term the token phrase matches exactly the documents
+# holding it as a substring (consecutive single characters, or consecutive bigrams, are
+# consecutive in the text: a boundary or a last-character token stands between runs), so FTS5
+# alone decides the hit.
 _EXACT = re.compile(r"[\u3400-\u4db5\u4e00-\u9fa5]+|[a-z0-9]+")
-# bm25 over the grams: a post holding the term more often, or a shorter post, ranks higher
+# bm25 over the tokens: a post holding the term more often, or a shorter post, ranks higher
 _RANK = "bm25(docs_fts)"
 _META = ("day", "source", "source_kind", "topic", "sentiment", "severity", "event_id")
 
@@ -74,9 +83,9 @@ def doc_key(at: int, doc_id: int) -> int:
 def _clause_expression(terms: Iterable[Any]) -> str:
     alts = []
     for term in terms:
-        grams = term_grams(term.text)
-        assert grams is not None  # parse() refuses terms with nothing searchable
-        phrase = '"' + " ".join(grams.grams) + '"' + ("*" if grams.prefix else "")
+        tokens = term_tokens(term.text)
+        assert tokens is not None  # parse() refuses terms with nothing searchable
+        phrase = '"' + " ".join(tokens.grams) + '"' + ("*" if tokens.prefix else "")
         alts.append(f"grams : {phrase}")
     return "(" + " OR ".join(alts) + ")"
 
@@ -86,7 +95,8 @@ def match_expression(query: ParsedQuery) -> str:
 
     Every token is built from Chinese characters, a-z and 0-9 only and is double-quoted,
     so no user input reaches FTS5's query syntax. Exclusions are left to the exact check:
-    a gram phrase can match where the excluded text does not occur (across punctuation),
+    a phrase across a boundary can match where the excluded text does not occur (食，堂 for
+    食。堂),
     so excluding by it would lose real hits.
     """
     return " AND ".join(_clause_expression(c.terms) for c in query.positive)
@@ -116,7 +126,7 @@ class FTS5Index:
     def __init__(self, path: str | Path, words: WordTokenizer = default_words,
                  timezone: str = "Asia/Shanghai", normalize: Normalizer | None = None):
         self.path = Path(path)
-        self.words = words  # kept for the common signature: format 3 indexes grams only
+        self.words = words  # kept for the common signature: FTS5 indexes no jieba words
         self.normalize = normalize
         self.tz = ZoneInfo(timezone)
         self._local = threading.local()
@@ -143,8 +153,12 @@ class FTS5Index:
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
-        if columns and ("key" not in columns or "words" in columns):
-            # format 1 (date-ordered, tokens stored twice) or 2 (words indexed too): start over
+        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        stored = conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() \
+            if has_meta else None
+        if columns and (stored is None or stored[0] != FORMAT):
+            # format 1 (date-ordered, no meta), 2 (words indexed too) or 3 (Chinese bigrams):
+            # the tokens differ, so no query would match what is there; start over
             log.warning("检索索引 %s 为旧格式，已清空；后台补建任务将重建全部信息的索引"
                         "（也可运行 yuqing reindex --all）", self.path)
             for obj in _OLD_OBJECTS:
@@ -183,7 +197,7 @@ class FTS5Index:
 
     @staticmethod
     def _tokens(hay: str) -> str:
-        return gram_text(fold(hay))
+        return index_text(fold(hay))
 
     @staticmethod
     def _stored(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[int, int, str]]:
@@ -263,7 +277,7 @@ class FTS5Index:
         # a contentless table forgets a row only when told its exact tokens again
         conn.executemany("INSERT INTO docs_fts(docs_fts, rowid, grams) "
                          "VALUES ('delete', ?, ?)",
-                         [(key, gram_text(fold(hay))) for key, _at, hay in stored.values()])
+                         [(key, index_text(fold(hay))) for key, _at, hay in stored.values()])
         conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in stored])
 
     def delete(self, ids: list[int]) -> None:

@@ -1,4 +1,4 @@
-"""FTS5 format 3: time-ordered keys, field-only updates, and an old file started over."""
+"""FTS5 format 4: time-ordered keys, field-only updates, and an old file started over."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from store.search import IndexDoc, SearchQuery
 from store.search.fts5 import FTS5Index, exact_expression
 from store.search.query import parse
-from tests.old_search_files import write_format_2
+from tests.old_search_files import write_format_2, write_format_3
 
 T0 = datetime(2024, 5, 20, 4, 0, tzinfo=UTC)
 
@@ -87,5 +87,22 @@ def test_an_index_of_format_2_with_the_word_stream_starts_over_empty(tmp_path: P
     assert index.search(SearchQuery(text="食堂")).ids == [1]
     index.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == ("3",)
+        assert conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == ("4",)
         assert "words" not in {r[1] for r in conn.execute("PRAGMA table_info(docs)")}
+
+
+def test_an_index_of_format_3_with_chinese_bigrams_starts_over_and_asks_for_a_rebuild(
+        tmp_path: Path) -> None:
+    path = tmp_path / "search.db"
+    write_format_3(path)  # post 5 indexed as bigrams, which no format-4 query would match
+    index = FTS5Index(path)
+    assert index.count_all() == 0 and index.rebuild_requested()
+    index.add([IndexDoc(5, "", "东山路灯不亮", T0)])
+    assert index.search(SearchQuery(text="路灯")).ids == [5]
+    index.rebuild_marked()
+    index.close()
+    reopened = FTS5Index(path)  # the current format is kept as it is
+    assert not reopened.rebuild_requested() and reopened.count_all() == 1
+    reopened.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == ("4",)

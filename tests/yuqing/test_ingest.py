@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from crawlers.items import PostItem
 from store import Database, Post, Source
 from store.search import SearchQuery, open_index
-from tests.old_search_files import write_format_2
+from tests.old_search_files import write_format_2, write_format_3
 from yuqing.context import AppContext
 from yuqing.ingest import Ingestor, reindex_pending
 
@@ -191,14 +192,16 @@ def test_a_failing_index_in_the_worker_loses_no_batch(ctx: AppContext, source: s
         assert s.scalar(select(func.count(Post.id)).where(Post.indexed_at.is_(None))) == 3
 
 
+@pytest.mark.parametrize("write_old", [write_format_2, write_format_3])
 def test_an_index_emptied_on_upgrade_is_rebuilt_by_the_catch_up_job(
-        ctx: AppContext, source: str, tmp_path: Path) -> None:
+        ctx: AppContext, source: str, tmp_path: Path, write_old: Callable[[Path], None]
+) -> None:
     ingestor = Ingestor(ctx.db, open_index(f"fts5:///{tmp_path / 'old.db'}"), batch_size=3)
     assert ingestor.ingest([_item(i) for i in range(4)]).new == 4
     assert reindex_pending(ctx.db, ingestor.index) == 0  # all indexed at import
     ingestor.index.close()
     path = tmp_path / "upgraded.db"
-    write_format_2(path)  # a format-2 file (word stream), as older installs left
+    write_old(path)  # a file of an earlier format, as older installs left
     index = open_index(f"fts5:///{path}")
     assert index.search(SearchQuery(text="路灯")).total == 0  # emptied on open
     assert reindex_pending(ctx.db, index) == 4  # every post again, without an operator

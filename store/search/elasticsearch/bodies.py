@@ -1,8 +1,10 @@
 """What the Elasticsearch backend sends, as pure functions: index layout, template, mappings,
 documents, bulk actions, alias actions and query bodies (tested without a server).
 
-Tokens are computed here with the same analyzer as FTS5 and sent pre-split, indexed with a
-whitespace analyzer, so both backends match exactly the same documents for the same query.
+Tokens are computed here in Python (``store.search.analyzer``: character bigrams, where FTS5
+indexes single Chinese characters) and sent pre-split, indexed with a whitespace analyzer;
+both backends confirm candidates with the same exact substring test, so they match exactly
+the same documents for the same query.
 
 Layout: one index per month of the post's time (``<prefix>-posts-YYYY.MM``, UTC month), all
 of them behind the read alias ``<prefix>-posts``; a composable index template gives every
