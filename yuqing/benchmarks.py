@@ -434,8 +434,8 @@ def markdown(table: dict[str, dict[str, Any]], size: str, started: datetime,
         "",
         "> 本文件由 `yuqing bench --markdown` 生成，请勿手工编辑；重跑命令即更新。",
         "",
-        f"- 运行时间：{'最后一次 ' if resumed else ''}{started:%Y-%m-%d %H:%M} UTC，"
-        f"用时 {seconds:.0f} 秒",
+        (f"- 汇总时间：{started:%Y-%m-%d %H:%M} UTC（本次运行 {seconds:.0f} 秒；各模块的测量时间见下）"
+         if resumed else f"- 运行时间：{started:%Y-%m-%d %H:%M} UTC，用时 {seconds:.0f} 秒"),
         f"- 规模：`--size {size}`"
         + ("（冒烟规模：只说明能跑完，不代表目标是否达成）" if size == "small" else ""),
         f"- 机器：{os.cpu_count()} 核，Python {platform.python_version()}，"
