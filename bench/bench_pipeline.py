@@ -30,6 +30,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -80,20 +82,15 @@ def _warm_up(analyzer: Any) -> None:
     proper_nouns()
 
 
-def bench_pipeline(n: int) -> list[dict[str, Any]]:
-    """Whole analysis job over ``n`` stored posts vs jieba.lcut over the same texts; and the
-    analyzer alone (places and events included, no database) over the same posts."""
-    import jieba
-
-    from nlp.events import EventIndex
-    from nlp.types import PostInput
+@contextmanager
+def seeded_instance(n: int) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    """A temporary SQLite instance with ``n`` generated posts stored and not yet analysed, the
+    analysis job's analyzer warmed up, and its clock just after the last post: (ctx, items)."""
     from store import Database, Source
     from store.migrate import upgrade
     from yuqing.bootstrap import sync_reference_data
-    from yuqing.commands.nlp import build_analyzer
     from yuqing.context import AppContext
     from yuqing.ingest import Ingestor
-    from yuqing.scheduler import analysis_job
     from yuqing.settings import load_settings
 
     items = _items(n)
@@ -115,25 +112,39 @@ def bench_pipeline(n: int) -> list[dict[str, Any]]:
                     s.add(Source(key=key, name=key, kind="json_api", source_kind="social",
                                  authority="user"))
             Ingestor(ctx.db, ctx.index, clock=ctx.clock).ingest(items)
-            step_analyzer = ctx.analysis.analyzer()
-            _warm_up(step_analyzer)  # loaded once per process, not per post
-            # the analyzer alone on the same posts: places and events included, no database
-            alone = build_analyzer(settings, place_finder=step_analyzer.place_finder,
-                                   event_assigner=EventIndex(window_hours=72.0))
-            _warm_up(alone)
-            inputs = [PostInput(id=it["external_id"], text=it["text"], source=it["source"],
-                                published_at=it["published_at"], reposts=it["reposts"])
-                      for it in items]
-            gc.collect()
-            start = time.process_time()
-            alone.analyze_batch(inputs)
-            analyzer_spent = time.process_time() - start
-            gc.collect()
-            start = time.process_time()
-            done = analysis_job(ctx)
-            spent = time.process_time() - start
+            _warm_up(ctx.analysis.analyzer())  # loaded once per process, not per post
+            yield ctx, items
         finally:
             ctx.close()
+
+
+def bench_pipeline(n: int) -> list[dict[str, Any]]:
+    """Whole analysis job over ``n`` stored posts vs jieba.lcut over the same texts; and the
+    analyzer alone (places and events included, no database) over the same posts."""
+    import jieba
+
+    from nlp.events import EventIndex
+    from nlp.types import PostInput
+    from yuqing.commands.nlp import build_analyzer
+    from yuqing.scheduler import analysis_job
+
+    with seeded_instance(n) as (ctx, items):
+        step_analyzer = ctx.analysis.analyzer()
+        # the analyzer alone on the same posts: places and events included, no database
+        alone = build_analyzer(ctx.settings, place_finder=step_analyzer.place_finder,
+                               event_assigner=EventIndex(window_hours=72.0))
+        _warm_up(alone)
+        inputs = [PostInput(id=it["external_id"], text=it["text"], source=it["source"],
+                            published_at=it["published_at"], reposts=it["reposts"])
+                  for it in items]
+        gc.collect()
+        start = time.process_time()
+        alone.analyze_batch(inputs)
+        analyzer_spent = time.process_time() - start
+        gc.collect()
+        start = time.process_time()
+        done = analysis_job(ctx)
+        spent = time.process_time() - start
     texts = [f"{it.get('title') or ''}\n{it['text']}" for it in items]
     jieba.lcut("预热")  # the dictionary loads outside the timing
     start = time.process_time()

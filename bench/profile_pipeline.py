@@ -42,44 +42,14 @@ STAGES = (
 
 
 def profile(n: int) -> tuple[pstats.Stats, float]:
-    import tempfile
-    from datetime import timedelta
-
-    from bench.bench_pipeline import SOURCES, SPACING, T0, _items, _warm_up
-    from store import Database, Source
-    from store.migrate import upgrade
-    from yuqing.bootstrap import sync_reference_data
-    from yuqing.context import AppContext
-    from yuqing.ingest import Ingestor
+    from bench.bench_pipeline import seeded_instance
     from yuqing.scheduler import analysis_job
-    from yuqing.settings import load_settings
 
-    items = _items(n)
-    now = T0 + SPACING * n + timedelta(minutes=1)
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "instance"
-        home.mkdir()
-        url = f"sqlite:///{home / 'yuqing.db'}"
-        db = Database(url)
-        upgrade(db)
-        db.dispose()
-        settings = load_settings(home, environ={"YUQING_DATABASE_URL": url})
-        ctx = AppContext(settings=settings)
-        try:
-            ctx.clock = lambda: now
-            sync_reference_data(ctx.db, settings)
-            with ctx.db.session() as s:
-                for key in SOURCES:
-                    s.add(Source(key=key, name=key, kind="json_api", source_kind="social",
-                                 authority="user"))
-            Ingestor(ctx.db, ctx.index, clock=ctx.clock).ingest(items)
-            _warm_up(ctx.analysis.analyzer())
-            prof = cProfile.Profile()
-            prof.enable()
-            done = analysis_job(ctx)
-            prof.disable()
-        finally:
-            ctx.close()
+    with seeded_instance(n) as (ctx, _):
+        prof = cProfile.Profile()
+        prof.enable()
+        done = analysis_job(ctx)
+        prof.disable()
     assert done == n, f"analysed {done} of {n}"
     stats = pstats.Stats(prof)
     return stats, stats.total_tt  # type: ignore[attr-defined]
