@@ -297,8 +297,7 @@ def gather(outcomes: list[Outcome],
             rows = sorted(rows, key=lambda r: r["n"] or 0)
             head = {k: v for k, v in rows[-1].items() if k != "name"}
             head["module"] = o.module.name
-            if o.finished:
-                head["measured"] = o.finished
+            head["measured"] = o.finished
             if len({r["n"] for r in rows}) > 1:
                 head["growth"] = [{k: r[k] for k in ("n", "value", "baseline", "ratio")}
                                   for r in rows]
