@@ -26,7 +26,7 @@ from __future__ import annotations
 import operator
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from store.search.query import fold
@@ -113,16 +113,26 @@ _PIECE = re.compile(rf"([{_SAFE_HAN}]+)|([a-z0-9]+)|([\u4db6-\u4dbf\u9fa6-\u9fff
 BOUNDARY = "\ue000"
 
 
+def _pieces(text: str) -> Iterator[tuple[re.Match[str], bool]]:
+    """Each run of ``text`` with whether ``BOUNDARY`` stands before it: the one rule the
+    indexed text and a query's phrase must share. A run not adjacent to the previous one is
+    bounded, and so is a lone rarer character on both sides."""
+    end = -1  # where the previous run ended (-1: none yet)
+    lone = False  # the previous run was a lone character that must stay between boundaries
+    for m in _PIECE.finditer(text):
+        odd = m.group(3) is not None
+        yield m, end >= 0 and (lone or odd or m.start() != end)
+        end, lone = m.end(), odd
+
+
 def index_text(folded: str) -> str:
     """The FTS5 tokens of an already folded text, space-joined: Chinese runs as single
     characters, Latin/digit runs as their bigrams and last character, ``BOUNDARY`` between
     runs that are not adjacent in the text."""
     parts: list[str] = []
-    end = -1  # where the previous run ended (-1: none yet)
-    lone = False  # the previous run was a lone character that must stay between boundaries
-    for m in _PIECE.finditer(folded):
+    for m, bounded in _pieces(folded):
         han, latin, odd = m.groups()
-        if end >= 0 and (lone or odd is not None or m.start() != end):
+        if bounded:
             parts.append(BOUNDARY)
         if han is not None:
             parts.append(" ".join(han))
@@ -132,7 +142,6 @@ def index_text(folded: str) -> str:
             parts.append(latin[-1])
         else:
             parts.append(odd)
-        end, lone = m.end(), odd is not None
     return " ".join(parts)
 
 
@@ -144,14 +153,13 @@ def term_tokens(needle: str) -> QueryTerm | None:
     that ends inside the needle ends in the document too, where its last character follows
     as its own token. A final single Latin character is a prefix (it may start a bigram).
     """
-    matches = list(_PIECE.finditer(needle))
-    if not matches:
+    pieces = list(_pieces(needle))
+    if not pieces:
         return None
     tokens: list[str] = []
-    end, lone = -1, False
-    for m in matches:
+    for m, bounded in pieces:
         han, latin, odd = m.groups()
-        if end >= 0 and (lone or odd is not None or m.start() != end):
+        if bounded:
             tokens.append(BOUNDARY)
         if han is not None:
             tokens.extend(han)
@@ -161,7 +169,6 @@ def term_tokens(needle: str) -> QueryTerm | None:
                 tokens.append(latin[-1])
         else:
             tokens.append(odd)
-        end, lone = m.end(), odd is not None
-    last = matches[-1]
+    last = pieces[-1][0]
     prefix = last.group(2) is not None and len(last.group(2)) == 1 and last.end() == len(needle)
     return QueryTerm(text=needle, grams=tuple(tokens), prefix=prefix)
