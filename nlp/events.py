@@ -432,7 +432,8 @@ class EventIndex:
             # The window runs from the event's first post, not its latest: look-alikes joining
             # one by one must not keep an event open for ever (snowball). Only a post naming
             # the event's own facility extends it (停水第六天 at the same compound).
-            if ev.first_at < lo and not _same_places(f.facilities, ev.facilities):
+            same_place = _same_places(f.facilities, ev.facilities)  # read three times below
+            if ev.first_at < lo and not same_place:
                 continue
             if f.local and ev.anchor:
                 rule = _place_rule(f.local, ev.anchor)
@@ -441,7 +442,7 @@ class EventIndex:
                 why = list(rule)
             else:
                 why = []
-            if not self._same_facility(f, ev):
+            if f.facilities and ev.facilities and not same_place:
                 if other_places is not None:
                     other_places.append(ev)
                 continue  # both name the facility, and not the same one: another incident
@@ -460,7 +461,6 @@ class EventIndex:
                 # Both leads name something specific (a compound, a firm) and not the same.
                 score -= SPECIFIC_BONUS
                 why.append("开头所提专名不同")
-            same_place = _same_places(f.facilities, ev.facilities)
             if same_place:
                 why.append(f"开头提到同一场所：{'、'.join(sorted(same_place)[:3])}")
             yield ev, score, why
