@@ -184,7 +184,7 @@ class ReliableQueue(PriorityQueue):
 
     def requeue_dead(self, ttl_prefix: str) -> int:
         """Give the in-flight requests of workers without a heartbeat back to the queue."""
-        return requeue_dead(self.server, self.keys, ttl_prefix, self._requeue)
+        return requeue_dead(self.server, self.keys, ttl_prefix, self._requeue, alive=self.worker)
 
 
 def _tokens(server: redis.Redis, keys: QueueKeys) -> list[str]:
@@ -196,10 +196,12 @@ def _owner(token: str) -> str:
 
 
 def requeue_dead(server: redis.Redis, keys: QueueKeys, prefix: str,
-                 script: Any = None) -> int:
+                 script: Any = None, alive: str = "") -> int:
+    """``alive``: the calling worker, running whatever its heartbeat says (a beat delayed past
+    the TTL must not make it take its own pages back while it is fetching them)."""
     script = script or server.register_script(_REQUEUE)
     tokens = _tokens(server, keys)
-    owners = {_owner(t) for t in tokens}
+    owners = {_owner(t) for t in tokens} - {alive}
     dead = {w for w in owners if not server.exists(worker_key(prefix, w))}
     moved = 0
     for token in tokens:
@@ -413,6 +415,7 @@ class Heartbeat:
         self.server = connect(url)
         self.key = worker_key(prefix, worker)
         self.ttl = max(2, int(ttl))
+        self.lapses = 0  # beats that found the key expired
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name="queue-heartbeat", daemon=True)
 
@@ -423,13 +426,26 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self.stop_event.wait(self.ttl / 3):
-            try:
-                self.server.set(self.key, "1", ex=self.ttl)
-            except redis.RedisError as exc:  # Redis away: the next beat tries again
-                log.warning("抓取队列心跳失败：%s", exc)
+            self.beat()
+
+    def beat(self) -> bool:
+        """Renew the key; False (and a warning) when it had already expired, that is when
+        other workers may have taken this worker's in-flight requests back to the queue
+        (they are then fetched twice; ingest still stores each post once)."""
+        try:
+            if self.server.set(self.key, "1", ex=self.ttl, xx=True):
+                return True
+            self.server.set(self.key, "1", ex=self.ttl)
+            self.lapses += 1
+            log.warning("抓取队列心跳曾中断超过 %d 秒：本进程的在途请求可能已被其他工作进程放回"
+                        "队列并重复抓取（入库仍只存一次）", self.ttl)
+        except redis.RedisError as exc:  # Redis away: the next beat tries again
+            log.warning("抓取队列心跳失败：%s", exc)
+        return False
 
     def stop(self) -> None:
         self.stop_event.set()
-        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
         with contextlib.suppress(redis.RedisError):
             self.server.delete(self.key)

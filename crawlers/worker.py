@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawlers.dates import SHANGHAI
 from crawlers.distributed import (
@@ -132,6 +133,12 @@ def worker_settings(spec: SourceSpec, url: str, prefix: str, worker: str, poll: 
     middleware closest to the engine (it must see exactly what reaches the scheduler)."""
     settings = scrapy_settings(spec, overrides)
     settings.update(distributed_settings(url, prefix, spec.key, worker, poll))
+    # Take from the shared queue only what can be downloaded now: with Scrapy's 16 a worker
+    # fetching 2 at a time from one site would hold a list page's articles while the other
+    # workers idle, and all of them would be fetched again if it died.
+    hosts = {urlsplit(u).hostname for u in spec.start_urls} or {None}
+    settings["CONCURRENT_REQUESTS"] = min(settings["CONCURRENT_REQUESTS"],
+                                          settings["CONCURRENT_REQUESTS_PER_DOMAIN"] * len(hosts))
     settings["SPIDER_MIDDLEWARES"] = {**settings["SPIDER_MIDDLEWARES"],
                                       "crawlers.distributed.AckMiddleware": 1}
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
@@ -209,7 +216,7 @@ def run_worker(plan: Callable[[], WorkerPlan], url: str, prefix: str = DEFAULT_P
                 key = key.decode() if isinstance(key, bytes) else key
                 keys = QueueKeys(prefix, key)
                 if sweep:
-                    requeue_dead(server, keys, prefix)
+                    requeue_dead(server, keys, prefix, alive=worker)
                 if key in running or key not in current.specs:
                     continue
                 if current.specs[key].kind in WEB_KINDS and server.zcard(keys.requests):

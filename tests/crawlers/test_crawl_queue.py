@@ -4,6 +4,7 @@ rounds, lengths per source."""
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.request
 from collections.abc import Iterator
 
@@ -25,7 +26,7 @@ from crawlers.items import PostItem
 from crawlers.runtime import CrawlHooks, CrawlResult
 from crawlers.sources import SourceSpec
 from crawlers.spiders import spider_for
-from crawlers.worker import queue_lengths, seed
+from crawlers.worker import queue_lengths, seed, worker_settings
 from tests.crawlers.fixture_site import FixtureSite, site_sources
 from tests.redis_queue import REDIS_URL
 
@@ -89,6 +90,40 @@ def test_requests_of_a_worker_without_heartbeat_go_back_and_a_live_ones_stay(ser
         beat.stop()
     assert not server.exists(worker_key(prefix, "alive"))  # a clean stop says goodbye
 
+
+def test_a_worker_whose_beat_came_late_keeps_its_own_pages_and_says_so(server, prefix, news,
+                                                                        caplog):
+    queue = make_queue(server, news, prefix, "slow")
+    queue.push(Request(news.start_urls[0], callback=queue.spider.parse_list))
+    beat = Heartbeat(REDIS_URL, prefix, "slow", ttl=30)
+    beat.server.set(beat.key, "1", ex=30)
+    try:
+        assert beat.beat() and beat.lapses == 0  # renewed in time
+        mine = queue.pop()
+        server.delete(beat.key)  # the beat came after the TTL: the key is gone
+        # the worker itself is running: it never hands its own pages back as a dead worker's
+        assert queue.requeue_dead(prefix) == 0
+        assert queue.own_tokens() == [mine.meta["yuqing_queue_token"]]
+        with caplog.at_level("WARNING", logger="crawlers.distributed"):
+            assert not beat.beat()
+        assert beat.lapses == 1 and server.exists(beat.key)  # alive again
+        assert "心跳曾中断超过 30 秒" in caplog.text
+        # any other worker would have taken them back: that is what the warning is about
+        assert requeue_dead(server, queue.keys, prefix, alive="other") == 0  # key is back
+        server.delete(beat.key)
+        assert requeue_dead(server, queue.keys, prefix, alive="other") == 1
+    finally:
+        beat.stop()
+
+
+def test_a_worker_takes_from_the_shared_queue_only_what_it_can_download_now(news):
+    settings = worker_settings(news, REDIS_URL, "p", "w1")
+    # one site, its politeness concurrency: not Scrapy's 16 requests held while 2 download
+    assert settings["CONCURRENT_REQUESTS"] == settings["CONCURRENT_REQUESTS_PER_DOMAIN"] < 16
+    two_sites = dataclasses.replace(news, start_urls=(
+        news.start_urls[0], news.start_urls[0].replace("127.0.0.1", "localhost")))
+    assert worker_settings(two_sites, REDIS_URL, "p", "w1")["CONCURRENT_REQUESTS"] == (
+        2 * settings["CONCURRENT_REQUESTS_PER_DOMAIN"])
 
 def test_a_request_is_acknowledged_only_once_its_items_are_stored(server, prefix, news):
     queue = make_queue(server, news, prefix, "w1")
