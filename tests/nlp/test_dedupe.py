@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from nlp.dedupe import NearDuplicateIndex, exact_hash, fold, shingles
 
 ORIGINAL = ("江宁区东山街道某小区电梯故障，一名老人被困电梯四十分钟，物业迟迟未到场，"
@@ -80,3 +85,19 @@ def test_empty_and_tiny_texts_are_handled():
     assert idx.add("b", "好") == []
     assert shingles("") == set()
     assert len(shingles("好")) == 1
+
+
+def test_shingles_are_the_same_in_every_process():
+    """Python's str hash is salted per process: shingles must not depend on it, or a pair
+    found as a repost in one worker could be missed in another or after a restart."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from nlp.dedupe import shingles; "
+            f"print(sorted(shingles({ORIGINAL!r})))")
+    root = str(Path(__file__).resolve().parents[2])
+    outputs = {subprocess.run([sys.executable, "-c", code, root], capture_output=True,
+                              text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert len(outputs) == 1
+    assert outputs.pop().strip() == str(sorted(shingles(ORIGINAL)))
+    assert len(shingles(ORIGINAL)) == len(fold(ORIGINAL)) - 2  # no two 3-grams collide here
+    assert len(shingles("好")) == 1 and shingles("好") != shingles("坏")
