@@ -125,6 +125,7 @@ def test_a_worker_takes_from_the_shared_queue_only_what_it_can_download_now(news
     assert worker_settings(two_sites, REDIS_URL, "p", "w1")["CONCURRENT_REQUESTS"] == (
         2 * settings["CONCURRENT_REQUESTS_PER_DOMAIN"])
 
+
 def test_a_request_is_acknowledged_only_once_its_items_are_stored(server, prefix, news):
     queue = make_queue(server, news, prefix, "w1")
     queue.push(Request(news.start_urls[0], callback=queue.spider.parse_detail))

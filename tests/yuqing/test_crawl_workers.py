@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from crawlers.distributed import QueueKeys, connect, worker_key
+from crawlers.distributed import DEFAULT_TTL, QueueKeys, connect, worker_key
 from crawlers.worker import queue_lengths
 from store import Post, Source, SourceRun
 from tests.crawlers.fixture_site import FixtureSite, site_sources
@@ -66,7 +66,7 @@ class Cluster:
                     "YUQING_CRAWL__QUEUE": REDIS_URL, "YUQING_CRAWL__QUEUE_PREFIX": prefix,
                     # the production TTL: a loaded machine can delay a heartbeat by seconds,
                     # and a shorter one made workers take live workers' pages (fetched twice)
-                    "YUQING_CRAWL__WORKER_TTL": "30", "PYTHONPATH": str(ROOT)}
+                    "YUQING_CRAWL__WORKER_TTL": str(DEFAULT_TTL), "PYTHONPATH": str(ROOT)}
         self.settings: Settings = load_settings(home, environ=self.env)
         self.procs: dict[str, subprocess.Popen[str]] = {}
 
